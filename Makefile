@@ -1,0 +1,29 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB := data/finder.db
+SOURCES := data/sources.toml $(shell find data -type f \( -name '*.json' -o -name '*.csv' -o -name '*.txt' \) 2>/dev/null)
+
+.PHONY: run test db serve clean
+
+run: $(DB)
+	$(BIN)/python scripts/serve.py --database $(DB)
+
+db: $(DB)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Rebuilt when missing or older than any bundled source; written to a temporary file first.
+$(DB): $(VENV)/.installed $(SOURCES)
+	scripts/build_db.sh $(DB)
+
+clean:
+	rm -rf $(VENV) $(DB)

@@ -1,0 +1,30 @@
+"""Recovery Support Finder: recovery peer support near me, and what I can go to right now."""
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: defaults, then FINDER_* environment variables or ``test_config``."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"))
+    app.config.from_mapping(
+        DATABASE=str(ROOT / "data" / "finder.db"),
+        SOURCES=str(ROOT / "data" / "sources.toml"),
+        GEOCODER="offline",
+        GEOCODER_USER_AGENT=None,
+        DEFAULT_RADIUS_KM=16.09,
+    )
+    if test_config is None:
+        app.config.from_prefixed_env("FINDER")
+    else:
+        app.config.update(test_config)
+
+    from . import cli, db, views
+
+    db.init_app(app)
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,151 @@
+"""Command-line interface: ``flask --app finder <command>``."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from .db import connect, init_db
+from .geo import GeocodeError, build_geocoder
+from .importers import SourceFormatError
+from .loader import ImportSummary
+from .sources import FORMATS, import_source, read_registry
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database or apply pending migrations.
+
+    Example:
+
+        flask --app finder init-db
+    """
+    init_db(connect(current_app.config["DATABASE"]))
+    click.echo(f"Database ready: {current_app.config['DATABASE']}")
+
+
+@click.command("import")
+@click.argument("source_ids", nargs=-1)
+@click.option("--all", "import_all", is_flag=True, help="Import every source in the registry.")
+def import_command(source_ids: tuple[str, ...], import_all: bool) -> None:
+    """Import sources listed in data/sources.toml (all or nothing per source).
+
+    Example:
+
+        flask --app finder import aasepia na-gnyr
+        flask --app finder import --all
+    """
+    registry = _registry()
+    chosen = registry if import_all else [s for s in registry if s["id"] in source_ids]
+    unknown = set(source_ids) - {s["id"] for s in registry}
+    if unknown or not chosen:
+        known = ", ".join(s["id"] for s in registry)
+        raise click.UsageError(f"unknown source {', '.join(sorted(unknown)) or '(none given)'}; "
+                               f"known: {known}")
+    _run_imports(current_app.config["DATABASE"], chosen)
+
+
+@click.command("import-file")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("--id", "source_id", required=True, help="A short stable id for this source.")
+@click.option("--name", help="A human name for the source.")
+@click.option("--program", help="Default program/fellowship code, e.g. AA, NA, Al-Anon.")
+@click.option("--timezone", help="IANA zone used when a record has no other clue.")
+def import_file_command(path, fmt, source_id, name, program, timezone) -> None:
+    """Import one file or folder that is not in the registry.
+
+    Example:
+
+        flask --app finder import-file --format meeting_guide --id myfeed feed.json
+    """
+    source = {"id": source_id, "name": name or source_id, "format": fmt,
+              "path": str(Path(path).resolve()), "program": program, "default_timezone": timezone}
+    _run_imports(current_app.config["DATABASE"], [source])
+
+
+@click.command("build")
+@click.option("--output", type=click.Path(), help="Database file to write (default: DATABASE).")
+def build_command(output: str | None) -> None:
+    """Build a fresh database from every registered source, replacing the old one only on success.
+
+    Example:
+
+        flask --app finder build --output data/finder.db
+    """
+    target = Path(output or current_app.config["DATABASE"])
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.unlink(missing_ok=True)
+    _run_imports(str(temporary), _registry())
+    shutil.move(temporary, target)
+    click.echo(f"Built {target}")
+
+
+def _registry() -> list[dict]:
+    try:
+        return read_registry(current_app.config["SOURCES"])
+    except SourceFormatError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _run_imports(database: str, sources: list[dict]) -> None:
+    db = connect(database)
+    init_db(db)
+    try:
+        geocoder = build_geocoder(current_app.config["GEOCODER"],
+                                  current_app.config["GEOCODER_USER_AGENT"], db)
+    except GeocodeError as error:
+        raise click.ClickException(str(error)) from error
+    failed = []
+    for source in sources:
+        try:
+            summary = import_source(db, source, geocoder, progress=_progress(source["id"]))
+        except (SourceFormatError, OSError, ValueError) as error:
+            click.echo(f"{source['id']}: import failed, nothing changed: {error}", err=True)
+            failed.append(source["id"])
+            continue
+        click.echo(format_summary(summary))
+    db.close()
+    if failed:
+        raise click.ClickException(f"{len(failed)} source(s) failed: {', '.join(failed)}")
+
+
+def _progress(label: str):
+    def wrap(items):
+        if len(items) < 1000 or not sys.stderr.isatty() or os.environ.get("CI"):
+            return items
+        return click.progressbar(items, label=f"{label}: preparing", file=sys.stderr)
+
+    def iterate(items):
+        bar = wrap(items)
+        if bar is items:
+            yield from items
+            return
+        with bar as progress:
+            yield from progress
+
+    return iterate
+
+
+def format_summary(summary: ImportSummary) -> str:
+    """A maintainer's summary of one import run."""
+    lines = [
+        f"{summary.source}: {summary.records_in} in, {summary.added} added, "
+        f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.removed} removed, "
+        f"{summary.repaired} repaired, {summary.rejected} rejected (run {summary.run_id})",
+        "  geocode precision: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(summary.precision.items(), key=lambda kv: -kv[1])),
+    ]
+    for severity in ("rejected", "repaired"):
+        for reason, count in summary.top_reasons(severity):
+            lines.append(f"  {severity}: {count} × {reason}")
+    return "\n".join(lines)
+
+
+def init_app(app) -> None:
+    """Register the commands with the app."""
+    for command in (init_db_command, import_command, import_file_command, build_command):
+        app.cli.add_command(command)

@@ -1,0 +1,47 @@
+"""Database connections: one per request in the web app, one per command in the CLI."""
+
+import sqlite3
+
+from flask import current_app, g
+from sqlite_utils import Database
+
+from .migrations import migrations
+from .vocabulary import types
+
+
+def connect(path: str) -> Database:
+    """Open the database file with the pragmas every connection needs."""
+    conn = sqlite3.connect(path, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return Database(conn)
+
+
+def init_db(db: Database) -> None:
+    """Apply pending migrations and (re)load the type vocabulary."""
+    with db.atomic():
+        migrations.apply(db)
+    rows = [{"code": code, "category": t["category"], "name_en": t["en"], "name_es": t["es"]}
+            for code, t in types().items()]
+    current = {r["code"]: r for r in db.query("select * from types")}
+    if any(current.get(r["code"]) != r for r in rows):
+        with db.atomic():
+            db.table("types").upsert_all(rows, pk="code")
+
+
+def get_db() -> Database:
+    """The request's database connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_error=None) -> None:
+    """Close the request's connection, if one was opened."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app) -> None:
+    """Register teardown with the app."""
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,386 @@
+"""Geocoding and time zones that work offline, behind geopy's Geocoder interface.
+
+The default geocoder resolves an address to its ZIP centroid, else its city, else its state, from
+gazetteers shipped as Python packages (zipcodes, us) and the Census county file in data/. It never
+touches the network. An online geocoder (Nominatim) is opt-in, rate limited and cached.
+"""
+
+import csv
+import json
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import tzfpy
+import us
+import zipcodes
+from geopy.distance import great_circle
+from geopy.geocoders.base import Geocoder
+from geopy.location import Location
+
+COUNTIES_FILE = Path(__file__).resolve().parent.parent / "data" / "census-counties" / "counties.txt"
+PRECISIONS = ("rooftop", "zip", "city", "county", "state", "none")
+# A source coordinate further than this from its stated ZIP's centroid is not trusted.
+MAX_KM_FROM_ZIP = 60
+STATE_BOX_MARGIN_DEG = 0.5
+ZIP_SOURCE = "zipcodes package ZIP centroid"
+
+
+class GeocodeError(Exception):
+    """A location could not be resolved at all."""
+
+
+@dataclass(frozen=True)
+class Geocode:
+    """A resolved position with how precise it is and where it came from."""
+
+    latitude: float | None
+    longitude: float | None
+    precision: str
+    source: str
+    note: str = ""
+    issue: str = ""  # set when the feed's coordinates or ZIP were wrong: a repair to report
+
+
+@dataclass(frozen=True)
+class Place:
+    """A gazetteer entry."""
+
+    latitude: float
+    longitude: float
+    state: str
+    timezone: str | None = None
+
+
+def _mean_place(places: list[Place]) -> Place:
+    return Place(
+        statistics.fmean(p.latitude for p in places),
+        statistics.fmean(p.longitude for p in places),
+        places[0].state,
+        statistics.mode(p.timezone for p in places),
+    )
+
+
+@cache
+def zip_places() -> dict[str, Place]:
+    """ZIP code -> centroid, state and time zone (every US ZIP the zipcodes package knows)."""
+    places = {}
+    for row in zipcodes.list_all():
+        try:
+            lat, lon = float(row["lat"]), float(row["long"])
+        except (TypeError, ValueError):
+            continue
+        places[row["zip_code"]] = Place(lat, lon, row["state"], row.get("timezone") or None)
+    return places
+
+
+@cache
+def city_places() -> dict[tuple[str, str], Place]:
+    """(CITY, ST) -> mean of the city's ZIP centroids."""
+    by_city = defaultdict(list)
+    for row in zipcodes.list_all():
+        place = zip_places().get(row["zip_code"])
+        if place is None:
+            continue
+        for city in [row["city"], *row.get("acceptable_cities", [])]:
+            by_city[(_key(city), row["state"])].append(place)
+    return {key: _mean_place(value) for key, value in by_city.items()}
+
+
+@cache
+def county_places() -> dict[tuple[str, str], Place]:
+    """(COUNTY NAME, ST) -> the Census internal point of that county."""
+    places = {}
+    with COUNTIES_FILE.open(encoding="latin-1") as f:
+        for row in csv.reader(f, delimiter="|"):
+            state, name, lat, lon = row[0], row[3], float(row[8]), float(row[9])
+            places[(_key(name), state)] = Place(lat, lon, state, _state_timezone(state))
+    return places
+
+
+@cache
+def state_places() -> dict[str, Place]:
+    """ST -> mean of the state's county internal points."""
+    by_state = defaultdict(list)
+    for (_, state), place in county_places().items():
+        by_state[state].append(place)
+    return {state: _mean_place(places) for state, places in by_state.items()}
+
+
+@cache
+def state_boxes() -> dict[str, tuple[float, float, float, float]]:
+    """ST -> (min lat, min lon, max lat, max lon) of its ZIP centroids, with a margin."""
+    by_state = defaultdict(list)
+    for place in zip_places().values():
+        by_state[place.state].append(place)
+    m = STATE_BOX_MARGIN_DEG
+    return {
+        st: (
+            min(p.latitude for p in ps) - m,
+            min(p.longitude for p in ps) - m,
+            max(p.latitude for p in ps) + m,
+            max(p.longitude for p in ps) + m,
+        )
+        for st, ps in by_state.items()
+    }
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^A-Z0-9 ]", "", (text or "").upper().replace("SAINT ", "ST ")).strip()
+
+
+def normalise_state(value: str | None) -> str | None:
+    """'.TX', 'tx', 'Texas' -> 'TX'; None if it is not a US state or territory."""
+    if not value:
+        return None
+    cleaned = re.sub(r"[^A-Za-z ]", "", str(value)).strip()
+    found = us.states.lookup(cleaned) if cleaned else None
+    return found.abbr if found else None
+
+
+def normalise_zip(value) -> str | None:
+    """'19103', 19103, '19103-1234', 2134 (lost zero) -> a five-digit ZIP, or None."""
+    if value is None:
+        return None
+    match = re.match(r"^\s*(\d{3,5})(?:-\d{4})?\s*$", str(value))
+    return match.group(1).zfill(5) if match else None
+
+
+@cache
+def _state_timezone(state: str) -> str | None:
+    found = us.states.lookup(state)
+    return getattr(found, "capital_tz", None) if found else None
+
+
+@cache
+def _valid_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def valid_timezone(name: str | None) -> str | None:
+    """The IANA zone name if it is a real, specific zone; ``Etc/*`` and unknown names -> None."""
+    if not name or not isinstance(name, str):
+        return None
+    name = name.strip()
+    if name.startswith("Etc/") or name in ("UTC", "GMT") or name not in _valid_zones():
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def timezone_for(stated, latitude, longitude, state, postal_code=None) -> tuple[str | None, str]:
+    """The resource's IANA zone and where it came from: feed, coordinates, ZIP or state."""
+    if zone := valid_timezone(stated):
+        return zone, "feed"
+    if latitude is not None and longitude is not None:
+        if zone := valid_timezone(tzfpy.get_tz(longitude, latitude)):
+            return zone, "coordinates"
+    place = zip_places().get(normalise_zip(postal_code) or "")
+    if place and (zone := valid_timezone(place.timezone)):
+        return zone, "zip"
+    if state and (zone := valid_timezone(_state_timezone(state))):
+        return zone, "state"
+    return None, "unknown"
+
+
+def check_coordinates(lat, lon, state=None, postal_code=None, city=None) -> tuple[str | None, str]:
+    """(why source coordinates cannot be trusted or None, a note about what else disagrees)."""
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        return "coordinates missing or not numbers", ""
+    if lat == 0 and lon == 0:
+        return "coordinates are (0, 0)", ""
+    if lat == 0 or lon == 0:
+        return f"coordinates have a zero {'latitude' if lat == 0 else 'longitude'} ({lat}, {lon})", ""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return f"coordinates out of range ({lat}, {lon})", ""
+    if place := zip_places().get(postal_code or ""):
+        km = great_circle((lat, lon), (place.latitude, place.longitude)).km
+        if km <= MAX_KM_FROM_ZIP:
+            return None, ""
+        # Real feeds have wrong ZIPs on right coordinates (nwta.json: Hart, TX filed under
+        # Clarendon's ZIP): the stated city breaks the tie.
+        town = city_places().get((_key(city or ""), state or place.state))
+        if town and great_circle((lat, lon), (town.latitude, town.longitude)).km <= MAX_KM_FROM_ZIP:
+            return None, f"ZIP {postal_code} is {km:.0f} km away; coordinates match {city}"
+        return f"coordinates are {km:.0f} km from ZIP {postal_code}", ""
+    if state and state in state_boxes():
+        south, west, north, east = state_boxes()[state]
+        if not (south <= lat <= north and west <= lon <= east):
+            return f"coordinates ({lat:.4f}, {lon:.4f}) are outside {state}", ""
+    return None, ""
+
+
+class OfflineGeocoder(Geocoder):
+    """A geopy geocoder over local gazetteers: ZIP centroid, else city, else county, else state.
+
+    Queries are either a dict with ``postalcode``, ``city``, ``county``, ``state`` keys (as geopy's
+    structured queries) or free text such as "19103", "Denver, CO" or "1 Main St, Dover, DE 19901".
+    ``Location.raw`` carries ``precision`` and ``source``.
+    """
+
+    def __init__(self):
+        super().__init__()
+
+    def geocode(self, query, *, exactly_one=True, timeout=None):
+        """Resolve ``query`` offline; None when nothing matches."""
+        parts = query if isinstance(query, dict) else parse_place_text(str(query))
+        match = self._lookup(parts)
+        if match is None:
+            return None
+        label, place, precision, source = match
+        location = Location(
+            label,
+            (place.latitude, place.longitude),
+            {"precision": precision, "source": source, "state": place.state, "timezone": place.timezone},
+        )
+        return location if exactly_one else [location]
+
+    def _lookup(self, parts: dict):
+        state = normalise_state(parts.get("state"))
+        postal = normalise_zip(parts.get("postalcode"))
+        if postal and (place := zip_places().get(postal)):
+            if state is None or place.state == state:
+                return f"ZIP {postal}", place, "zip", ZIP_SOURCE
+        city = _key(parts.get("city") or "")
+        if city and state and (place := city_places().get((city, state))):
+            return f"{parts['city'].strip()}, {state}", place, "city", "zipcodes city centroid"
+        county = _key(parts.get("county") or "")
+        if county and state:
+            for key in (county, f"{county} COUNTY"):
+                if place := county_places().get((key, state)):
+                    return f"{parts['county']}, {state}", place, "county", "Census 2017 county internal point"
+        if state and (place := state_places().get(state)):
+            return us.states.lookup(state).name, place, "state", "Census 2017 county points (state mean)"
+        return None
+
+
+_ZIP_AT_END = re.compile(r"\b(\d{5})(?:-\d{4})?\b(?!.*\b\d{5}\b)")
+
+
+def parse_place_text(text: str) -> dict:
+    """Split free text into geopy-style structured parts: postalcode, city, state."""
+    text = (text or "").strip()
+    parts: dict = {}
+    if match := _ZIP_AT_END.search(text):
+        parts["postalcode"] = match.group(1)
+        text = (text[: match.start()] + text[match.end():]).strip(" ,")
+    pieces = [p.strip() for p in re.split(r",", text) if p.strip()]
+    pieces = [p for p in pieces if p.upper() not in ("USA", "US", "UNITED STATES")]
+    if pieces:
+        last_words = pieces[-1].split()
+        if last_words and normalise_state(last_words[-1]) and len(last_words[-1]) == 2:
+            parts["state"] = last_words[-1]
+            rest = " ".join(last_words[:-1])
+            pieces = pieces[:-1] + ([rest] if rest else [])
+        elif normalise_state(pieces[-1]):
+            parts["state"] = pieces.pop()
+    if pieces:
+        parts["city"] = pieces[-1]
+    return parts
+
+
+def resolve_position(location: dict, geocoder: Geocoder) -> Geocode:
+    """Trusted coordinates for a record's location: the feed's own if sound, else a fallback.
+
+    :param location: the record's ``location`` dict (address parts, latitude, longitude...)
+    :param geocoder: a geopy geocoder taking structured dict queries
+    """
+    state = normalise_state(location.get("state"))
+    postal = normalise_zip(location.get("postal_code"))
+    lat, lon = location.get("latitude"), location.get("longitude")
+    problem = None
+    if lat not in (None, "") or lon not in (None, ""):
+        problem, note = check_coordinates(lat, lon, state, postal, location.get("city"))
+        if problem is None:
+            if location.get("approximate"):
+                return Geocode(float(lat), float(lon), "city", "feed",
+                               "feed marks the location as approximate")
+            return Geocode(float(lat), float(lon), "rooftop", "feed", note, issue=note)
+    query = {"street": location.get("address"), "postalcode": postal, "city": location.get("city"),
+             "state": state, "county": location.get("county")}
+    found = geocoder.geocode({k: v for k, v in query.items() if v})
+    note = f"{problem}; replaced by the address's position" if problem else ""
+    if found is None:
+        return Geocode(None, None, "none", "", note or "no coordinates and no usable address",
+                       issue=note or "no coordinates and no usable address")
+    raw = found.raw if isinstance(found.raw, dict) else {}
+    return Geocode(found.latitude, found.longitude, raw.get("precision", "rooftop"),
+                   raw.get("source", type(geocoder).__name__), note, issue=note)
+
+
+class CachedGeocoder(Geocoder):
+    """An online geocoder behind a ``geocode_cache`` table, falling back to the offline one.
+
+    Cache rows are committed as they are learnt, outside any import transaction, so an import
+    that is retried after a failure never asks the online service twice.
+    """
+
+    def __init__(self, online, provider: str, db, fallback: Geocoder):
+        super().__init__()
+        self.online, self.provider, self.db, self.fallback = online, provider, db, fallback
+
+    def geocode(self, query, *, exactly_one=True, timeout=None):
+        """Cached answer, else the online service's, else the offline fallback's."""
+        key = json.dumps(query, sort_keys=True) if isinstance(query, dict) else str(query)
+        rows = list(self.db.query("select * from geocode_cache where provider = ? and query = ?",
+                                  [self.provider, key]))
+        if rows:
+            row = rows[0]
+            if row["latitude"] is None:
+                return self.fallback.geocode(query)
+            return Location(key, (row["latitude"], row["longitude"]),
+                            {"precision": row["precision"], "source": self.provider})
+        found = self.online(query)
+        precision = _online_precision(found.raw) if found else None
+        with self.db.atomic():
+            self.db.table("geocode_cache").insert({
+                "query": key, "provider": self.provider,
+                "latitude": found.latitude if found else None,
+                "longitude": found.longitude if found else None,
+                "precision": precision, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            }, replace=True)
+        if found is None:
+            return self.fallback.geocode(query)
+        return Location(found.address, found.point, {"precision": precision, "source": self.provider})
+
+
+def _online_precision(raw: dict) -> str:
+    kind = (raw or {}).get("addresstype") or (raw or {}).get("type") or ""
+    if kind in ("house", "building", "amenity", "place_of_worship"):
+        return "rooftop"
+    if kind in ("road", "street"):
+        return "street"
+    if kind == "postcode":
+        return "zip"
+    return "city" if kind in ("city", "town", "village", "suburb", "hamlet") else "street"
+
+
+def build_geocoder(name: str, user_agent: str | None = None, db=None) -> Geocoder:
+    """The configured geocoder: "offline" (default, no network) or "nominatim" (opt-in)."""
+    offline = OfflineGeocoder()
+    if name in ("", "offline", None):
+        return offline
+    if name != "nominatim":
+        raise GeocodeError(f"unknown geocoder {name!r}; use 'offline' or 'nominatim'")
+    if not user_agent:
+        raise GeocodeError("FINDER_GEOCODER_USER_AGENT is required to use Nominatim")
+    if db is None:
+        raise GeocodeError("the Nominatim geocoder needs a database for its cache")
+    from geopy.extra.rate_limiter import RateLimiter
+    from geopy.geocoders import Nominatim
+
+    nominatim = Nominatim(user_agent=user_agent)
+    limited = RateLimiter(lambda q: nominatim.geocode({**q, "country": "US"} if isinstance(q, dict)
+                                                      else q, addressdetails=False),
+                          min_delay_seconds=1)
+    return CachedGeocoder(limited, "nominatim", db, offline)

@@ -1,0 +1,416 @@
+"""The documented CSV template for resources kept in spreadsheets (data/templates/README.md).
+
+One row is one resource: an online forum, a warmline, helpline or crisis line, a local group
+with its weekly meeting times, a peer-run organization. Only ``name`` and ``kind`` are required,
+so narrower spreadsheets such as data/national-lines/lines.csv import as they are.
+"""
+
+import csv
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+
+from finder.importers import Rejected, SourceFormatError
+from finder.vocabulary import (
+    ATTENDANCE, KINDS, PROGRAMS, accessibility_codes, normalise_type_code, types,
+)  # fmt: skip
+
+COLUMNS = (
+    "id", "name", "kind", "program", "description", "phone", "text", "url", "conference_url",
+    "hours", "timezone", "languages", "serves", "location_name", "address", "city", "state",
+    "postal_code", "country", "latitude", "longitude", "attendance", "types", "accessibility",
+    "last_verified",
+)  # fmt: skip
+REQUIRED_COLUMNS = ("name", "kind")
+KIND_ALIASES = {"online_meetings_directory": "online_directory"}  # data/national-lines/SOURCE.md
+CENSUS_DIR = Path(__file__).resolve().parents[2] / "data" / "census-counties"
+DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+ALWAYS_OPEN = {"24/7", "24x7", "24/7/365"}
+BY_APPOINTMENT = {"by appointment", "by appointment only"}
+UNSPECIFIED_LANGUAGES = {"multiple", "many", "various"}
+# Only the name is read, and only when unambiguous; Al-Anon first so it never reads as AA.
+PROGRAM_NAMES = [
+    (re.compile(r"\bAl-?Anon\b", re.I), "Al-Anon"),
+    (re.compile(r"\bAlcoholics Anonymous\b|\bAA\b"), "AA"),
+    (re.compile(r"\bNarcotics Anonymous\b|\bNA\b"), "NA"),
+    (re.compile(r"\bSMART Recovery\b", re.I), "SMART"),
+]
+_ZONE = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC")
+_TIME = r"\d{1,2}:\d{2}"
+_SPAN = rf"{_TIME}(?:\s*-\s*{_TIME})?"
+_DAYS = r"[a-z]+(?:\s*[-,]\s*[a-z]+)*"
+_SEGMENT = re.compile(rf"(?P<days>{_DAYS})\s+(?P<spans>{_SPAN}(?:\s*,\s*{_SPAN})*)", re.I)
+
+
+class _RowError(Exception):
+    """A row that must be rejected, with the field to blame."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(reason)
+        self.field, self.reason = field, reason
+
+
+def parse(path: str | Path) -> Iterator[dict | Rejected]:
+    """Check the header, then yield a record or a Rejected for every data row.
+
+    :param path: a UTF-8 CSV file whose header includes ``name`` and ``kind``
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        reason = f"{path} is not UTF-8 text ({error.reason} at byte {error.start})"
+        raise SourceFormatError(reason) from None
+    rows = csv.reader(text.splitlines(keepends=True))
+    header = [column.strip().lower() for column in next(rows, [])]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        reason = f"{path} is not a resources CSV: missing column(s) {', '.join(missing)}"
+        raise SourceFormatError(reason)
+    return _records(rows, header)
+
+
+def _records(rows: Iterator[list[str]], header: list[str]) -> Iterator[dict | Rejected]:
+    """Turn data rows into records, numbering rows as a spreadsheet does (header = row 1)."""
+    first_row = {}
+    for number, cells in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        # Descriptions keep their line breaks; every other cell is one line.
+        row = {col: _clean(cell, col != "description") for col, cell in zip(header, cells)}
+        try:
+            record = _record(row)
+        except _RowError as error:
+            yield Rejected(row.get("id") or None, error.reason, number, error.field)
+            continue
+        source_id = record["source_id"]
+        if source_id in first_row:
+            reason = f"duplicate id {source_id!r} (first used on row {first_row[source_id]})"
+            yield Rejected(source_id, reason, number, "id")
+            continue
+        first_row[source_id] = number
+        yield record
+
+
+def _record(row: dict[str, str]) -> dict:
+    """A normalised record from one row (column -> cleaned text); _RowError rejects it."""
+    if not row.get("name"):
+        raise _RowError("name", "name is required")
+    name, kind, issues = row["name"], _kind(row.get("kind", "")), []
+    source_id = row.get("id") or slugify(f"{name} {kind}")
+    if "id" in row and not row["id"]:
+        issues.append(("repaired", "id", f"no id; used {source_id!r} from name and kind"))
+    record = {
+        "source_id": source_id, "kind": kind, "name": name,
+        "program": _program(row.get("program", ""), kind, name, issues),
+        "description": row.get("description", ""),
+        "attendance": _attendance(row.get("attendance", ""), issues),
+        "url": _url(row.get("url", ""), "url", issues),
+        "conference_url": _url(row.get("conference_url", ""), "conference_url", issues),
+        "contacts": _contacts(row.get("phone", ""), row.get("text", "")),
+        "languages": _languages(row.get("languages", ""), issues),
+        "service_areas": _service_areas(row.get("serves", ""), issues),
+        "types": _types(row.get("types", ""), row.get("accessibility", ""), issues),
+        "last_verified": _date(row.get("last_verified", ""), "last_verified", issues),
+        "location": _location(row, source_id, issues),
+        "issues": issues,
+    }  # fmt: skip
+    record.update(_hours(row.get("hours", ""), row.get("timezone", ""), issues))
+    if record["languages"] == [] and row.get("languages"):
+        record["languages_text"] = row["languages"]
+    return record
+
+
+def parse_hours(text: str) -> dict:
+    """Read an hours phrase ("24/7", "by appointment", "Mon-Fri 10:00-22:00 America/New_York").
+
+    Returns always_open, by_appointment, schedules (day 0=Sunday) and timezone (as written, not
+    validated; None if not stated). Raises ValueError if the phrase cannot be read.
+    """
+    words = text.split()
+    zone = words.pop() if len(words) > 1 and _ZONE.fullmatch(words[-1]) else None
+    body = " ".join(words).lower()
+    hours = {"always_open": body in ALWAYS_OPEN, "by_appointment": body in BY_APPOINTMENT}
+    hours.update(schedules=[], timezone=zone)
+    if not (hours["always_open"] or hours["by_appointment"]):
+        hours["schedules"] = _schedules(body)
+    return hours
+
+
+def _hours(text: str, timezone: str, issues: list) -> dict:
+    """Hours fields for a record, keeping unreadable hours as text with an issue."""
+    zone = _zone(timezone, "timezone") if timezone else None
+    hours = {"always_open": False, "by_appointment": False, "schedules": [], "timezone": None}
+    try:
+        hours = parse_hours(text) if text else hours
+    except ValueError:
+        issues.append(("repaired", "hours", f"could not read hours {text!r}; kept as text"))
+        hours = hours | {"hours_text": text}
+    if hours["timezone"]:
+        _zone(hours["timezone"], "hours")
+    if zone and hours["timezone"] and zone != hours["timezone"]:
+        raise _RowError("timezone", f"timezone {zone!r} disagrees with the zone in hours {text!r}")
+    hours["timezone"] = hours["timezone"] or zone
+    return hours
+
+
+def _schedules(body: str) -> list[dict]:
+    """Weekly schedules from "Mon,Wed 18:00-19:00; Sat 09:00-12:00" (ValueError if unreadable)."""
+    schedules = []
+    for segment in filter(None, (part.strip() for part in body.split(";"))):
+        match = _SEGMENT.fullmatch(segment)
+        if not match:
+            raise ValueError(segment)
+        spans = [_span(span) for span in match["spans"].split(",")]
+        for day in _days(match["days"]):
+            schedules += [{"day": day, "time": start, "end_time": end} for start, end in spans]
+    if not schedules:
+        raise ValueError(body)
+    unique = {(s["day"], s["time"], s["end_time"] or ""): s for s in schedules}
+    return [unique[key] for key in sorted(unique)]
+
+
+def _days(spec: str) -> list[int]:
+    """Day numbers (0=Sunday) for "mon-fri", "mon,wed", "fri-mon", "tu" or "daily"."""
+    spec = re.sub(r"\s+", "", spec)
+    if spec == "daily":
+        return list(range(7))
+    days = []
+    for part in spec.split(","):
+        ends = [_day(token) for token in part.split("-")]
+        if len(ends) > 2:
+            raise ValueError(part)
+        days += [(ends[0] + step) % 7 for step in range((ends[-1] - ends[0]) % 7 + 1)]
+    return days
+
+
+def _day(token: str) -> int:
+    """0-6 for a day name or a prefix of two letters or more (su mo tu we th fr sa are unique)."""
+    found = [number for number, name in enumerate(DAY_NAMES) if name.startswith(token)]
+    if len(token) < 2 or not found:
+        raise ValueError(token)
+    return found[0]
+
+
+def _span(span: str) -> tuple[str, str | None]:
+    """("HH:MM", "HH:MM" or None) for "10:00-22:00", "22:00-02:00" (crosses midnight) or "19:00"."""
+    times = []
+    for text in span.split("-"):
+        hour, minute = (int(part) for part in text.split(":"))
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise ValueError(text)
+        times.append(f"{hour:02d}:{minute:02d}")
+    if len(times) == 2 and times[0] == times[1]:
+        raise ValueError(span)
+    return times[0], times[1] if len(times) == 2 else None
+
+
+def _zone(name: str, field: str) -> str:
+    """A valid IANA time zone name, or _RowError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _RowError(field, f"unknown time zone {name!r}") from None
+    return name
+
+
+def _kind(raw: str) -> str:
+    """A vocabulary kind (aliases accepted), or _RowError."""
+    kind = re.sub(r"[\s-]+", "_", raw.lower())
+    kind = KIND_ALIASES.get(kind, kind)
+    if not kind:
+        raise _RowError("kind", "kind is required")
+    if kind not in KINDS:
+        raise _RowError("kind", f"unknown kind {raw!r}; use one of {', '.join(KINDS)}")
+    return kind
+
+
+def _program(raw: str, kind: str, name: str, issues: list) -> str:
+    """The stated program, else crisis/treatment by kind, else clear from the name, else peer."""
+    for code, full_name in PROGRAMS.items():
+        if raw.lower() in (code.lower(), full_name.lower()):
+            return code
+    if raw:
+        issues.append(("repaired", "program", f"unknown program {raw!r} ignored"))
+    if kind in ("crisis_line", "treatment"):
+        return {"crisis_line": "crisis", "treatment": "treatment"}[kind]
+    return next((code for pattern, code in PROGRAM_NAMES if pattern.search(name)), "peer")
+
+
+def _attendance(raw: str, issues: list) -> str | None:
+    """in_person / online / hybrid / inactive, or None to let the loader derive it."""
+    value = re.sub(r"[\s-]+", "_", raw.lower())
+    if value and value not in ATTENDANCE:
+        issues.append(("repaired", "attendance", f"unknown attendance {raw!r} ignored"))
+    return value if value in ATTENDANCE else None
+
+
+def _url(raw: str, field: str, issues: list) -> str:
+    """An http(s) URL; anything else (javascript:, bare words) is dropped with an issue."""
+    if raw and not re.match(r"https?://[^\s/]+", raw, re.I):
+        issues.append(("repaired", field, f"{field} {raw!r} is not an http(s) address; ignored"))
+        return ""
+    return raw
+
+
+def _contacts(phone: str, text: str) -> list[dict]:
+    """Voice contacts (several separated by ";") and one text-message contact."""
+    voices = [("voice", number.strip()) for number in phone.split(";") if number.strip()]
+    pairs = voices + ([("text", text)] if text else [])
+    return [{"kind": kind, "value": value, "description": ""} for kind, value in pairs]
+
+
+def _languages(raw: str, issues: list) -> list[str]:
+    """Language codes from "en,es" or "English; Spanish"; "multiple" gives [] (text kept)."""
+    codes = []
+    for token in _tokens(raw):
+        code = _language_codes().get(token.lower())
+        if code and code not in codes:
+            codes.append(code)
+        elif not code and token.lower() not in UNSPECIFIED_LANGUAGES:
+            issues.append(("repaired", "languages", f"unknown language {token!r}; kept as text"))
+    return codes
+
+
+@cache
+def _language_codes() -> dict[str, str]:
+    """Lower-cased language code or English name -> code, from the CLDR data babel ships."""
+    names = Locale("en").languages
+    by_name = {name.lower(): code for code, name in names.items() if code.isalpha()}
+    return by_name | {code.lower(): code for code in names if code.isalpha()}
+
+
+def _service_areas(raw: str, issues: list) -> list[dict]:
+    """Service areas from "US", "US-CA", "US-CA-San Mateo County" or "worldwide" (";"-separated)."""
+    areas = []
+    for token in _tokens(raw):
+        area = service_area(token)
+        if area:
+            areas.append(area)
+        else:
+            issues.append(("repaired", "serves", f"could not read service area {token!r}; ignored"))
+    return areas
+
+
+def service_area(token: str) -> dict | None:
+    """One service area: worldwide, a country, a US state or a US county (code = census GEOID)."""
+    if token.lower() == "worldwide":
+        return {"kind": "worldwide", "code": None, "name": "Worldwide"}
+    parts = token.split("-", 2)
+    country = parts[0].upper()
+    if len(parts) == 1:
+        name = Locale("en").territories.get(country) if re.fullmatch(r"[A-Z]{2}", country) else None
+        return {"kind": "country", "code": country, "name": name} if name else None
+    states, counties = _census()
+    state = parts[1].upper()
+    if country != "US" or state not in states:
+        return None
+    if len(parts) == 2:
+        return {"kind": "state", "code": state, "name": states[state]}
+    county = counties.get((state, _fold(parts[2])))
+    return {"kind": "county", "code": county[0], "name": county[1]} if county else None
+
+
+@cache
+def _census() -> tuple[dict, dict]:
+    """State code -> name, and (state, folded county name, "County" optional) -> (GEOID, name)."""
+    lines = (CENSUS_DIR / "states.txt").read_text(encoding="utf-8").splitlines()
+    states = {fields[1]: fields[2] for fields in (line.split("|") for line in lines)}
+    full, short = {}, {}
+    for line in (CENSUS_DIR / "counties.txt").read_text(encoding="utf-8").splitlines():
+        state, geoid, _, name = line.split("|")[:4]
+        full[(state, _fold(name))] = (geoid, name)
+        key = (state, _fold(name.rsplit(" ", 1)[0]))
+        short[key] = None if key in short else (geoid, name)  # "Baltimore" is a county and a city
+    return states, {key: value for key, value in short.items() if value} | full
+
+
+def _types(raw_types: str, accessibility: str, issues: list) -> list[tuple[str, str]]:
+    """(code, what the row said) for type codes and accessibility codes or phrases."""
+    found = []
+    for token in _tokens(raw_types):
+        code = normalise_type_code(token)
+        if code:
+            found.append((code, token))
+        else:
+            issues.append(("repaired", "types", f"unknown type code {token!r} ignored"))
+    for token in _tokens(accessibility):
+        code = normalise_type_code(token)
+        if code and types()[code]["category"] == "accessibility":
+            found.append((code, token))
+        else:
+            found += accessibility_codes(token)
+    unique = {}
+    for code, said in found:
+        unique.setdefault(code, said)
+    return list(unique.items())
+
+
+def _location(row: dict[str, str], source_id: str, issues: list) -> dict | None:
+    """The venue, or None when the row has no address, place name or coordinates."""
+    latitude, longitude = _coordinate(row, "latitude", 90), _coordinate(row, "longitude", 180)
+    if (latitude is None) != (longitude is None):
+        field = "longitude" if longitude is None else "latitude"
+        raise _RowError(field, "give both latitude and longitude")
+    fields = ("location_name", "address", "city", "state", "postal_code", "country")
+    if latitude is None and not any(row.get(field) for field in fields):
+        if row.get("accessibility"):
+            issues.append(("repaired", "accessibility", "no location; only coded features kept"))
+        return None
+    return {
+        "source_id": source_id, "name": row.get("location_name", ""),
+        "address": row.get("address", ""), "city": row.get("city", ""),
+        "state": row.get("state", "").upper(), "postal_code": row.get("postal_code", ""),
+        "country": row.get("country", "").upper() or None,
+        "latitude": latitude, "longitude": longitude,
+        "accessibility_text": row.get("accessibility", ""),
+    }  # fmt: skip
+
+
+def _coordinate(row: dict[str, str], field: str, limit: int) -> float | None:
+    """A latitude or longitude within ±limit, None if blank, _RowError otherwise."""
+    raw = row.get(field, "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _RowError(field, f"{field} {raw!r} is not a number") from None
+    if not math.isfinite(value) or abs(value) > limit:
+        raise _RowError(field, f"{field} {raw} is out of range (-{limit} to {limit})")
+    return value
+
+
+def _date(raw: str, field: str, issues: list) -> str | None:
+    """An ISO date (YYYY-MM-DD), or None with an issue."""
+    try:
+        return date.fromisoformat(raw).isoformat() if raw else None
+    except ValueError:
+        issues.append(("repaired", field, f"{field} {raw!r} is not a YYYY-MM-DD date; ignored"))
+        return None
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens: "Al-Anon Éxito" -> "al-anon-exito"."""
+    return re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-")
+
+
+def _fold(text: str) -> str:
+    """Lower-case, accent-free text for comparisons."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()
+
+
+def _tokens(raw: str) -> list[str]:
+    """Non-empty items of a ";" or ","-separated cell."""
+    return [token.strip() for token in re.split(r"[;,]", raw) if token.strip()]
+
+
+def _clean(value: str | None, collapse: bool = True) -> str:
+    """Cell text stripped, with runs of whitespace collapsed unless collapse is False."""
+    return " ".join((value or "").split()) if collapse else (value or "").strip()

@@ -1,0 +1,221 @@
+"""Database schema as versioned sqlite-utils migrations: one small function per change."""
+
+from sqlite_utils import Database
+from sqlite_utils.db import Table
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("finder")
+
+
+def _table(db: Database, name: str) -> Table:
+    return db.table(name)
+
+
+@migrations()
+def create_sources(db: Database) -> None:
+    """Every feed we import, as registered in data/sources.toml."""
+    _table(db, "sources").create(
+        {
+            "id": str,
+            "name": str,
+            "format": str,
+            "path": str,
+            "url": str,
+            "program": str,
+            "default_timezone": str,
+            "attribution": str,
+            "license": str,
+            "content_hash": str,
+            "last_imported": str,
+        },
+        pk="id",
+    )
+
+
+@migrations()
+def create_organizations_and_locations(db: Database) -> None:
+    """Organisations (intergroups, service bodies, agencies) and the places resources meet."""
+    _table(db, "organizations").create(
+        {
+            "id": int,
+            "source": str,
+            "source_id": str,
+            "name": str,
+            "description": str,
+            "url": str,
+        },
+        pk="id",
+        foreign_keys=[("source", "sources", "id")],
+    )
+    db.execute("CREATE UNIQUE INDEX organizations_source_key ON organizations(source, source_id)")
+    _table(db, "locations").create(
+        {
+            "id": int,
+            "source": str,
+            "source_id": str,
+            "name": str,
+            "address": str,
+            "city": str,
+            "state": str,
+            "postal_code": str,
+            "country": str,
+            "formatted_address": str,
+            "latitude": float,
+            "longitude": float,
+            "geocode_precision": str,
+            "geocode_source": str,
+            "geocode_note": str,
+            "timezone": str,
+            "timezone_source": str,
+            "notes": str,
+            "transportation": str,
+            "accessibility_text": str,
+        },
+        pk="id",
+        foreign_keys=[("source", "sources", "id")],
+    )
+    db.execute("CREATE UNIQUE INDEX locations_source_key ON locations(source, source_id)")
+    db.execute("CREATE INDEX locations_lat_lon ON locations(latitude, longitude)")
+
+
+@migrations()
+def create_resources(db: Database) -> None:
+    """Meetings, centers, lines and forums: anything a person can go to, call or join."""
+    _table(db, "resources").create(
+        {
+            "id": int,
+            "source": str,
+            "source_id": str,
+            "kind": str,
+            "name": str,
+            "program": str,
+            "description": str,
+            "attendance": str,
+            "location_id": int,
+            "organization_id": int,
+            "timezone": str,
+            "timezone_source": str,
+            "always_open": int,
+            "by_appointment": int,
+            "conference_url": str,
+            "conference_url_notes": str,
+            "conference_phone": str,
+            "conference_phone_notes": str,
+            "url": str,
+            "regions": str,
+            "languages": str,
+            "updated": str,
+            "last_verified": str,
+            "status": str,
+            "first_seen": str,
+            "last_changed": str,
+            "removed_at": str,
+            "content_hash": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("source", "sources", "id"),
+            ("location_id", "locations", "id"),
+            ("organization_id", "organizations", "id"),
+        ],
+        defaults={"status": "active", "always_open": 0, "by_appointment": 0},
+    )
+    db.execute("CREATE UNIQUE INDEX resources_source_key ON resources(source, source_id)")
+    db.execute("CREATE INDEX resources_location ON resources(location_id)")
+    db.execute("CREATE INDEX resources_kind_status ON resources(kind, status, attendance)")
+
+
+@migrations()
+def create_resource_details(db: Database) -> None:
+    """Weekly schedules, coded types/features, contacts and service areas of each resource."""
+    _table(db, "schedules").create(
+        {
+            "id": int,
+            "resource_id": int,
+            "day": int,
+            "time": str,
+            "end_time": str,
+            "start_minute": int,
+            "duration_minutes": int,
+        },
+        pk="id",
+        foreign_keys=[("resource_id", "resources", "id")],
+    )
+    db.execute("CREATE INDEX schedules_resource ON schedules(resource_id)")
+    db.execute("CREATE INDEX schedules_week_minute ON schedules(start_minute)")
+    _table(db, "types").create(
+        {"code": str, "category": str, "name_en": str, "name_es": str}, pk="code"
+    )
+    _table(db, "resource_types").create(
+        {"resource_id": int, "code": str, "claim": str},
+        pk=("resource_id", "code"),
+        foreign_keys=[("resource_id", "resources", "id"), ("code", "types", "code")],
+    )
+    db.execute("CREATE INDEX resource_types_code ON resource_types(code, resource_id)")
+    _table(db, "contacts").create(
+        {"id": int, "resource_id": int, "kind": str, "value": str, "description": str},
+        pk="id",
+        foreign_keys=[("resource_id", "resources", "id")],
+    )
+    db.execute("CREATE INDEX contacts_resource ON contacts(resource_id)")
+    _table(db, "service_areas").create(
+        {"id": int, "resource_id": int, "kind": str, "code": str, "name": str, "geometry": str},
+        pk="id",
+        foreign_keys=[("resource_id", "resources", "id")],
+    )
+    db.execute("CREATE INDEX service_areas_resource ON service_areas(resource_id)")
+
+
+@migrations()
+def create_import_log(db: Database) -> None:
+    """What every import run did, and every row it rejected or repaired and why."""
+    _table(db, "import_runs").create(
+        {
+            "id": int,
+            "source": str,
+            "started": str,
+            "finished": str,
+            "content_hash": str,
+            "records_in": int,
+            "added": int,
+            "updated": int,
+            "unchanged": int,
+            "removed": int,
+            "repaired": int,
+            "rejected": int,
+            "geocode_precision": str,
+        },
+        pk="id",
+        foreign_keys=[("source", "sources", "id")],
+    )
+    _table(db, "import_issues").create(
+        {
+            "id": int,
+            "run_id": int,
+            "source": str,
+            "source_id": str,
+            "row": int,
+            "severity": str,
+            "field": str,
+            "reason": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "import_runs", "id")],
+    )
+    db.execute("CREATE INDEX import_issues_run ON import_issues(run_id, severity)")
+
+
+@migrations()
+def create_geocode_cache(db: Database) -> None:
+    """Answers of an online geocoder, so a re-run never asks twice (offline default skips it)."""
+    _table(db, "geocode_cache").create(
+        {
+            "query": str,
+            "provider": str,
+            "latitude": float,
+            "longitude": float,
+            "precision": str,
+            "created": str,
+        },
+        pk=("provider", "query"),
+    )

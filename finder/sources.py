@@ -1,0 +1,64 @@
+"""The registry of sources (data/sources.toml) and running an import for one of them."""
+
+import hashlib
+import importlib
+import tomllib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from geopy.geocoders.base import Geocoder
+from sqlite_utils import Database
+
+from .importers import SourceFormatError
+from .loader import ImportSummary, load_source
+
+FORMATS = ("meeting_guide", "bmlt", "hsds", "ohana", "csv_template", "samhsa")
+REQUIRED_KEYS = ("id", "name", "format", "path")
+
+
+def read_registry(path: str | Path) -> list[dict]:
+    """Sources listed in a TOML registry, with paths made absolute; raises SourceFormatError."""
+    path = Path(path)
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("source", [])
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SourceFormatError(f"{path}: {error}") from error
+    sources = []
+    for number, entry in enumerate(entries, start=1):
+        missing = [k for k in REQUIRED_KEYS if not entry.get(k)]
+        if missing:
+            raise SourceFormatError(f"{path}: source #{number} lacks {', '.join(missing)}")
+        if entry["format"] not in FORMATS:
+            raise SourceFormatError(
+                f"{path}: source {entry['id']!r} has unknown format {entry['format']!r}; "
+                f"expected one of {', '.join(FORMATS)}")
+        sources.append({**entry, "path": str((path.parent / entry["path"]).resolve())})
+    return sources
+
+
+def content_hash(path: str | Path) -> str:
+    """SHA-256 over a file, or over every file of a folder in name order."""
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def parse_source(source: dict) -> Iterable:
+    """The records of a source, read by its format's importer."""
+    path = Path(source["path"])
+    if not path.exists():
+        raise SourceFormatError(f"{source['id']}: {path} does not exist")
+    module = importlib.import_module(f"finder.importers.{source['format']}")
+    return module.parse(path)
+
+
+def import_source(
+    db: Database, source: dict, geocoder: Geocoder, progress: Callable | None = None
+) -> ImportSummary:
+    """Parse, geocode and load one source in one transaction."""
+    source = {**source, "content_hash": content_hash(source["path"])}
+    return load_source(db, source, parse_source(source), geocoder, progress=progress)

@@ -1,0 +1,143 @@
+"""The unified vocabulary every source is mapped onto: kinds, attendance, programs and types.
+
+Meeting types use the Meeting Guide codes (data/meeting-guide-types/types.json, the de facto
+standard across AA, Al-Anon and other 12-step lists). Codes we add for things that feed has no
+code for (hearing loop, near transit, online...) are in ``EXTRA_TYPES`` with their own names.
+"""
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+TYPES_FILE = Path(__file__).resolve().parent.parent / "data" / "meeting-guide-types" / "types.json"
+
+KINDS = {
+    "meeting": "Meeting",
+    "center": "Community or recovery center",
+    "peer_organization": "Peer-run organization",
+    "warmline": "Warmline",
+    "helpline": "Helpline",
+    "crisis_line": "Crisis line",
+    "online_forum": "Online forum",
+    "online_directory": "Online meetings directory",
+    "treatment": "Professional treatment",
+}
+
+ATTENDANCE = ("in_person", "online", "hybrid", "inactive")
+
+PROGRAMS = {
+    "AA": "Alcoholics Anonymous",
+    "Al-Anon": "Al-Anon Family Groups",
+    "NA": "Narcotics Anonymous",
+    "SMART": "SMART Recovery",
+    "peer": "Peer support",
+    "community": "Community services",
+    "treatment": "Treatment",
+    "crisis": "Crisis support",
+}
+
+# Category of every Meeting Guide code; codes not listed here are "format".
+_CATEGORIES = {
+    "openness": "O C",
+    "audience": "BE BI G L LGBTQ M W NB T Y SEN POC N NDG P DD",
+    "language": (
+        "AF AM AR BG DA DE EL EN FA FI FR HE HI HR HU IS ITA JA KA KOR LT ML MT NE NL NO "
+        "POL POR PUN RUS S SK SL SV TH TL TUR UK"
+    ),
+    "accessibility": "X XB ASL BA CF FF",
+    "status": "TC ONL",
+}
+
+EXTRA_TYPES = {
+    "LOOP": ("accessibility", "Hearing loop", "Bucle auditivo"),
+    "TRANSIT": ("accessibility", "Near public transit", "Cerca de transporte público"),
+    "PARKING": ("accessibility", "Accessible parking", "Estacionamiento accesible"),
+    "RAMP": ("accessibility", "Ramp", "Rampa"),
+    "ELEVATOR": ("accessibility", "Elevator", "Ascensor"),
+    "BRAILLE": ("accessibility", "Braille", "Braille"),
+    "NOSMOKE": ("format", "No smoking", "Prohibido fumar"),
+    "NOKIDS": ("format", "No children", "Sin niños"),
+    "IDREQ": ("format", "ID required to enter", "Se requiere identificación para entrar"),
+    "CAMERAS": ("format", "Surveillance cameras", "Cámaras de vigilancia"),
+    "QA": ("format", "Question and answer", "Preguntas y respuestas"),
+    "BT": ("format", "Basic Text", "Texto Básico"),
+    "JFT": ("format", "Just for Today", "Sólo por Hoy"),
+    "IW": ("format", "It Works: How and Why", "Funciona: cómo y por qué"),
+    "SWG": ("format", "Step Working Guide", "Guía para trabajar los pasos"),
+    "LC": ("format", "Living Clean", "Vivir Limpio"),
+    "IP": ("format", "Informational pamphlet", "Folleto informativo"),
+    "RF": ("format", "Rotating format", "Formato rotativo"),
+    "ILL": ("audience", "Chronic illness", "Enfermedad crónica"),
+}
+
+# Codes seen in real feeds that mean an existing code (feeds are case-insensitive in practice).
+ALIASES = {
+    "LGBTQIA": "LGBTQ",
+    "LGBTQIA+": "LGBTQ",
+    "[OPEN]": "O",
+    "[CLOSED]": "C",
+    "OPEN": "O",
+    "CLOSED": "C",
+    "ONLINE": "ONL",
+    "ASBI": "ABSI",  # aasepia.json: 26 meetings spell "As Bill Sees It" this way
+}
+
+
+@cache
+def types() -> dict[str, dict]:
+    """All type codes: code -> {"category", "en", "es"}."""
+    raw = json.loads(TYPES_FILE.read_text(encoding="utf-8"))
+    category_of = {code: cat for cat, codes in _CATEGORIES.items() for code in codes.split()}
+    vocab = {
+        code: {"category": category_of.get(code, "format"), "en": names["en"], "es": names["es"]}
+        for code, names in raw.items()
+    }
+    vocab["ONL"] = {"category": "status", "en": "Online", "es": "En línea"}
+    for code, (category, en, es) in EXTRA_TYPES.items():
+        vocab[code] = {"category": category, "en": en, "es": es}
+    return vocab
+
+
+def normalise_type_code(raw: str) -> str | None:
+    """Map a feed's type code onto the vocabulary, or None if it is unknown."""
+    code = str(raw).strip()
+    if not code:
+        return None
+    vocab = types()
+    if code in vocab:
+        return code
+    upper = code.upper()
+    upper = ALIASES.get(upper, upper)
+    if upper in vocab:
+        return upper
+    for candidate in vocab:
+        if candidate.upper() == upper:
+            return candidate
+    return None
+
+
+# Free-text accessibility phrases that are unambiguous enough to become a coded feature.
+# Anything else is kept only as text (issue #2: "mapped where the text is unambiguous").
+_ACCESSIBILITY_PATTERNS = [
+    (re.compile(r"\bwheel\s*chair\b|\bwheelchair\b|\bwheelchair[- ]accessible\b", re.I), "X"),
+    (re.compile(r"\b(accessible|disabled|ada)\s+(rest\s*room|bathroom|toilet)s?\b", re.I), "XB"),
+    (re.compile(r"\b(hearing|induction)\s+loops?\b|\bt-?coil\b", re.I), "LOOP"),
+    (re.compile(r"\bAmerican Sign Language\b|\bASL\b", re.I), "ASL"),
+    (re.compile(r"\b(disabled|accessible|handicap(ped)?)[_ ]parking\b", re.I), "PARKING"),
+    (re.compile(r"\bramps?\b", re.I), "RAMP"),
+    (re.compile(r"\belevators?\b", re.I), "ELEVATOR"),
+    (re.compile(r"\bbraille\b", re.I), "BRAILLE"),
+    (re.compile(r"\bfragrance[- ]free\b", re.I), "FF"),
+    (re.compile(r"\b(childcare|child care|babysitting)\b", re.I), "BA"),
+]
+
+
+def accessibility_codes(text: str) -> list[tuple[str, str]]:
+    """Coded accessibility features found in free text, each with the phrase that claimed it."""
+    found = []
+    for pattern, code in _ACCESSIBILITY_PATTERNS:
+        match = pattern.search(text or "")
+        if match and code not in {c for c, _ in found}:
+            found.append((code, match.group(0)))
+    return found

@@ -1,0 +1,69 @@
+"""Shared fixtures: a migrated temporary database, the app, and importing real bundled feeds."""
+
+from pathlib import Path
+
+import pytest
+
+from finder import create_app
+from finder.db import connect, init_db
+from finder.geo import OfflineGeocoder
+from finder.sources import import_source, read_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    """A database file with every migration applied."""
+    path = tmp_path / "finder.db"
+    db = connect(str(path))
+    init_db(db)
+    db.close()
+    return path
+
+
+@pytest.fixture
+def db(db_path):
+    """A Database on the temporary file."""
+    database = connect(str(db_path))
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def app(db_path):
+    """The Flask app over the temporary database."""
+    return create_app({"TESTING": True, "DATABASE": str(db_path)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def geocoder():
+    return OfflineGeocoder()
+
+
+@pytest.fixture(scope="session")
+def registry():
+    """The bundled sources, by id."""
+    return {s["id"]: s for s in read_registry(DATA / "sources.toml")}
+
+
+@pytest.fixture
+def import_bundled(db, registry, geocoder):
+    """Import one bundled source by id into the temporary database."""
+
+    def run(source_id, **overrides):
+        return import_source(db, {**registry[source_id], **overrides}, geocoder)
+
+    return run
