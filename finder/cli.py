@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .db import connect, init_db
 from .geo import GeocodeError, build_geocoder
@@ -16,6 +17,7 @@ from .sources import FORMATS, import_source, read_registry
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database or apply pending migrations.
 
@@ -30,6 +32,7 @@ def init_db_command() -> None:
 @click.command("import")
 @click.argument("source_ids", nargs=-1)
 @click.option("--all", "import_all", is_flag=True, help="Import every source in the registry.")
+@with_appcontext
 def import_command(source_ids: tuple[str, ...], import_all: bool) -> None:
     """Import sources listed in data/sources.toml (all or nothing per source).
 
@@ -55,6 +58,7 @@ def import_command(source_ids: tuple[str, ...], import_all: bool) -> None:
 @click.option("--name", help="A human name for the source.")
 @click.option("--program", help="Default program/fellowship code, e.g. AA, NA, Al-Anon.")
 @click.option("--timezone", help="IANA zone used when a record has no other clue.")
+@with_appcontext
 def import_file_command(path, fmt, source_id, name, program, timezone) -> None:
     """Import one file or folder that is not in the registry.
 
@@ -69,6 +73,7 @@ def import_file_command(path, fmt, source_id, name, program, timezone) -> None:
 
 @click.command("build")
 @click.option("--output", type=click.Path(), help="Database file to write (default: DATABASE).")
+@with_appcontext
 def build_command(output: str | None) -> None:
     """Build a fresh database from every registered source, replacing the old one only on success.
 

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, datetime
 
 from geopy.geocoders.base import Geocoder
@@ -21,11 +22,6 @@ from .importers import Rejected
 from .schedule import schedule_row
 from .vocabulary import ATTENDANCE, KINDS
 
-RESOURCE_COLUMNS = (
-    "kind", "name", "program", "description", "attendance", "timezone", "timezone_source",
-    "always_open", "by_appointment", "conference_url", "conference_url_notes", "conference_phone",
-    "conference_phone_notes", "url", "regions", "languages", "updated", "last_verified",
-)
 LOCATION_COLUMNS = (
     "name", "address", "city", "state", "postal_code", "country", "formatted_address", "latitude",
     "longitude", "geocode_precision", "geocode_source", "geocode_note", "timezone",
@@ -164,7 +160,7 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
         "languages": json.dumps(record.get("languages") or []),
         **{key: record.get(key) or "" for key in (
             "conference_url", "conference_url_notes", "conference_phone", "conference_phone_notes",
-            "url")},
+            "url", "hours_text", "languages_text")},
         "updated": record.get("updated"),
         "last_verified": record.get("last_verified"),
     }
@@ -323,12 +319,14 @@ class _KeyCache:
         return old["id"]
 
 
+@cache
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    names = ", ".join(quote_identifier(c) for c in columns)
+    return f"insert into {quote_identifier(table)} ({names}) values ({', '.join('?' * len(columns))})"
+
+
 def _insert(db: Database, table: str, row: dict) -> int:
-    columns = ", ".join(quote_identifier(c) for c in row)
-    marks = ", ".join("?" for _ in row)
-    cursor = db.execute(f"insert into {quote_identifier(table)} ({columns}) values ({marks})",
-                        list(row.values()))
-    return cursor.lastrowid
+    return db.conn.execute(_insert_sql(table, tuple(row)), list(row.values())).lastrowid
 
 
 def _update(db: Database, table: str, row_id: int, changes: dict) -> None:

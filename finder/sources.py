@@ -49,16 +49,15 @@ def content_hash(path: str | Path) -> str:
 
 def parse_source(source: dict) -> Iterable:
     """The records of a source, read by its format's importer."""
-    path = Path(source["path"])
-    if not path.exists():
-        raise SourceFormatError(f"{source['id']}: {path} does not exist")
     module = importlib.import_module(f"finder.importers.{source['format']}")
-    return module.parse(path)
+    return module.parse(Path(source["path"]))
 
 
 def import_source(
     db: Database, source: dict, geocoder: Geocoder, progress: Callable | None = None
 ) -> ImportSummary:
     """Parse, geocode and load one source in one transaction."""
+    if not Path(source["path"]).exists():
+        raise SourceFormatError(f"{source['path']} does not exist")
     source = {**source, "content_hash": content_hash(source["path"])}
     return load_source(db, source, parse_source(source), geocoder, progress=progress)

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError
-from finder.importers import csv_template
+from finder.importers import Rejected, SourceFormatError, csv_template
 from finder.importers.csv_template import COLUMNS, parse, parse_hours, service_area
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -96,6 +95,7 @@ def test_unreadable_hours_are_kept_as_text(lines):
         ("Al-Anon Electronic Meetings", "Al-Anon"),
         ("SMART Recovery Online", "SMART"),
         ("NAMI HelpLine", "peer"),
+        ("SAMHSA National Helpline", None),
         ("7 Cups", "peer"),
     ],
 )

@@ -24,6 +24,7 @@ A normalised record is a plain dict. Only ``source_id``, ``kind`` and ``name`` a
         "schedules": [{"day": 2, "time": "19:00", "end_time": "20:00"}],   # day 0=Sunday
         "always_open": False,             # 24/7 resources (forums, crisis lines)
         "by_appointment": False,
+        "hours_text": "Mon-Fri 10:00-22:00",   # hours as the source wrote them, when useful
         "timezone": "America/New_York",   # as stated by the source, validated by the loader
         "types": [("O", "O"), ("X", "WC")],   # (vocabulary code, what the source said)
         "contacts": [{"kind": "voice", "value": "1-800-662-4357", "description": ""}],
@@ -32,6 +33,7 @@ A normalised record is a plain dict. Only ``source_id``, ``kind`` and ``name`` a
         "url": "", "updated": "2024-01-31", "last_verified": None,
         "regions": ["Delaware County", "Woodlyn"],
         "languages": ["en", "es"],
+        "languages_text": "multiple",     # what the source said when it is not a list of codes
         "service_areas": [{"kind": "state", "code": "CA", "name": "California"}],
         "issues": [("repaired", "types", "unknown type code 'AC' ignored")],
     }

@@ -108,7 +108,7 @@ def _record(row: dict[str, str]) -> dict:
         issues.append(("repaired", "id", f"no id; used {source_id!r} from name and kind"))
     record = {
         "source_id": source_id, "kind": kind, "name": name,
-        "program": _program(row.get("program", ""), kind, name, issues),
+        "program": _program(row.get("program", ""), kind, name, row.get("description", ""), issues),
         "description": row.get("description", ""),
         "attendance": _attendance(row.get("attendance", ""), issues),
         "url": _url(row.get("url", ""), "url", issues),
@@ -231,8 +231,8 @@ def _kind(raw: str) -> str:
     return kind
 
 
-def _program(raw: str, kind: str, name: str, issues: list) -> str:
-    """The stated program, else crisis/treatment by kind, else clear from the name, else peer."""
+def _program(raw: str, kind: str, name: str, description: str, issues: list) -> str | None:
+    """The stated program, else by kind, else clear from the name, else peer (none for helplines)."""
     for code, full_name in PROGRAMS.items():
         if raw.lower() in (code.lower(), full_name.lower()):
             return code
@@ -240,7 +240,9 @@ def _program(raw: str, kind: str, name: str, issues: list) -> str:
         issues.append(("repaired", "program", f"unknown program {raw!r} ignored"))
     if kind in ("crisis_line", "treatment"):
         return {"crisis_line": "crisis", "treatment": "treatment"}[kind]
-    return next((code for pattern, code in PROGRAM_NAMES if pattern.search(name)), "peer")
+    # A helpline is peer support only when it says so (NAMI's is "peer-staffed"; SAMHSA's is not).
+    default = None if kind == "helpline" and not re.search(r"\bpeer", description, re.I) else "peer"
+    return next((code for pattern, code in PROGRAM_NAMES if pattern.search(name)), default)
 
 
 def _attendance(raw: str, issues: list) -> str | None:

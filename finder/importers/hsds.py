@@ -1,8 +1,8 @@
-"""Open Referral HSDS 3: JSON API objects or a tabular CSV folder, one record per service at a location.
+"""Open Referral HSDS 3, as JSON API objects or a CSV folder: one record per service at a location.
 
-Spec: https://docs.openreferral.org/en/latest/hsds/ (schema/*.json). The public helpers at the top
-(times, coordinates, languages, phones, kinds) are shared with ``ohana``, HSDS's ancestor format.
-Named contacts are never read (anonymity): phones that belong to a contact person are skipped.
+Spec: https://docs.openreferral.org/en/latest/hsds/ (schema/*.json). Named contacts are never read
+(anonymity): a phone that belongs to a contact person is skipped. The first section holds helpers
+shared with ``ohana`` (HSDS's ancestor format); they need nothing else from this module.
 """
 
 import csv
@@ -21,41 +21,20 @@ from . import Rejected, SourceFormatError
 
 Issues = list[tuple[str, str, str]]
 
-WEEKDAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
+# ---- Shared with ohana: text, times, coordinates, languages, phones, kinds, addresses, CSV ----
+
+INACTIVE_STATUSES = {"inactive", "defunct", "temporarily closed"}
 PHONE_KINDS = {"voice": "voice", "cell": "voice", "fax": "fax", "text": "text", "sms": "text",
                "textphone": "tty", "tty": "tty", "hotline": "hotline"}
-# Names babel has no ISO 639-1 code for; Chinese varieties fall back to the macrolanguage.
+# Names babel has no ISO 639-1 code for; Chinese varieties fall back to the macrolanguage "zh".
 LANGUAGE_ALIASES = {"cantonese": "zh", "mandarin": "zh", "taiwanese": "zh", "toishanese": "zh",
                     "farsi": "fa", "filipino": "tl", "haitian creole": "ht", "creole": "ht"}
-INACTIVE_STATUSES = {"inactive", "defunct", "temporarily closed"}
-# Recurrence parts our weekly schedules cannot express; ignored with an issue.
-IGNORED_RRULE_PARTS = ("byweekno", "bymonthday", "byyearday", "count", "until", "valid_to")
-# HSDS 3 CSV tables we read, with the columns each must have when present.
-CSV_FILES = {
-    "services.csv": ("id", "name"), "organizations.csv": ("id", "name"), "programs.csv": ("id",),
-    "locations.csv": ("id",), "service_at_location.csv": ("id", "service_id", "location_id"),
-    "addresses.csv": ("location_id",), "accessibility.csv": ("location_id",),
-    "phones.csv": ("number",), "schedules.csv": (), "languages.csv": (),
-    "service_areas.csv": ("service_id",),
-}
-# (child table, its link column, parent table, list on the parent) to nest CSV rows like the JSON API.
-CSV_LISTS = [(child, f"{parent}_id", f"{table}.csv", field) for child, field, links in (
-    ("phones.csv", "phones", ("service", "location", "organization", "service_at_location")),
-    ("schedules.csv", "schedules", ("service", "location", "service_at_location")),
-    ("languages.csv", "languages", ("service", "location")),
-    ("addresses.csv", "addresses", ("location",)), ("accessibility.csv", "accessibility", ("location",)),
-    ("service_areas.csv", "service_areas", ("service",)),
-    ("service_at_location.csv", "service_at_locations", ("service",)),
-) for parent in links for table in [parent if parent == "service_at_location" else f"{parent}s"]]
-# (table, reference column, referenced table, field) for the single objects a row points to.
-CSV_REFERENCES = [("service_at_location.csv", "location_id", "locations.csv", "location"),
-                  ("services.csv", "organization_id", "organizations.csv", "organization"),
-                  ("services.csv", "program_id", "programs.csv", "program")]
-
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::\d{2}(?:\.\d+)?)?\s*(?:([ap])\.?m\.?)?"
                    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
+_PLACEHOLDER_PHONES = ("1234567890", "0000000000")
 _WARMLINE = re.compile(r"\bwarm\s?line\b", re.I)
-_CRISIS_LINE = re.compile(r"\bcrisis\s+(hot\s?line|line|text\s?line|chat)\b|\b988\b|\bsuicide\b", re.I)
+_CRISIS_LINE = re.compile(r"\bcrisis\s+(hot\s?line|line|text\s?line|chat)\b|\b988\b|\bsuicide\b",
+                          re.I)
 _HELPLINE = re.compile(r"\b(help\s?line|hot\s?line|phone\s?line|talk\s?line)\b", re.I)
 _PEER = re.compile(r"\bpeer[- ](run|led|support\w*|counsel\w*|specialists?|respite)\b", re.I)
 _TREATMENT = re.compile(
@@ -78,7 +57,7 @@ def text(value) -> str:
 
 
 def clock(value, field: str, issues: Issues, consequence: str = "ignored") -> str | None:
-    """'10:00:00', '9am', '4:00 PM', '09:00-05:00' -> 'HH:MM'; None (with an issue) if unreadable."""
+    """'10:00:00', '9am', '4:00 PM', '09:00-05:00' -> 'HH:MM'; None (and an issue) if unreadable."""
     raw = text(value)
     if not raw:
         return None
@@ -93,7 +72,7 @@ def clock(value, field: str, issues: Issues, consequence: str = "ignored") -> st
         issues.append(("repaired", field, f"{field} {raw!r} is not a time; {consequence}"))
         return None
     if offset:
-        issues.append(("repaired", field, f"{field} {raw!r}: UTC offset ignored, read as local time"))
+        issues.append(("repaired", field, f"{field} {raw!r}: UTC offset ignored, read as local"))
     return f"{hour % 24:02d}:{minute or '00'}"
 
 
@@ -106,8 +85,8 @@ def coordinates(latitude, longitude, issues: Issues) -> tuple[float | None, floa
     except ValueError:
         lat = lon = float("nan")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
-        issues.append(("repaired", "latitude",
-                       f"coordinates ({text(latitude)}, {text(longitude)}) are not a position; ignored"))
+        pair = f"({text(latitude)}, {text(longitude)})"
+        issues.append(("repaired", "latitude", f"coordinates {pair} are not a position; ignored"))
         return None, None
     return lat, lon
 
@@ -119,12 +98,12 @@ def _language_names() -> dict[str, str]:
 
 
 def language_code(value) -> str | None:
-    """ISO 639-1 code for a language code or English name ('es', 'Spanish', 'Chinese (Mandarin)')."""
+    """ISO 639-1 code of a language code or English name ('es', 'Spanish', 'Chinese (Mandarin)')."""
     raw = text(value).lower()
-    names = _language_names()
     base = re.split(r"[-_]", raw)[0]
     if len(base) == 2 and base in Locale("en").languages:
         return base
+    names = _language_names()
     for candidate in [raw, *re.findall(r"[a-z][a-z ]*[a-z]", raw)]:
         if candidate in names:
             return names[candidate]
@@ -135,7 +114,8 @@ def add_language(found: list[str], value, source: str, issues: Issues) -> None:
     """Append the language's code to found, or note that it could not be coded."""
     code = language_code(value)
     if code is None and text(value):
-        issues.append(("repaired", "languages", f"{source} language {text(value)!r} has no ISO code; ignored"))
+        issues.append(("repaired", "languages",
+                       f"{source} language {text(value)!r} has no ISO 639-1 code; ignored"))
     elif code and code not in found:
         found.append(code)
 
@@ -151,11 +131,12 @@ def phone_contacts(rows: Iterable[dict], issues: Issues, kind_key: str = "type",
             continue
         seen.add(phone_id)
         if text(row.get("contact_id")):
-            issues.append(("repaired", "contacts", f"phone {phone_id} belongs to a named person; skipped"))
+            issues.append(("repaired", "contacts", f"phone {phone_id} is a named person's; "
+                           "skipped"))
             continue
         item = _contact(row, kind_key, description_key, issues)
-        if item and not any(item["value"] == f["value"] and item["extension"] == f["extension"]
-                            and item["kind"] == f["kind"] for f in found):
+        if item and all((item["kind"], item["value"], item["extension"])
+                        != (f["kind"], f["value"], f["extension"]) for f in found):
             found.append(item)
     return found
 
@@ -163,21 +144,24 @@ def phone_contacts(rows: Iterable[dict], issues: Issues, kind_key: str = "type",
 def _contact(row: dict, kind_key: str, description_key: str, issues: Issues) -> dict | None:
     raw = text(row.get("number"))
     number = raw.strip("\"' ")
+    kind = text(row.get(kind_key)).lower() or "voice"
     if number != raw:
         issues.append(("repaired", "contacts", f"quotes removed from phone number {raw!r}"))
-    prefix = text(row.get("country_prefix"))
-    kind = text(row.get(kind_key)).lower() or "voice"
     if not number:
         return None
-    if kind not in PHONE_KINDS:
-        issues.append(("repaired", "contacts", f"phone type {kind!r} of {number} not supported; skipped"))
+    if re.sub(r"\D", "", number)[-10:] in _PLACEHOLDER_PHONES:
+        issues.append(("repaired", "contacts", f"placeholder phone number {number} skipped"))
         return None
-    return {"kind": PHONE_KINDS[kind], "value": f"{prefix} {number}".strip(),
-            "extension": text(row.get("extension")), "description": text(row.get(description_key))}
+    if kind not in PHONE_KINDS:
+        issues.append(("repaired", "contacts", f"phone type {kind!r} unknown; {number} skipped"))
+        return None
+    value = f"{text(row.get('country_prefix'))} {number}".strip()
+    return {"kind": PHONE_KINDS[kind], "value": value, "extension": text(row.get("extension")),
+            "description": text(row.get(description_key))}
 
 
 def classify(name: str, description: str = "") -> tuple[str, str]:
-    """(kind, program) from a name and description: phone lines by name, then peer, treatment."""
+    """(kind, program): phone lines by their name, then peer-run or treatment by any text."""
     both = f"{name} {description}"
     if _WARMLINE.search(name):
         return "warmline", "community"
@@ -193,16 +177,24 @@ def classify(name: str, description: str = "") -> tuple[str, str]:
 
 
 def address_fields(row: dict | None) -> dict:
-    """Location address fields from an HSDS/Ohana address row (address_2 goes to notes)."""
-    row = row or {}
-    parts = {k: text(row.get(k)) for k in ("address_1", "address_2", "city", "state_province",
-                                             "postal_code", "country")}
+    """Location address fields from an HSDS/Ohana address row (address_2 also goes to notes)."""
+    parts = {k: text((row or {}).get(k)) for k in (
+        "address_1", "address_2", "city", "state_province", "postal_code", "country")}
     region = f"{parts['state_province']} {parts['postal_code']}".strip()
     formatted = ", ".join(p for p in (parts["address_1"], parts["address_2"], parts["city"], region,
                                       parts["country"]) if p)
     return {"address": parts["address_1"], "city": parts["city"], "state": parts["state_province"],
             "postal_code": parts["postal_code"], "country": parts["country"],
             "formatted_address": formatted, "notes": parts["address_2"]}
+
+
+def organization_of(org: dict | None) -> dict | None:
+    """The record's organization from an HSDS/Ohana organization row."""
+    if not isinstance(org, dict) or not text(org.get("name")):
+        return None
+    return {"source_id": text(org.get("id")) or text(org.get("name")),
+            "name": text(org.get("name")), "description": text(org.get("description")),
+            "url": text(org.get("website"))}
 
 
 def read_csv_table(path: Path, columns: Iterable[str]) -> list[dict]:
@@ -218,11 +210,27 @@ def read_csv_table(path: Path, columns: Iterable[str]) -> list[dict]:
         raise SourceFormatError(f"{path.name}: not readable as UTF-8 CSV ({error})") from error
 
 
-def parse(path: str | Path) -> Iterator[dict | Rejected]:
-    """Yield one record (or Rejected) per service at a location in an HSDS 3 JSON file or CSV folder.
+def group_by(rows: list[dict], key: str) -> dict[str, list[dict]]:
+    """Rows by the value of one column (rows with it empty are left out)."""
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        if text(row.get(key)):
+            grouped[text(row.get(key))].append(row)
+    return grouped
 
-    :param path: a JSON file (organization, service or service_at_location object, a list of them,
-        or a page with ``contents``) or a folder of HSDS 3 CSV files with ``services.csv``
+
+# ---- HSDS 3 JSON objects (the CSV folder is nested into the same shape first) ----
+
+WEEKDAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
+# Recurrence parts our weekly schedules cannot express; ignored with an issue.
+IGNORED_RRULE_PARTS = ("byweekno", "bymonthday", "byyearday", "count", "until", "valid_to")
+
+
+def parse(path: str | Path) -> Iterator[dict | Rejected]:
+    """Yield one record (or Rejected) per service at a location, from HSDS 3 JSON or CSV.
+
+    :param path: a JSON file (organization, service or service_at_location object, a list of
+        them, or a page with ``contents``) or a folder of HSDS 3 CSV files with services.csv
     """
     path = Path(path)
     if path.is_dir():
@@ -265,18 +273,20 @@ def _object_kind(item: dict) -> str | None:
 def _item_records(item, row: int, seen: dict[str, int]) -> Iterator[dict | Rejected]:
     if not isinstance(item, dict) or _object_kind(item) is None:
         source_id = text(item.get("id")) if isinstance(item, dict) else ""
-        yield Rejected(source_id or None, "not an HSDS organization, service or service_at_location",
-                       row=row)
+        yield Rejected(source_id or None, "not an HSDS organization, service or "
+                       "service_at_location", row=row)
         return
     for service, sal, org in _units(item):
         try:
             record = _record(service, sal, org)
         except RowError as error:
-            yield Rejected(text((sal or service).get("id")) or None, str(error), row=row, field=error.field)
+            source_id = text((sal or service).get("id")) or None
+            yield Rejected(source_id, str(error), row=row, field=error.field)
             continue
         if record["source_id"] in seen:
-            yield Rejected(record["source_id"], f"duplicate id (first at row {seen[record['source_id']]})",
-                           row=row, field="id")
+            first = seen[record["source_id"]]
+            yield Rejected(record["source_id"], f"duplicate id (first at row {first})", row=row,
+                           field="id")
             continue
         seen[record["source_id"]] = row
         yield record
@@ -290,7 +300,11 @@ def _units(item: dict) -> list[tuple[dict, dict | None, dict | None]]:
     pairs = ([(s, item) for s in item.get("services") or [] if isinstance(s, dict)]
              if kind == "organization" else [(item, item.get("organization"))])
     return [(service, sal, org) for service, org in pairs
-            for sal in [s for s in service.get("service_at_locations") or [] if isinstance(s, dict)] or [None]]
+            for sal in _dicts(service.get("service_at_locations")) or [None]]
+
+
+def _dicts(items) -> list[dict]:
+    return [i for i in items or [] if isinstance(i, dict)]
 
 
 def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
@@ -303,22 +317,22 @@ def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
         raise RowError("id", "service has no id")
     place = _sal_location(sal, org, issues)
     location = _location(place, issues) if place else None
-    program = service.get("program") if isinstance(service.get("program"), dict) else {}
+    program = service["program"] if isinstance(service.get("program"), dict) else {}
     kind, program_code = classify(name, " ".join(text(v) for v in (
         service.get("description"), program.get("name"), program.get("description"))))
-    schedule_items = next((s for s in ((sal or {}).get("schedules"), service.get("schedules"),
-                                       (place or {}).get("schedules")) if s), [])
-    schedules, timezone, hours = _schedules(schedule_items, issues)
+    schedules, timezone, hours = _schedules(next((s for s in (
+        (sal or {}).get("schedules"), service.get("schedules"), (place or {}).get("schedules"))
+        if s), []), issues)
     description = text(service.get("description"))
     if hours and not schedules:
         description = f"{description}\n\nHours: {hours}".strip()
+    access = accessibility_codes((location or {}).get("accessibility_text", ""))
     return {
         "source_id": source_id, "kind": kind, "name": name, "program": program_code,
         "description": description, "attendance": _attendance(service, place, location, issues),
         "location": location, "organization": organization_of(org), "schedules": schedules,
         "always_open": False, "by_appointment": not schedules and "appointment" in hours.lower(),
-        "timezone": timezone, "types": [(code, f"HSDS accessibility: {phrase}") for code, phrase
-                                        in accessibility_codes((location or {}).get("accessibility_text", ""))],
+        "timezone": timezone, "types": [(c, f"HSDS accessibility: {p}") for c, p in access],
         "contacts": phone_contacts(_phones(sal, service, place, org), issues),
         "url": text(service.get("url")), "updated": _date(service.get("last_modified")),
         "last_verified": _date(service.get("assured_date")),
@@ -333,31 +347,30 @@ def _sal_location(sal: dict | None, org: dict | None, issues: Issues) -> dict | 
     if isinstance(sal.get("location"), dict):
         return sal["location"]
     wanted = text(sal.get("location_id"))
-    for place in (org or {}).get("locations") or []:
-        if isinstance(place, dict) and text(place.get("id")) == wanted:
+    for place in _dicts((org or {}).get("locations")):
+        if text(place.get("id")) == wanted:
             return place
-    issues.append(("repaired", "location", f"location {wanted!r} of service_at_location not found"))
+    issues.append(("repaired", "location", f"location {wanted!r} of the service not found"))
     return None
 
 
 def _location(place: dict, issues: Issues) -> dict | None:
     place_type = text(place.get("location_type")).lower()
     if place_type == "postal":
-        issues.append(("warning", "location", "location is a postal address only; not a place to go"))
+        issues.append(("warning", "location", "location is only a postal address; no place"))
     if place_type in ("virtual", "postal"):
         return None
     lat, lon = coordinates(place.get("latitude"), place.get("longitude"), issues)
-    access = [text(a.get(k)) for a in place.get("accessibility") or [] if isinstance(a, dict)
+    access = [text(a.get(k)) for a in _dicts(place.get("accessibility"))
               for k in ("description", "details")]
     return {"source_id": text(place.get("id")), "name": text(place.get("name")),
-            **address_fields(_pick_address(place.get("addresses") or [], issues)),
+            **address_fields(_pick_address(_dicts(place.get("addresses")), issues)),
             "latitude": lat, "longitude": lon, "approximate": False,
             "transportation": text(place.get("transportation")),
             "accessibility_text": " ".join(a for a in access if a)}
 
 
-def _pick_address(addresses: list, issues: Issues) -> dict | None:
-    rows = [a for a in addresses if isinstance(a, dict)]
+def _pick_address(rows: list[dict], issues: Issues) -> dict | None:
     physical = [a for a in rows if text(a.get("address_type")).lower() in ("physical", "")]
     if rows and not physical:
         issues.append(("warning", "location", "only a postal address is given; used as the place"))
@@ -368,7 +381,7 @@ def _schedules(items: list, issues: Issues) -> tuple[list[dict], str | None, str
     entries: list[dict] = []
     zones: list[str] = []
     notes: list[str] = []
-    for item in (i for i in items if isinstance(i, dict)):
+    for item in _dicts(items):
         zone = _zone(item.get("timezone"), issues)
         if zone and zone not in zones:
             zones.append(zone)
@@ -377,7 +390,8 @@ def _schedules(items: list, issues: Issues) -> tuple[list[dict], str | None, str
         if not found:
             notes.extend(t for t in (text(item.get("description")), text(item.get("notes"))) if t)
     if len(zones) > 1:
-        issues.append(("repaired", "timezone", f"schedules disagree on time zone {zones}; used {zones[0]}"))
+        issues.append(("repaired", "timezone", f"schedules disagree on the zone {zones}; "
+                       "first used"))
     entries.sort(key=lambda e: (e["day"], e["time"]))
     return entries, (zones[0] if zones else None), " ".join(notes)
 
@@ -392,18 +406,18 @@ def _schedule_entries(item: dict, issues: Issues) -> list[dict]:
     closes = clock(item.get("closes_at"), "closes_at", issues, "end time ignored")
     ignored = [k for k in IGNORED_RRULE_PARTS if text(item.get(k))]
     if ignored:
-        issues.append(("repaired", "schedules", f"{', '.join(ignored)} ignored; read as every week"))
+        issues.append(("repaired", "schedules", f"{', '.join(ignored)} ignored; read as weekly"))
     return [{"day": day, "time": opens, "end_time": closes} for day in days]
 
 
 def _weekly_days(item: dict, issues: Issues) -> list[int]:
     byday = text(item.get("byday")).upper()
-    freq = text(item.get("freq")).upper()
+    freq, interval = text(item.get("freq")).upper(), text(item.get("interval"))
     if not byday:
         return []
-    if freq not in ("WEEKLY", "") or text(item.get("interval")) not in ("", "1", "1.0"):
-        issues.append(("repaired", "schedules",
-                       f"{freq or 'schedule'} every {text(item.get('interval')) or 1} kept as text only"))
+    if freq not in ("WEEKLY", "") or interval not in ("", "1", "1.0"):
+        issues.append(("repaired", "schedules", f"{freq} schedule, interval {interval or 1}, "
+                       "kept as text only"))
         return []
     days: list[int] = []
     for token in (t for t in re.split(r"[,\s]+", byday) if t):
@@ -419,12 +433,13 @@ def _zone(value, issues: Issues) -> str | None:
         return None
     zone = valid_timezone(text(value))
     if zone is None:
-        issues.append(("repaired", "timezone", f"timezone {text(value)!r} is not an IANA zone name; "
-                       "ignored (the loader derives the zone from the location)"))
+        issues.append(("repaired", "timezone", f"timezone {text(value)!r} is not an IANA zone "
+                       "name; ignored (the loader derives the zone from the location)"))
     return zone
 
 
-def _attendance(service: dict, place: dict | None, location: dict | None, issues: Issues) -> str | None:
+def _attendance(service: dict, place: dict | None, location: dict | None,
+                issues: Issues) -> str | None:
     status = text(service.get("status")).lower()
     if status in INACTIVE_STATUSES:
         issues.append(("warning", "status", f"service status is {status!r}"))
@@ -434,50 +449,39 @@ def _attendance(service: dict, place: dict | None, location: dict | None, issues
     return "in_person" if location else None
 
 
-def organization_of(org: dict | None) -> dict | None:
-    """The record's organization from an HSDS/Ohana organization row (id, name, description, website)."""
-    if not isinstance(org, dict) or not text(org.get("name")):
-        return None
-    return {"source_id": text(org.get("id")) or text(org.get("name")), "name": text(org.get("name")),
-            "description": text(org.get("description")), "url": text(org.get("website"))}
-
-
 def _phones(*owners: dict | None) -> list[dict]:
-    return [p for owner in owners if isinstance(owner, dict)
-            for p in owner.get("phones") or [] if isinstance(p, dict)]
+    return [p for owner in owners if isinstance(owner, dict) for p in _dicts(owner.get("phones"))]
 
 
 def _languages(service: dict, place: dict | None, issues: Issues) -> list[str]:
     found: list[str] = []
-    for item in [*(service.get("languages") or []), *((place or {}).get("languages") or [])]:
-        if isinstance(item, dict):
-            add_language(found, text(item.get("code")) or text(item.get("name")), "HSDS", issues)
+    for item in _dicts(service.get("languages")) + _dicts((place or {}).get("languages")):
+        add_language(found, text(item.get("code")) or text(item.get("name")), "HSDS", issues)
     return found
 
 
 def _service_areas(items, issues: Issues) -> list[dict]:
     areas: list[dict] = []
-    for item in (i for i in items or [] if isinstance(i, dict)):
+    for item in _dicts(items):
         name, description = text(item.get("name")), text(item.get("description"))
         if text(item.get("extent_type")).lower() == "geojson":
             geometry = _geojson(item.get("extent"))
             if geometry:
                 areas.append({"kind": "geojson", "name": name, "geometry": geometry})
                 continue
-            issues.append(("repaired", "service_areas", f"extent of area {name[:40]!r} is not GeoJSON; "
-                           "kept as text"))
+            issues.append(("repaired", "service_areas",
+                           f"extent of area {name[:40]!r} is not GeoJSON; kept as text"))
         if name or description:
             areas.append({"kind": "text", "name": name, "description": description})
     return areas
 
 
-def _geojson(extent) -> str | None:
+def _geojson(extent) -> dict | None:
     try:
         value = extent if isinstance(extent, dict) else json.loads(text(extent))
     except json.JSONDecodeError:
         return None
-    ok = isinstance(value, dict) and isinstance(value.get("type"), str)
-    return json.dumps(value, separators=(",", ":")) if ok else None
+    return value if isinstance(value, dict) and isinstance(value.get("type"), str) else None
 
 
 def _date(value) -> str | None:
@@ -485,20 +489,43 @@ def _date(value) -> str | None:
     return match.group(1) if match else None
 
 
+# ---- HSDS 3 CSV folder ----
+
+# Tables read, with the columns each must have when present; only services.csv must exist.
+CSV_FILES = {
+    "services.csv": ("id", "name"), "organizations.csv": ("id", "name"), "programs.csv": ("id",),
+    "locations.csv": ("id",), "service_at_location.csv": ("id", "service_id", "location_id"),
+    "addresses.csv": ("location_id",), "accessibility.csv": ("location_id",),
+    "phones.csv": ("number",), "schedules.csv": (), "languages.csv": (),
+    "service_areas.csv": ("service_id",),
+}
+# (child table, its link column, parent table, list on the parent), to nest rows like the API.
+CSV_LISTS = [
+    ("phones.csv", "service_id", "services.csv", "phones"),
+    ("phones.csv", "location_id", "locations.csv", "phones"),
+    ("phones.csv", "organization_id", "organizations.csv", "phones"),
+    ("phones.csv", "service_at_location_id", "service_at_location.csv", "phones"),
+    ("schedules.csv", "service_id", "services.csv", "schedules"),
+    ("schedules.csv", "location_id", "locations.csv", "schedules"),
+    ("schedules.csv", "service_at_location_id", "service_at_location.csv", "schedules"),
+    ("languages.csv", "service_id", "services.csv", "languages"),
+    ("languages.csv", "location_id", "locations.csv", "languages"),
+    ("addresses.csv", "location_id", "locations.csv", "addresses"),
+    ("accessibility.csv", "location_id", "locations.csv", "accessibility"),
+    ("service_areas.csv", "service_id", "services.csv", "service_areas"),
+    ("service_at_location.csv", "service_id", "services.csv", "service_at_locations"),
+]
+# (table, reference column, referenced table, field) for the single object a row points to.
+CSV_REFERENCES = [("service_at_location.csv", "location_id", "locations.csv", "location"),
+                  ("services.csv", "organization_id", "organizations.csv", "organization"),
+                  ("services.csv", "program_id", "programs.csv", "program")]
+
+
 def _read_csv_folder(folder: Path) -> dict[str, list[dict]]:
     if not (folder / "services.csv").is_file():
-        raise SourceFormatError(f"{folder.name}/services.csv: missing; an HSDS 3 CSV folder needs it")
+        raise SourceFormatError(f"{folder.name}/services.csv: missing; HSDS 3 CSV needs it")
     return {name: read_csv_table(folder / name, columns) for name, columns in CSV_FILES.items()
             if (folder / name).is_file()}
-
-
-def group_by(rows: list[dict], key: str) -> dict[str, list[dict]]:
-    """Rows by the value of one column (rows with it empty are left out)."""
-    grouped: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        if text(row.get(key)):
-            grouped[text(row.get(key))].append(row)
-    return grouped
 
 
 def _nest_csv(tables: dict[str, list[dict]]) -> list[dict]:

@@ -11,10 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import Rejected, SourceFormatError
-from .hsds import (INACTIVE_STATUSES, Issues, RowError, add_language, address_fields, classify, clock,
-                   coordinates, group_by, organization_of, phone_contacts, read_csv_table, text)
+from .hsds import (
+    INACTIVE_STATUSES,
+    Issues,
+    RowError,
+    add_language,
+    address_fields,
+    classify,
+    clock,
+    coordinates,
+    group_by,
+    organization_of,
+    phone_contacts,
+    read_csv_table,
+    text,
+)
 
-# The Ohana accessibility enum (ohana-api app/models/location.rb; labels from config/locales/en.yml).
+# The Ohana accessibility enum (ohana-api app/models/location.rb; labels: config/locales/en.yml).
 ACCESSIBILITY = {
     "wheelchair": "X",  # "Wheelchair"
     "restroom": "XB",  # "Disabled Restroom"
@@ -39,8 +52,9 @@ FILES = {
     "regular_schedules.csv": ("weekday", "opens_at", "closes_at"),
 }
 REQUIRED_FILES = ("organizations.csv", "locations.csv")
-_TEST_ENTRY = re.compile(r"\bNOT A REAL (ENTRY|SERVICE|ORGANI[SZ]ATION)\b|\bFOR TEST+ING PURPOSES\b", re.I)
-_LIST_SPLIT = re.compile(r",(?![^()]*\))")  # commas outside parentheses: "Chinese (Cantonese, Mandarin)"
+_TEST_ENTRY = re.compile(
+    r"\bNOT A REAL (ENTRY|SERVICE|ORGANI[SZ]ATION)\b|\bFOR TEST+ING PURPOSES\b", re.I)
+_LIST_SPLIT = re.compile(r",(?![^()]*\))")  # commas outside parentheses: "Chinese (Hakka, Min)"
 
 
 def parse(folder: str | Path) -> Iterator[dict | Rejected]:
@@ -59,7 +73,8 @@ def parse(folder: str | Path) -> Iterator[dict | Rejected]:
             yield Rejected(text(location.get("id")) or None, str(error), row=row, field=error.field)
             continue
         if record["source_id"] in seen:
-            yield Rejected(record["source_id"], f"duplicate location id (first at row {seen[record['source_id']]})",
+            first = seen[record["source_id"]]
+            yield Rejected(record["source_id"], f"duplicate location id (first at row {first})",
                            row=row, field="id")
             continue
         seen[record["source_id"]] = row
@@ -99,7 +114,8 @@ def _record(row: dict, index: dict) -> dict:
     services = index["services"].get(source_id, [])
     organization = _organization(row, index, issues)
     summary, description = text(row.get("short_desc")), text(row.get("description"))
-    kind, program = classify(name, " ".join([summary, description, *(text(s.get("name")) for s in services)]))
+    service_names = [text(s.get("name")) for s in services if text(s.get("name"))]
+    kind, program = classify(name, " ".join([summary, description, *service_names]))
     if _TEST_ENTRY.search(f"{summary} {description}"):
         issues.append(("warning", "description", "the source marks this entry as test data"))
     location = _location(row, index["addresses"].get(source_id, []), issues)
@@ -116,7 +132,7 @@ def _record(row: dict, index: dict) -> dict:
         "updated": None, "last_verified": None,
         "languages": _languages(row, services, issues),
         "service_areas": _service_areas(services, location),
-        "services": [text(s.get("name")) for s in services if text(s.get("name"))],
+        "services": service_names,
         "issues": issues,
     }
 
@@ -125,7 +141,7 @@ def _organization(row: dict, index: dict, issues: Issues) -> dict | None:
     org_id = text(row.get("organization_id"))
     found = index["organizations"].get(org_id)
     if found is None:
-        issues.append(("repaired", "organization", f"organization {org_id!r} not in organizations.csv"))
+        issues.append(("repaired", "organization", f"organization {org_id!r} is not listed"))
     return organization_of(found)
 
 
@@ -145,7 +161,8 @@ def _location(row: dict, addresses: list[dict], issues: Issues) -> dict | None:
 def _attendance(row: dict, services: list[dict], issues: Issues) -> str:
     statuses = {text(s.get("status")).lower() for s in services}
     if statuses and statuses <= INACTIVE_STATUSES:
-        issues.append(("warning", "status", f"every service here is {' or '.join(sorted(statuses))}"))
+        states = " or ".join(sorted(statuses))
+        issues.append(("warning", "status", f"all services here are {states}"))
         return "inactive"
     return "online" if text(row.get("virtual")).lower() == "true" else "in_person"
 
@@ -155,7 +172,8 @@ def _types(value, issues: Issues) -> list[tuple[str, str]]:
     for raw in (t.strip() for t in text(value).split(",")):
         key = re.sub(r"[\s-]+", "_", raw.lower())
         if key and key not in ACCESSIBILITY:
-            issues.append(("repaired", "types", f"accessibility {raw!r} is not an Ohana value; kept as text"))
+            issues.append(("repaired", "types", f"accessibility {raw!r} is not an Ohana value; "
+                           "kept as text"))
         elif key and ACCESSIBILITY[key] and ACCESSIBILITY[key] not in {c for c, _ in found}:
             found.append((ACCESSIBILITY[key], f"Ohana accessibility: {raw}"))
     return found
@@ -165,10 +183,10 @@ def _schedules(location_id: str, services: list[dict], index: dict, issues: Issu
     own = index["location_hours"].get(location_id, [])
     of_services = [r for s in services for r in index["service_hours"].get(text(s.get("id")), [])]
     if own and of_services:
-        issues.append(("repaired", "schedules",
-                       f"{len(of_services)} service-specific hours kept out of the location's own hours"))
+        issues.append(("repaired", "schedules", f"{len(of_services)} service-specific hours kept "
+                       "out of the location's own hours"))
     elif of_services:
-        issues.append(("repaired", "schedules", "the location has no hours; its services' hours used"))
+        issues.append(("repaired", "schedules", "the location has no hours; its services' used"))
     return _weekly(own or of_services, issues)
 
 
@@ -178,7 +196,7 @@ def _weekly(rows: list[dict], issues: Issues) -> list[dict]:
         weekday = text(row.get("weekday"))
         day = WEEKDAYS.get(weekday.lower())
         if day is None:
-            issues.append(("repaired", "schedules", f"weekday {weekday!r} is not a day name; skipped"))
+            issues.append(("repaired", "schedules", f"weekday {weekday!r} is not a day; skipped"))
             continue
         opens = clock(row.get("opens_at"), "opens_at", issues, f"{weekday} skipped")
         if opens is None:
@@ -187,8 +205,9 @@ def _weekly(rows: list[dict], issues: Issues) -> list[dict]:
         if closes and closes < opens and closes != "00:00":
             # Ohana hours are typed by hand ('9am', '03:00'); a close before the open is a typo more
             # often than an overnight opening, so the end is dropped rather than guessed.
-            issues.append(("repaired", "closes_at", f"{weekday} closes {text(row.get('closes_at'))!r} "
-                           f"before it opens {text(row.get('opens_at'))!r}; end time ignored"))
+            times = (f"closes {text(row.get('closes_at'))!r} "
+                     f"before it opens {text(row.get('opens_at'))!r}")
+            issues.append(("repaired", "closes_at", f"{weekday} {times}; end time ignored"))
             closes = None
         entry = {"day": day, "time": opens, "end_time": closes}
         if entry not in entries:
@@ -196,7 +215,8 @@ def _weekly(rows: list[dict], issues: Issues) -> list[dict]:
     return sorted(entries, key=lambda e: (e["day"], e["time"]))
 
 
-def _phones(location_id: str, services: list[dict], organization: dict | None, index: dict) -> list[dict]:
+def _phones(location_id: str, services: list[dict], organization: dict | None,
+            index: dict) -> list[dict]:
     rows = list(index["location_phones"].get(location_id, []))
     for service in services:
         rows += index["service_phones"].get(text(service.get("id")), [])

@@ -61,7 +61,7 @@ def _records(rows: Iterator[list[str]], header: list[str], fields) -> Iterator[d
         record = _record(fields(row), issues)
         source_id = record["source_id"]
         if source_id in first_row:
-            reason = f"duplicate of {source_id} (row {first_row[source_id]})"
+            reason = f"duplicate of {source_id!r} (row {first_row[source_id]})"
             yield Rejected(source_id, reason, number, "name")
             continue
         first_row[source_id] = number

@@ -1,0 +1,234 @@
+"""HSDS 3 importer over the Open Referral examples (fictional data) and small edited copies."""
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from finder.importers import Rejected, SourceFormatError, hsds
+
+EXAMPLES = Path(__file__).parent / "fixtures" / "hsds-examples"
+SAL_ID = "e94c9f38-1e8f-4564-91d4-d53501ab1765"
+THURSDAY_FRIDAY = [{"day": 4, "time": "10:00", "end_time": "18:00"},
+                   {"day": 5, "time": "10:00", "end_time": "18:00"}]
+
+
+def records(path) -> list:
+    return list(hsds.parse(path))
+
+
+def only_record(path) -> dict:
+    found = records(path)
+    assert len(found) == 1 and isinstance(found[0], dict), found
+    return found[0]
+
+
+def service_full() -> dict:
+    return json.loads((EXAMPLES / "service_full.json").read_text(encoding="utf-8"))
+
+
+def write_json(tmp_path, data, name="feed.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def with_schedule(tmp_path, **changes) -> dict:
+    data = service_full()
+    for owner in (data, data["service_at_locations"][0]):
+        owner["schedules"][0].update(changes)
+    return only_record(write_json(tmp_path, data))
+
+
+@pytest.mark.parametrize("name", ["service_full.json", "organization_full.json",
+                                  "service_at_location_full.json", "csv"])
+def test_every_example_shape_gives_the_same_service_at_location(name):
+    record = only_record(EXAMPLES / name)
+    assert record["source_id"] == SAL_ID
+    assert record["name"] == "Community Counselling"
+    assert record["location"]["name"] == "MyCity Civic Center"
+    assert record["organization"]["name"] == "Example Organization Inc."
+    assert record["schedules"] == THURSDAY_FRIDAY
+    assert record["languages"] == ["ur"]
+    assert record["program"] in {"community", "treatment"}
+
+
+@pytest.mark.parametrize("name", ["service_full.json", "csv"])
+def test_accessibility_text_is_kept_and_mapped(name):
+    record = only_record(EXAMPLES / name)
+    assert "induction loops" in record["location"]["accessibility_text"]
+    assert dict(record["types"]) == {"LOOP": "HSDS accessibility: induction loops",
+                                     "X": "HSDS accessibility: Wheelchair"}
+
+
+def test_json_example_fields():
+    record = only_record(EXAMPLES / "service_full.json")
+    assert record["kind"] == "treatment"  # its programme is "Comprehensive Mental Health Services"
+    assert record["updated"] == "2023-03-15"
+    assert record["last_verified"] == "2005-01-01"
+    assert record["url"] == "http://example.com/counselling"
+    assert record["location"]["city"] == "MyCity"
+    assert record["location"]["transportation"].startswith("MyCity Civic Center is serviced")
+    assert record["contacts"] == [{"kind": "voice", "value": "+44 1234 234567", "extension": "100",
+                                   "description": record["contacts"][0]["description"]}]
+
+
+def test_example_oddities_become_issues_not_rejections():
+    record = only_record(EXAMPLES / "service_full.json")
+    issues = {(field, reason) for _, field, reason in record["issues"]}
+    # latitude 100 / longitude 101 is not a position; timezone 3 is a UTC offset, not IANA
+    assert record["location"]["latitude"] is None and record["location"]["longitude"] is None
+    assert any(field == "latitude" and "(100, 101)" in reason for field, reason in issues)
+    assert record["timezone"] is None
+    assert any(field == "timezone" and "'3'" in reason for field, reason in issues)
+    assert any("quotes removed" in reason for _, reason in issues)
+    assert record["service_areas"][0]["kind"] == "text"  # its extent is the word "extent"
+
+
+def test_named_contacts_are_never_imported():
+    for name in ("service_full.json", "organization_full.json", "csv"):
+        assert "Ann Persona" not in json.dumps(records(EXAMPLES / name))
+
+
+def test_csv_phone_linked_to_a_contact_person_is_skipped():
+    record = only_record(EXAMPLES / "csv")
+    assert record["contacts"] == []
+    assert any(f == "contacts" and "named person" in reason for _, f, reason in record["issues"])
+
+
+def test_paginated_list_of_services_without_locations():
+    record = only_record(EXAMPLES / "service_list.json")
+    assert record["source_id"] == "ac148810-d857-441c-9679-408f346de14b"
+    assert record["location"] is None and record["attendance"] is None
+
+
+def test_organizations_without_services_give_no_records():
+    assert records(EXAMPLES / "organization_list.json") == []
+
+
+def test_malformed_json_raises_naming_the_file(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"id": "1", "name": ', encoding="utf-8")
+    with pytest.raises(SourceFormatError, match=r"broken\.json"):
+        records(path)
+
+
+def test_json_that_is_not_a_service_raises():
+    with pytest.raises(SourceFormatError, match=r"taxonomy\.json"):
+        records(EXAMPLES / "taxonomy.json")
+
+
+def test_csv_folder_without_services_raises(tmp_path):
+    folder = tmp_path / "csv"
+    shutil.copytree(EXAMPLES / "csv", folder)
+    (folder / "services.csv").unlink()
+    with pytest.raises(SourceFormatError, match=r"services\.csv"):
+        records(folder)
+
+
+def test_csv_missing_required_column_raises_naming_file(tmp_path):
+    folder = tmp_path / "csv"
+    shutil.copytree(EXAMPLES / "csv", folder)
+    lines = (folder / "service_at_location.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "service_at_location.csv").write_text(
+        "\n".join([lines[0].replace("location_id", "place_id"), *lines[1:]]), encoding="utf-8")
+    message = r"service_at_location\.csv: missing column\(s\) location_id"
+    with pytest.raises(SourceFormatError, match=message):
+        records(folder)
+
+
+def test_bad_opens_at_keeps_the_record_with_an_issue(tmp_path):
+    record = with_schedule(tmp_path, opens_at="25:99")
+    assert record["schedules"] == []
+    assert ("repaired", "opens_at", "opens_at '25:99' is not a time; that schedule was skipped") \
+        in record["issues"]
+
+
+def test_bad_closes_at_keeps_the_start(tmp_path):
+    record = with_schedule(tmp_path, closes_at="late")
+    assert [s["end_time"] for s in record["schedules"]] == [None, None]
+
+
+def test_iana_timezone_is_kept(tmp_path):
+    assert with_schedule(tmp_path, timezone="Europe/London")["timezone"] == "Europe/London"
+
+
+def test_schedule_without_times_keeps_its_description(tmp_path):
+    record = with_schedule(tmp_path, opens_at=None, closes_at=None,
+                           description="By appointment on weekday mornings.")
+    assert record["schedules"] == []
+    assert record["by_appointment"] is True
+    assert record["description"].endswith("Hours: By appointment on weekday mornings. " +
+                                          service_full()["schedules"][0]["notes"])
+
+
+def test_monthly_schedule_is_kept_as_text(tmp_path):
+    record = with_schedule(tmp_path, freq="MONTHLY", byday="1MO")
+    assert record["schedules"] == []
+    assert "Hours: The service is available from 10 am" in record["description"]
+
+
+def test_unknown_byday_token_is_dropped(tmp_path):
+    record = with_schedule(tmp_path, byday="MO,XX")
+    assert [s["day"] for s in record["schedules"]] == [1]
+    assert any("'XX'" in reason for _, _, reason in record["issues"])
+
+
+def test_geojson_service_area(tmp_path):
+    data = service_full()
+    polygon = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    data["service_areas"][0]["extent"] = json.dumps(polygon)
+    area = only_record(write_json(tmp_path, data))["service_areas"][0]
+    assert area["kind"] == "geojson" and area["geometry"] == polygon
+
+
+def test_inactive_service_and_virtual_location(tmp_path):
+    data = service_full()
+    data["status"] = "defunct"
+    data["service_at_locations"][0]["location"]["location_type"] = "virtual"
+    record = only_record(write_json(tmp_path, data))
+    assert record["attendance"] == "inactive" and record["location"] is None
+
+
+def test_rows_that_cannot_be_records_are_rejected(tmp_path):
+    nameless = copy.deepcopy(service_full())
+    nameless["name"] = " "
+    feed = [service_full(), nameless, "not an object", service_full()]
+    found = records(write_json(tmp_path, feed))
+    assert isinstance(found[0], dict)
+    assert found[1] == Rejected(SAL_ID, "service has no name", row=2, field="name")
+    assert isinstance(found[2], Rejected) and found[2].row == 3
+    assert found[3].reason.startswith("duplicate id") and found[3].row == 4
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("10:00:00", "10:00"), ("08:00", "08:00"), ("9am", "09:00"), ("4:00 PM", "16:00"),
+    ("3pm", "15:00"), ("12am", "00:00"), ("12 p.m.", "12:00"), ("09:00-05:00", "09:00"),
+    ("24:00", "00:00"), ("", None), ("25:00", None), ("9", None), ("noon", None), ("13pm", None),
+])
+def test_clock(raw, expected):
+    assert hsds.clock(raw, "opens_at", []) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("es", "es"), ("en-US", "en"), ("Spanish", "es"), ("Tagalog", "tl"),
+    ("Chinese (Mandarin)", "zh"), ("Cantonese", "zh"), ("Farsi", "fa"), ("Klingonese", None),
+    ("", None),
+])
+def test_language_code(raw, expected):
+    assert hsds.language_code(raw) == expected
+
+
+@pytest.mark.parametrize("name, description, expected", [
+    ("Peer Support Warmline", "", ("warmline", "community")),
+    ("County Crisis Line", "", ("crisis_line", "crisis")),
+    ("Recovery Helpline", "", ("helpline", "community")),
+    ("Recovery Community Center", "A peer-run center.", ("peer_organization", "peer")),
+    ("Adult Rehabilitation Center", "Residential treatment for substance abuse.",
+     ("treatment", "treatment")),
+    ("Little House", "A multipurpose senior center; call our hotline.", ("center", "community")),
+])
+def test_classify(name, description, expected):
+    assert hsds.classify(name, description) == expected
