@@ -144,7 +144,7 @@ def format_summary(summary: ImportSummary) -> str:
         "  geocode precision: " + ", ".join(
             f"{k} {v}" for k, v in sorted(summary.precision.items(), key=lambda kv: -kv[1])),
     ]
-    for severity in ("rejected", "repaired"):
+    for severity in ("rejected", "repaired", "warning"):
         for reason, count in summary.top_reasons(severity):
             lines.append(f"  {severity}: {count} × {reason}")
     return "\n".join(lines)

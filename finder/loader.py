@@ -117,7 +117,7 @@ def load_source(
         if rows.location and rows.location["_issue"]:
             repairs.append(_issue(rows.source_id, "repaired", "coordinates", rows.location["_issue"]))
         summary.issues.extend(repairs)
-        summary.repaired += bool(repairs)
+        summary.repaired += any(r["severity"] == "repaired" for r in repairs)
         summary.precision[rows.location["geocode_precision"] if rows.location else "none"] += 1
         prepared[rows.source_id] = rows
     with db.atomic():
@@ -166,9 +166,9 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
     }
     schedules = [schedule_row(s) for s in record.get("schedules") or []]
     types = sorted({code: claim for code, claim in record.get("types") or []}.items())
-    contacts = [{k: c.get(k) or "" for k in ("kind", "value", "description")}
+    contacts = [{k: str(c.get(k) or "") for k in ("kind", "value", "extension", "description")}
                 for c in record.get("contacts") or [] if c.get("value")]
-    areas = [{"kind": a.get("kind", ""), "code": a.get("code") or "", "name": a.get("name") or "",
+    areas = [{**{k: a.get(k) or "" for k in ("kind", "code", "name", "state", "description")},
               "geometry": json.dumps(a["geometry"]) if a.get("geometry") else None}
              for a in record.get("service_areas") or []]
     organization = _organization_row(record.get("organization"))

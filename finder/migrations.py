@@ -155,13 +155,15 @@ def create_resource_details(db: Database) -> None:
     )
     db.execute("CREATE INDEX resource_types_code ON resource_types(code, resource_id)")
     _table(db, "contacts").create(
-        {"id": int, "resource_id": int, "kind": str, "value": str, "description": str},
+        {"id": int, "resource_id": int, "kind": str, "value": str, "extension": str,
+         "description": str},
         pk="id",
         foreign_keys=[("resource_id", "resources", "id")],
     )
     db.execute("CREATE INDEX contacts_resource ON contacts(resource_id)")
     _table(db, "service_areas").create(
-        {"id": int, "resource_id": int, "kind": str, "code": str, "name": str, "geometry": str},
+        {"id": int, "resource_id": int, "kind": str, "code": str, "name": str, "state": str,
+         "description": str, "geometry": str},
         pk="id",
         foreign_keys=[("resource_id", "resources", "id")],
     )

@@ -160,14 +160,16 @@ def test_schedule_without_times_keeps_its_description(tmp_path):
                            description="By appointment on weekday mornings.")
     assert record["schedules"] == []
     assert record["by_appointment"] is True
-    assert record["description"].endswith("Hours: By appointment on weekday mornings. " +
-                                          service_full()["schedules"][0]["notes"])
+    assert record["hours_text"] == ("By appointment on weekday mornings. "
+                                    + service_full()["schedules"][0]["notes"])
+    assert record["description"] == service_full()["description"].strip()
 
 
 def test_monthly_schedule_is_kept_as_text(tmp_path):
     record = with_schedule(tmp_path, freq="MONTHLY", byday="1MO")
     assert record["schedules"] == []
-    assert "Hours: The service is available from 10 am" in record["description"]
+    assert record["hours_text"].startswith("The service is available from 10 am to 6pm weekdays.")
+    assert record["by_appointment"] is False
 
 
 def test_unknown_byday_token_is_dropped(tmp_path):

@@ -133,6 +133,9 @@ def test_languages_are_iso_codes(by_id):
     assert by_id["2"]["languages"] == ["zh", "tl", "it", "es"]  # "Chinese (Mandarin), Tagalog, ..."
     assert by_id["22"]["languages"] == ["zh", "ru", "es", "tl"]  # Cantonese and Taiwanese -> zh
     assert by_id["16"]["languages"] == ["ko"]
+    # the source's own words keep what ISO 639-1 cannot (Mandarin vs Cantonese)
+    assert by_id["2"]["languages_text"] == "Chinese (Mandarin), Tagalog, Italian, Spanish"
+    assert by_id["22"]["languages_text"] == "Cantonese, Russian, Spanish, Tagalog, Taiwanese"
 
 
 def test_service_areas(by_id):

@@ -323,16 +323,15 @@ def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
     schedules, timezone, hours = _schedules(next((s for s in (
         (sal or {}).get("schedules"), service.get("schedules"), (place or {}).get("schedules"))
         if s), []), issues)
-    description = text(service.get("description"))
-    if hours and not schedules:
-        description = f"{description}\n\nHours: {hours}".strip()
     access = accessibility_codes((location or {}).get("accessibility_text", ""))
     return {
         "source_id": source_id, "kind": kind, "name": name, "program": program_code,
-        "description": description, "attendance": _attendance(service, place, location, issues),
+        "description": text(service.get("description")),
+        "attendance": _attendance(service, place, location, issues),
         "location": location, "organization": organization_of(org), "schedules": schedules,
         "always_open": False, "by_appointment": not schedules and "appointment" in hours.lower(),
-        "timezone": timezone, "types": [(c, f"HSDS accessibility: {p}") for c, p in access],
+        "hours_text": hours, "timezone": timezone,
+        "types": [(code, f"HSDS accessibility: {phrase}") for code, phrase in access],
         "contacts": phone_contacts(_phones(sal, service, place, org), issues),
         "url": text(service.get("url")), "updated": _date(service.get("last_modified")),
         "last_verified": _date(service.get("assured_date")),
@@ -385,10 +384,9 @@ def _schedules(items: list, issues: Issues) -> tuple[list[dict], str | None, str
         zone = _zone(item.get("timezone"), issues)
         if zone and zone not in zones:
             zones.append(zone)
-        found = _schedule_entries(item, issues)
-        entries.extend(e for e in found if e not in entries)
-        if not found:
-            notes.extend(t for t in (text(item.get("description")), text(item.get("notes"))) if t)
+        entries.extend(e for e in _schedule_entries(item, issues) if e not in entries)
+        notes.extend(t for t in (text(item.get("description")), text(item.get("notes")))
+                     if t and t not in notes)
     if len(zones) > 1:
         issues.append(("repaired", "timezone", f"schedules disagree on the zone {zones}; "
                        "first used"))

@@ -125,12 +125,14 @@ def _record(row: dict, index: dict) -> dict:
         "location": location, "organization": organization,
         "schedules": _schedules(source_id, services, index, issues),
         "always_open": False, "by_appointment": False, "timezone": None,
+        "hours_text": text(row.get("hours")),  # free-text hours of older Ohana exports
         "types": _types(row.get("accessibility"), issues),
         "contacts": phone_contacts(_phones(source_id, services, organization, index), issues,
                                    kind_key="number_type", description_key="department"),
         "url": text(row.get("website")) or (organization or {}).get("url", ""),
         "updated": None, "last_verified": None,
         "languages": _languages(row, services, issues),
+        "languages_text": text(row.get("languages")),  # names keep Mandarin vs Cantonese
         "service_areas": _service_areas(services, location),
         "services": service_names,
         "issues": issues,
