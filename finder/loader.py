@@ -76,8 +76,8 @@ def _now() -> str:
 
 
 def _reason_family(reason: str) -> str:
-    """Group reasons that differ only in quoted values or numbers."""
-    return re.sub(r"'[^']*'|\"[^\"]*\"|-?\d+(\.\d+)?", "…", reason)
+    """Group reasons that differ only in quoted values or numbers ('UTF-8' keeps its 8)."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"|(?<![\w-])-?\d+(\.\d+)?(?![\w-])", "…", reason)
 
 
 def load_source(

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError, csv_template
-from finder.importers.csv_template import COLUMNS, parse, parse_hours, service_area
+from finder.importers import Rejected, SourceFormatError, common
+from finder.importers.csv_template import COLUMNS, parse, service_area
+from finder.importers.hours import parse_hours
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 LINES = DATA / "national-lines" / "lines.csv"
@@ -295,4 +296,4 @@ def test_template_header_matches_the_importer_and_readme():
 
 
 def test_slugify_folds_accents():
-    assert csv_template.slugify("Grupo Añoranza (en línea)") == "grupo-anoranza-en-linea"
+    assert common.slugify("Grupo Añoranza (en línea)") == "grupo-anoranza-en-linea"

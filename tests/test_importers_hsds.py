@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError, hsds
+from finder.importers import Rejected, SourceFormatError, common, hsds
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "hsds-examples"
 SAL_ID = "e94c9f38-1e8f-4564-91d4-d53501ab1765"
@@ -211,7 +211,7 @@ def test_rows_that_cannot_be_records_are_rejected(tmp_path):
     ("24:00", "00:00"), ("", None), ("25:00", None), ("9", None), ("noon", None), ("13pm", None),
 ])
 def test_clock(raw, expected):
-    assert hsds.clock(raw, "opens_at", []) == expected
+    assert common.clock(raw, "opens_at", []) == expected
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -220,7 +220,7 @@ def test_clock(raw, expected):
     ("", None),
 ])
 def test_language_code(raw, expected):
-    assert hsds.language_code(raw) == expected
+    assert common.language_code(raw) == expected
 
 
 @pytest.mark.parametrize("name, description, expected", [
@@ -233,4 +233,4 @@ def test_language_code(raw, expected):
     ("Little House", "A multipurpose senior center; call our hotline.", ("center", "community")),
 ])
 def test_classify(name, description, expected):
-    assert hsds.classify(name, description) == expected
+    assert common.classify(name, description) == expected

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from finder.importers import Rejected, SourceFormatError
+from finder.importers.common import text
 
 # BMLT format key -> vocabulary codes, checked against each format's English name and
 # description in GetFormats. Keys are chosen per server, so formats missing here fall back to
@@ -174,8 +175,7 @@ def _record(row: dict, formats: dict, bodies: dict) -> dict:
 
 def _text(row: dict, key: str) -> str:
     """A field as stripped text ('' when absent)."""
-    value = row.get(key)
-    return "" if value is None else str(value).strip()
+    return text(row.get(key))
 
 
 def _clock(value: str) -> int | None:
@@ -280,13 +280,13 @@ def _coordinates(row: dict, issues: list) -> tuple[float | None, float | None]:
     """Latitude and longitude as floats, or (None, None) unless both are a real position."""
     pair = []
     for key, limit in (("latitude", 90), ("longitude", 180)):
-        text = _text(row, key)
+        raw = _text(row, key)
         try:
-            value = float(text) if text else None
+            value = float(raw) if raw else None
         except ValueError:
             value = None
-        if text and (value is None or value == 0 or not -limit <= value <= limit):
-            issues.append(("repaired", key, f"{key} {text!r} is not a position; set to None"))
+        if raw and (value is None or value == 0 or not -limit <= value <= limit):
+            issues.append(("repaired", key, f"{key} {raw!r} is not a position; set to None"))
             value = None
         pair.append(value)
     return (pair[0], pair[1]) if None not in pair else (None, None)
@@ -301,10 +301,10 @@ def _transportation(row: dict, issues: list) -> str | None:
     """Bus and train lines, labelled, without BMLT's stored field prompts."""
     lines = []
     for key, label in (("bus_lines", "Bus"), ("train_lines", "Train")):
-        text = _text(row, key)
-        if _PROMPT_SEPARATOR in text:
-            text = text.rsplit(_PROMPT_SEPARATOR, 1)[1].strip()
+        value = _text(row, key)
+        if _PROMPT_SEPARATOR in value:
+            value = value.rsplit(_PROMPT_SEPARATOR, 1)[1].strip()
             issues.append(("repaired", key, "BMLT field prompt removed"))
-        if text:
-            lines.append(f"{label}: {text}")
+        if value:
+            lines.append(f"{label}: {value}")
     return "; ".join(lines) or None

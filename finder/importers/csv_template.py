@@ -8,7 +8,6 @@ so narrower spreadsheets such as data/national-lines/lines.csv import as they ar
 import csv
 import math
 import re
-import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from functools import cache
@@ -18,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from finder.importers import Rejected, SourceFormatError
+from finder.importers.common import RowError, fold, numbered_rows, slugify
+from finder.importers.hours import parse_hours
 from finder.vocabulary import (
     ATTENDANCE, KINDS, PROGRAMS, accessibility_codes, normalise_type_code, types,
 )  # fmt: skip
@@ -31,9 +32,6 @@ COLUMNS = (
 REQUIRED_COLUMNS = ("name", "kind")
 KIND_ALIASES = {"online_meetings_directory": "online_directory"}  # data/national-lines/SOURCE.md
 CENSUS_DIR = Path(__file__).resolve().parents[2] / "data" / "census-counties"
-DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
-ALWAYS_OPEN = {"24/7", "24x7", "24/7/365"}
-BY_APPOINTMENT = {"by appointment", "by appointment only"}
 UNSPECIFIED_LANGUAGES = {"multiple", "many", "various"}
 # Only the name is read, and only when unambiguous; Al-Anon first so it never reads as AA.
 PROGRAM_NAMES = [
@@ -42,19 +40,6 @@ PROGRAM_NAMES = [
     (re.compile(r"\bNarcotics Anonymous\b|\bNA\b"), "NA"),
     (re.compile(r"\bSMART Recovery\b", re.I), "SMART"),
 ]
-_ZONE = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC")
-_TIME = r"\d{1,2}:\d{2}"
-_SPAN = rf"{_TIME}(?:\s*-\s*{_TIME})?"
-_DAYS = r"[a-z]+(?:\s*[-,]\s*[a-z]+)*"
-_SEGMENT = re.compile(rf"(?P<days>{_DAYS})\s+(?P<spans>{_SPAN}(?:\s*,\s*{_SPAN})*)", re.I)
-
-
-class _RowError(Exception):
-    """A row that must be rejected, with the field to blame."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(reason)
-        self.field, self.reason = field, reason
 
 
 def parse(path: str | Path) -> Iterator[dict | Rejected]:
@@ -79,15 +64,13 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
 def _records(rows: Iterator[list[str]], header: list[str]) -> Iterator[dict | Rejected]:
     """Turn data rows into records, numbering rows as a spreadsheet does (header = row 1)."""
     first_row = {}
-    for number, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
+    for number, cells in numbered_rows(rows):
         # Descriptions keep their line breaks; every other cell is one line.
         row = {col: _clean(cell, col != "description") for col, cell in zip(header, cells)}
         try:
             record = _record(row)
-        except _RowError as error:
-            yield Rejected(row.get("id") or None, error.reason, number, error.field)
+        except RowError as error:
+            yield Rejected(row.get("id") or None, str(error), number, error.field)
             continue
         source_id = record["source_id"]
         if source_id in first_row:
@@ -99,9 +82,9 @@ def _records(rows: Iterator[list[str]], header: list[str]) -> Iterator[dict | Re
 
 
 def _record(row: dict[str, str]) -> dict:
-    """A normalised record from one row (column -> cleaned text); _RowError rejects it."""
+    """A normalised record from one row (column -> cleaned text); RowError rejects it."""
     if not row.get("name"):
-        raise _RowError("name", "name is required")
+        raise RowError("name", "name is required")
     name, kind, issues = row["name"], _kind(row.get("kind", "")), []
     source_id = row.get("id") or slugify(f"{name} {kind}")
     if "id" in row and not row["id"]:
@@ -127,22 +110,6 @@ def _record(row: dict[str, str]) -> dict:
     return record
 
 
-def parse_hours(text: str) -> dict:
-    """Read an hours phrase ("24/7", "by appointment", "Mon-Fri 10:00-22:00 America/New_York").
-
-    Returns always_open, by_appointment, schedules (day 0=Sunday) and timezone (as written, not
-    validated; None if not stated). Raises ValueError if the phrase cannot be read.
-    """
-    words = text.split()
-    zone = words.pop() if len(words) > 1 and _ZONE.fullmatch(words[-1]) else None
-    body = " ".join(words).lower()
-    hours = {"always_open": body in ALWAYS_OPEN, "by_appointment": body in BY_APPOINTMENT}
-    hours.update(schedules=[], timezone=zone)
-    if not (hours["always_open"] or hours["by_appointment"]):
-        hours["schedules"] = _schedules(body)
-    return hours
-
-
 def _hours(text: str, timezone: str, issues: list) -> dict:
     """Hours fields for a record, keeping unreadable hours as text with an issue."""
     zone = _zone(timezone, "timezone") if timezone else None
@@ -155,79 +122,28 @@ def _hours(text: str, timezone: str, issues: list) -> dict:
     if hours["timezone"]:
         _zone(hours["timezone"], "hours")
     if zone and hours["timezone"] and zone != hours["timezone"]:
-        raise _RowError("timezone", f"timezone {zone!r} disagrees with the zone in hours {text!r}")
+        raise RowError("timezone", f"timezone {zone!r} disagrees with the zone in hours {text!r}")
     hours["timezone"] = hours["timezone"] or zone
     return hours
 
 
-def _schedules(body: str) -> list[dict]:
-    """Weekly schedules from "Mon,Wed 18:00-19:00; Sat 09:00-12:00" (ValueError if unreadable)."""
-    schedules = []
-    for segment in filter(None, (part.strip() for part in body.split(";"))):
-        match = _SEGMENT.fullmatch(segment)
-        if not match:
-            raise ValueError(segment)
-        spans = [_span(span) for span in match["spans"].split(",")]
-        for day in _days(match["days"]):
-            schedules += [{"day": day, "time": start, "end_time": end} for start, end in spans]
-    if not schedules:
-        raise ValueError(body)
-    unique = {(s["day"], s["time"], s["end_time"] or ""): s for s in schedules}
-    return [unique[key] for key in sorted(unique)]
-
-
-def _days(spec: str) -> list[int]:
-    """Day numbers (0=Sunday) for "mon-fri", "mon,wed", "fri-mon", "tu" or "daily"."""
-    spec = re.sub(r"\s+", "", spec)
-    if spec == "daily":
-        return list(range(7))
-    days = []
-    for part in spec.split(","):
-        ends = [_day(token) for token in part.split("-")]
-        if len(ends) > 2:
-            raise ValueError(part)
-        days += [(ends[0] + step) % 7 for step in range((ends[-1] - ends[0]) % 7 + 1)]
-    return days
-
-
-def _day(token: str) -> int:
-    """0-6 for a day name or a prefix of two letters or more (su mo tu we th fr sa are unique)."""
-    found = [number for number, name in enumerate(DAY_NAMES) if name.startswith(token)]
-    if len(token) < 2 or not found:
-        raise ValueError(token)
-    return found[0]
-
-
-def _span(span: str) -> tuple[str, str | None]:
-    """("HH:MM", "HH:MM" or None) for "10:00-22:00", "22:00-02:00" (crosses midnight) or "19:00"."""
-    times = []
-    for text in span.split("-"):
-        hour, minute = (int(part) for part in text.split(":"))
-        if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            raise ValueError(text)
-        times.append(f"{hour:02d}:{minute:02d}")
-    if len(times) == 2 and times[0] == times[1]:
-        raise ValueError(span)
-    return times[0], times[1] if len(times) == 2 else None
-
-
 def _zone(name: str, field: str) -> str:
-    """A valid IANA time zone name, or _RowError."""
+    """A valid IANA time zone name, or RowError."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _RowError(field, f"unknown time zone {name!r}") from None
+        raise RowError(field, f"unknown time zone {name!r}") from None
     return name
 
 
 def _kind(raw: str) -> str:
-    """A vocabulary kind (aliases accepted), or _RowError."""
+    """A vocabulary kind (aliases accepted), or RowError."""
     kind = re.sub(r"[\s-]+", "_", raw.lower())
     kind = KIND_ALIASES.get(kind, kind)
     if not kind:
-        raise _RowError("kind", "kind is required")
+        raise RowError("kind", "kind is required")
     if kind not in KINDS:
-        raise _RowError("kind", f"unknown kind {raw!r}; use one of {', '.join(KINDS)}")
+        raise RowError("kind", f"unknown kind {raw!r}; use one of {', '.join(KINDS)}")
     return kind
 
 
@@ -315,7 +231,7 @@ def service_area(token: str) -> dict | None:
         return None
     if len(parts) == 2:
         return {"kind": "state", "code": state, "name": states[state]}
-    county = counties.get((state, _fold(parts[2])))
+    county = counties.get((state, fold(parts[2])))
     return {"kind": "county", "code": county[0], "name": county[1]} if county else None
 
 
@@ -327,8 +243,8 @@ def _census() -> tuple[dict, dict]:
     full, short = {}, {}
     for line in (CENSUS_DIR / "counties.txt").read_text(encoding="utf-8").splitlines():
         state, geoid, _, name = line.split("|")[:4]
-        full[(state, _fold(name))] = (geoid, name)
-        key = (state, _fold(name.rsplit(" ", 1)[0]))
+        full[(state, fold(name))] = (geoid, name)
+        key = (state, fold(name.rsplit(" ", 1)[0]))
         short[key] = None if key in short else (geoid, name)  # "Baltimore" is a county and a city
     return states, {key: value for key, value in short.items() if value} | full
 
@@ -359,7 +275,7 @@ def _location(row: dict[str, str], source_id: str, issues: list) -> dict | None:
     latitude, longitude = _coordinate(row, "latitude", 90), _coordinate(row, "longitude", 180)
     if (latitude is None) != (longitude is None):
         field = "longitude" if longitude is None else "latitude"
-        raise _RowError(field, "give both latitude and longitude")
+        raise RowError(field, "give both latitude and longitude")
     fields = ("location_name", "address", "city", "state", "postal_code", "country")
     if latitude is None and not any(row.get(field) for field in fields):
         if row.get("accessibility"):
@@ -376,16 +292,16 @@ def _location(row: dict[str, str], source_id: str, issues: list) -> dict | None:
 
 
 def _coordinate(row: dict[str, str], field: str, limit: int) -> float | None:
-    """A latitude or longitude within ±limit, None if blank, _RowError otherwise."""
+    """A latitude or longitude within ±limit, None if blank, RowError otherwise."""
     raw = row.get(field, "")
     if not raw:
         return None
     try:
         value = float(raw)
     except ValueError:
-        raise _RowError(field, f"{field} {raw!r} is not a number") from None
+        raise RowError(field, f"{field} {raw!r} is not a number") from None
     if not math.isfinite(value) or abs(value) > limit:
-        raise _RowError(field, f"{field} {raw} is out of range (-{limit} to {limit})")
+        raise RowError(field, f"{field} {raw} is out of range (-{limit} to {limit})")
     return value
 
 
@@ -396,16 +312,6 @@ def _date(raw: str, field: str, issues: list) -> str | None:
     except ValueError:
         issues.append(("repaired", field, f"{field} {raw!r} is not a YYYY-MM-DD date; ignored"))
         return None
-
-
-def slugify(text: str) -> str:
-    """Lower-case ASCII words joined by hyphens: "Al-Anon Éxito" -> "al-anon-exito"."""
-    return re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-")
-
-
-def _fold(text: str) -> str:
-    """Lower-case, accent-free text for comparisons."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()
 
 
 def _tokens(raw: str) -> list[str]:

@@ -1,6 +1,5 @@
 """Meeting Guide JSON (code4recovery spec; 12 Step Meeting List, TSML UI, Meeting Guide app)."""
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 from ..geo import normalise_state, normalise_zip, parse_place_text
 from ..vocabulary import normalise_type_code
 from . import Rejected, SourceFormatError
+from .common import RowError, read_json, text
 
 # Conference providers the Meeting Guide ecosystem recognises as joinable online meetings.
 CONFERENCE_HOSTS = (
@@ -44,10 +44,7 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
 
 
 def _read(path: Path) -> list:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SourceFormatError(f"{path.name}: not valid JSON ({error})") from error
+    data = read_json(path)
     if isinstance(data, dict) and isinstance(data.get("meetings"), list):
         data = data["meetings"]
     if not isinstance(data, list):
@@ -55,28 +52,16 @@ def _read(path: Path) -> list:
     return data
 
 
-class FieldError(ValueError):
-    """A field value that makes the whole row unusable."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
 def _record(row: dict, source_id: str) -> dict:
     issues: list[tuple[str, str, str]] = []
-    name = _text(row.get("name"))
+    name = text(row.get("name"))
     if not name:
-        raise FieldError("name", "meeting has no name")
+        raise RowError("name", "meeting has no name")
     schedules, by_appointment = _schedules(row, issues)
     types = _types(row.get("types"), issues)
     codes = {code for code, _ in types}
-    conference_url = _conference_url(_text(row.get("conference_url")), issues)
-    conference_phone = _conference_phone(_text(row.get("conference_phone")), issues)
+    conference_url = _conference_url(text(row.get("conference_url")), issues)
+    conference_phone = _conference_phone(text(row.get("conference_phone")), issues)
     location = _location(row, issues)
     attendance = derive_attendance(bool(conference_url or conference_phone), "TC" in codes,
                                    _is_specific(location))
@@ -86,20 +71,20 @@ def _record(row: dict, source_id: str) -> dict:
         "source_id": source_id,
         "kind": "meeting",
         "name": name,
-        "description": _text(row.get("notes")),
+        "description": text(row.get("notes")),
         "attendance": attendance,
         "location": location,
         "organization": _group(row),
         "schedules": schedules,
         "by_appointment": by_appointment,
-        "timezone": _text(row.get("timezone")) or None,
+        "timezone": text(row.get("timezone")) or None,
         "types": types,
         "conference_url": conference_url,
-        "conference_url_notes": _text(row.get("conference_url_notes")),
+        "conference_url_notes": text(row.get("conference_url_notes")),
         "conference_phone": conference_phone,
-        "conference_phone_notes": _text(row.get("conference_phone_notes")),
-        "url": _text(row.get("url")),
-        "updated": _text(row.get("updated")) or None,
+        "conference_phone_notes": text(row.get("conference_phone_notes")),
+        "url": text(row.get("url")),
+        "updated": text(row.get("updated")) or None,
         "regions": _regions(row),
         "issues": issues,
     }
@@ -122,12 +107,12 @@ def _schedules(row: dict, issues: list) -> tuple[list[dict], bool]:
     days = days if isinstance(days, list) else [days]
     start = _time(row.get("time"), "time")
     if start is None:
-        raise FieldError("time", "meeting has a day but no time")
+        raise RowError("time", "meeting has a day but no time")
     end = None
-    if _text(row.get("end_time")):
+    if text(row.get("end_time")):
         try:
             end = _time(row.get("end_time"), "end_time")
-        except FieldError as error:
+        except RowError as error:
             issues.append(("repaired", "end_time", f"{error}; end time ignored"))
     schedules = []
     for day in days:
@@ -136,18 +121,18 @@ def _schedules(row: dict, issues: list) -> tuple[list[dict], bool]:
         except ValueError:
             day_number = -1
         if not 0 <= day_number <= 6:
-            raise FieldError("day", f"day {day!r} is not 0 (Sunday) to 6 (Saturday)")
+            raise RowError("day", f"day {day!r} is not 0 (Sunday) to 6 (Saturday)")
         schedules.append({"day": day_number, "time": start, "end_time": end})
     return schedules, False
 
 
 def _time(value, field: str) -> str | None:
-    text = _text(value)
-    if not text:
+    raw = text(value)
+    if not raw:
         return None
-    match = _TIME.match(text)
+    match = _TIME.match(raw)
     if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
-        raise FieldError(field, f"{field} {text!r} is not a time (HH:MM)")
+        raise RowError(field, f"{field} {raw!r} is not a time (HH:MM)")
     hours = int(match.group(1)) % 24
     return f"{hours:02d}:{match.group(2)}"
 
@@ -158,7 +143,7 @@ def _types(value, issues: list) -> list[tuple[str, str]]:
     raw = value if isinstance(value, list) else re.split(r"[,;]", str(value))
     found: dict[str, str] = {}
     for item in raw:
-        item = _text(item)
+        item = text(item)
         if not item:
             continue
         code = normalise_type_code(item)
@@ -193,27 +178,27 @@ def _conference_phone(phone: str, issues: list) -> str:
 
 
 def _location(row: dict, issues: list) -> dict | None:
-    formatted = _text(row.get("formatted_address"))
+    formatted = text(row.get("formatted_address"))
     parsed = parse_place_text(formatted) if formatted else {}
-    state_raw = _text(row.get("state")) or parsed.get("state")
+    state_raw = text(row.get("state")) or parsed.get("state")
     state = normalise_state(state_raw)
     if state_raw and state and state_raw != state and len(state_raw) <= 4:
         issues.append(("repaired", "state", f"state {state_raw!r} read as {state}"))
     location = {
-        "source_id": _text(row.get("location_id")) or formatted or " ".join(
-            _text(row.get(k)) for k in ("location", "address", "city", "state")).strip(),
-        "name": _text(row.get("location")),
-        "address": _text(row.get("address")) or _street(formatted),
-        "city": _text(row.get("city")) or parsed.get("city", ""),
+        "source_id": text(row.get("location_id")) or formatted or " ".join(
+            text(row.get(k)) for k in ("location", "address", "city", "state")).strip(),
+        "name": text(row.get("location")),
+        "address": text(row.get("address")) or _street(formatted),
+        "city": text(row.get("city")) or parsed.get("city", ""),
         "state": state or "",
         "postal_code": normalise_zip(row.get("postal_code")) or parsed.get("postalcode", ""),
-        "country": _text(row.get("country")) or "US",
-        "county": _text(row.get("county")),
+        "country": text(row.get("country")) or "US",
+        "county": text(row.get("county")),
         "formatted_address": formatted,
         "latitude": row.get("latitude"),
         "longitude": row.get("longitude"),
-        "approximate": _text(row.get("approximate")).lower() == "yes",
-        "notes": _text(row.get("location_notes")),
+        "approximate": text(row.get("approximate")).lower() == "yes",
+        "notes": text(row.get("location_notes")),
     }
     if not (location["source_id"] or location["latitude"] not in (None, "")):
         return None
@@ -230,15 +215,15 @@ def _is_specific(location: dict | None) -> bool:
 
 
 def _group(row: dict) -> dict | None:
-    name = _text(row.get("group"))
+    name = text(row.get("group"))
     if not name:
         return None
-    return {"source_id": _text(row.get("group_id")) or name, "name": name,
-            "description": _text(row.get("group_notes"))}
+    return {"source_id": text(row.get("group_id")) or name, "name": name,
+            "description": text(row.get("group_notes"))}
 
 
 def _regions(row: dict) -> list[str]:
     regions = row.get("regions")
     if isinstance(regions, list):
-        return [_text(r) for r in regions if _text(r)]
-    return [r for r in (_text(row.get("region")), _text(row.get("sub_region"))) if r]
+        return [text(r) for r in regions if text(r)]
+    return [r for r in (text(row.get("region")), text(row.get("sub_region"))) if r]

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import Rejected, SourceFormatError
-from .hsds import (
+from .common import (
+    DAY_NAMES,
     INACTIVE_STATUSES,
     Issues,
     RowError,
@@ -40,7 +41,6 @@ ACCESSIBILITY = {
     "wheelchair_van": None,  # "Wheelchair-accessible van": no code yet
     "cd": None,  # "Information on CD": no code
 }
-DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 WEEKDAYS = {name[:length]: day for day, name in enumerate(DAY_NAMES) for length in (3, len(name))}
 # Files read, with the columns each must have; the first two must exist.
 FILES = {

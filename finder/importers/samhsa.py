@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from finder.importers import Rejected, SourceFormatError
-from finder.importers.csv_template import slugify
+from finder.importers.common import numbered_rows, slugify
 
 FACILITY_COLUMNS = (
     "name1", "name2", "street1", "street2", "city", "state", "zip", "latitude", "longitude",
@@ -53,9 +53,7 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
 def _records(rows: Iterator[list[str]], header: list[str], fields) -> Iterator[dict | Rejected]:
     """Records for data rows (numbered as in a spreadsheet, header = row 1), minus duplicates."""
     first_row = {}
-    for number, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
+    for number, cells in numbered_rows(rows):
         issues = []
         row = {column: _text(cell, column, issues) for column, cell in zip(header, cells)}
         record = _record(fields(row), issues)

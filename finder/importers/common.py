@@ -1,0 +1,241 @@
+"""Helpers the importers share: text, times, coordinates, languages, phones, kinds, addresses.
+
+Most began in ``hsds`` and serve ``ohana`` too (HSDS's ancestor format); the file readers, row
+numbering and slugs were each written twice before. Nothing here imports an importer module.
+"""
+
+import csv
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+
+from . import SourceFormatError
+
+Issues = list[tuple[str, str, str]]
+
+DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+INACTIVE_STATUSES = {"inactive", "defunct", "temporarily closed"}
+PHONE_KINDS = {"voice": "voice", "cell": "voice", "fax": "fax", "text": "text", "sms": "text",
+               "textphone": "tty", "tty": "tty", "hotline": "hotline"}
+# Names babel has no ISO 639-1 code for; Chinese varieties fall back to the macrolanguage "zh".
+LANGUAGE_ALIASES = {"cantonese": "zh", "mandarin": "zh", "taiwanese": "zh", "toishanese": "zh",
+                    "farsi": "fa", "filipino": "tl", "haitian creole": "ht", "creole": "ht"}
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::\d{2}(?:\.\d+)?)?\s*(?:([ap])\.?m\.?)?"
+                   r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
+_PLACEHOLDER_PHONES = ("1234567890", "0000000000")
+_WARMLINE = re.compile(r"\bwarm\s?line\b", re.I)
+_CRISIS_LINE = re.compile(r"\bcrisis\s+(hot\s?line|line|text\s?line|chat)\b|\b988\b|\bsuicide\b",
+                          re.I)
+_HELPLINE = re.compile(r"\b(help\s?line|hot\s?line|phone\s?line|talk\s?line)\b", re.I)
+_PEER = re.compile(r"\bpeer[- ](run|led|support\w*|counsel\w*|specialists?|respite)\b", re.I)
+_TREATMENT = re.compile(
+    r"\b(residential treatment|substance (use|abuse)|alcoholism|drug abuse|addiction treatment|"
+    r"detox\w*|methadone|opioid treatment|psychiatric|psychotherapy|"
+    r"mental health (services|treatment|clinic))\b", re.I)
+
+
+class RowError(ValueError):
+    """A value that makes the whole row unusable."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def text(value) -> str:
+    """A source value as stripped text ('' for None)."""
+    return "" if value is None else str(value).strip()
+
+
+def clock(value, field: str, issues: Issues, consequence: str = "ignored") -> str | None:
+    """'10:00:00', '9am', '4:00 PM', '09:00-05:00' -> 'HH:MM'; None (and an issue) if unreadable."""
+    raw = text(value)
+    if not raw:
+        return None
+    match = _TIME.match(raw)
+    hour, minute, meridiem, offset = match.groups() if match else (None, None, None, None)
+    hour = int(hour) if hour else 99
+    if meridiem:
+        hour = hour % 12 + (12 if meridiem.lower() == "p" else 0) if 1 <= hour <= 12 else 99
+    elif minute is None:
+        hour = 99  # a bare '9' could be morning or evening
+    if hour > 24 or int(minute or 0) > 59 or (hour == 24 and int(minute or 0)):
+        issues.append(("repaired", field, f"{field} {raw!r} is not a time; {consequence}"))
+        return None
+    if offset:
+        issues.append(("repaired", field, f"{field} {raw!r}: UTC offset ignored, read as local"))
+    return f"{hour % 24:02d}:{minute or '00'}"
+
+
+def coordinates(latitude, longitude, issues: Issues) -> tuple[float | None, float | None]:
+    """Both coordinates as floats, or (None, None) with an issue if they are not a position."""
+    if not text(latitude) and not text(longitude):
+        return None, None
+    try:
+        lat, lon = float(text(latitude)), float(text(longitude))
+    except ValueError:
+        lat = lon = float("nan")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        pair = f"({text(latitude)}, {text(longitude)})"
+        issues.append(("repaired", "latitude", f"coordinates {pair} are not a position; ignored"))
+        return None, None
+    return lat, lon
+
+
+@cache
+def _language_names() -> dict[str, str]:
+    names = {name.lower(): code for code, name in Locale("en").languages.items() if len(code) == 2}
+    return names | LANGUAGE_ALIASES
+
+
+def language_code(value) -> str | None:
+    """ISO 639-1 code of a language code or English name ('es', 'Spanish', 'Chinese (Mandarin)')."""
+    raw = text(value).lower()
+    base = re.split(r"[-_]", raw)[0]
+    if len(base) == 2 and base in Locale("en").languages:
+        return base
+    names = _language_names()
+    for candidate in [raw, *re.findall(r"[a-z][a-z ]*[a-z]", raw)]:
+        if candidate in names:
+            return names[candidate]
+    return None
+
+
+def add_language(found: list[str], value, source: str, issues: Issues) -> None:
+    """Append the language's code to found, or note that it could not be coded."""
+    code = language_code(value)
+    if code is None and text(value):
+        issues.append(("repaired", "languages",
+                       f"{source} language {text(value)!r} has no ISO 639-1 code; ignored"))
+    elif code and code not in found:
+        found.append(code)
+
+
+def phone_contacts(rows: Iterable[dict], issues: Issues, kind_key: str = "type",
+                   description_key: str = "description") -> list[dict]:
+    """Organisational phones as record contacts; phones of a named contact person are skipped."""
+    found: list[dict] = []
+    seen: set[str] = set()
+    for row in rows:
+        phone_id = text(row.get("id"))
+        if phone_id and phone_id in seen:
+            continue
+        seen.add(phone_id)
+        if text(row.get("contact_id")):
+            issues.append(("repaired", "contacts", f"phone {phone_id} is a named person's; "
+                           "skipped"))
+            continue
+        item = _contact(row, kind_key, description_key, issues)
+        if item and all((item["kind"], item["value"], item["extension"])
+                        != (f["kind"], f["value"], f["extension"]) for f in found):
+            found.append(item)
+    return found
+
+
+def _contact(row: dict, kind_key: str, description_key: str, issues: Issues) -> dict | None:
+    raw = text(row.get("number"))
+    number = raw.strip("\"' ")
+    kind = text(row.get(kind_key)).lower() or "voice"
+    if number != raw:
+        issues.append(("repaired", "contacts", f"quotes removed from phone number {raw!r}"))
+    if not number:
+        return None
+    if re.sub(r"\D", "", number)[-10:] in _PLACEHOLDER_PHONES:
+        issues.append(("repaired", "contacts", f"placeholder phone number {number} skipped"))
+        return None
+    if kind not in PHONE_KINDS:
+        issues.append(("repaired", "contacts", f"phone type {kind!r} unknown; {number} skipped"))
+        return None
+    value = f"{text(row.get('country_prefix'))} {number}".strip()
+    return {"kind": PHONE_KINDS[kind], "value": value, "extension": text(row.get("extension")),
+            "description": text(row.get(description_key))}
+
+
+def classify(name: str, description: str = "") -> tuple[str, str]:
+    """(kind, program): phone lines by their name, then peer-run or treatment by any text."""
+    both = f"{name} {description}"
+    if _WARMLINE.search(name):
+        return "warmline", "community"
+    if _CRISIS_LINE.search(name):
+        return "crisis_line", "crisis"
+    if _HELPLINE.search(name):
+        return "helpline", "community"
+    if _PEER.search(both):
+        return "peer_organization", "peer"
+    if _TREATMENT.search(both):
+        return "treatment", "treatment"
+    return "center", "community"
+
+
+def address_fields(row: dict | None) -> dict:
+    """Location address fields from an HSDS/Ohana address row (address_2 also goes to notes)."""
+    parts = {k: text((row or {}).get(k)) for k in (
+        "address_1", "address_2", "city", "state_province", "postal_code", "country")}
+    region = f"{parts['state_province']} {parts['postal_code']}".strip()
+    formatted = ", ".join(p for p in (parts["address_1"], parts["address_2"], parts["city"], region,
+                                      parts["country"]) if p)
+    return {"address": parts["address_1"], "city": parts["city"], "state": parts["state_province"],
+            "postal_code": parts["postal_code"], "country": parts["country"],
+            "formatted_address": formatted, "notes": parts["address_2"]}
+
+
+def organization_of(org: dict | None) -> dict | None:
+    """The record's organization from an HSDS/Ohana organization row."""
+    if not isinstance(org, dict) or not text(org.get("name")):
+        return None
+    return {"source_id": text(org.get("id")) or text(org.get("name")),
+            "name": text(org.get("name")), "description": text(org.get("description")),
+            "url": text(org.get("website"))}
+
+
+def read_csv_table(path: Path, columns: Iterable[str]) -> list[dict]:
+    """Rows of one CSV file; SourceFormatError naming the file if it or a column is unusable."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise SourceFormatError(f"{path.name}: missing column(s) {', '.join(missing)}")
+            return list(reader)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise SourceFormatError(f"{path.name}: not readable as UTF-8 CSV ({error})") from error
+
+
+def group_by(rows: list[dict], key: str) -> dict[str, list[dict]]:
+    """Rows by the value of one column (rows with it empty are left out)."""
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        if text(row.get(key)):
+            grouped[text(row.get(key))].append(row)
+    return grouped
+
+
+def read_json(path: Path) -> object:
+    """A JSON file's value; SourceFormatError naming the file if it is not UTF-8 JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SourceFormatError(f"{path.name}: not valid JSON ({error})") from error
+
+
+def numbered_rows(rows: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """(row number as a spreadsheet shows it, header = row 1; cells) for each non-blank data row."""
+    for number, cells in enumerate(rows, start=2):
+        if any(cell.strip() for cell in cells):
+            yield number, cells
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens: "Al-Anon Éxito" -> "al-anon-exito"."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free text for comparisons."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()

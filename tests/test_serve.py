@@ -1,0 +1,79 @@
+"""`make run`'s server script: the site and a read-only Datasette over a real built database."""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from finder.db import connect, init_db
+from finder.sources import import_source
+
+from .conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str, attempts: int = 100) -> tuple[int, bytes]:
+    for _ in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status, response.read()
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+@pytest.fixture
+def served(tmp_path, registry, geocoder):
+    database = tmp_path / "finder.db"
+    db = connect(str(database))
+    init_db(db)
+    import_source(db, registry["nwta"], geocoder)
+    db.close()
+    site, datasette = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "serve.py"), "--database", str(database),
+         "--site-port", str(site), "--datasette-port", str(datasette)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    yield f"http://127.0.0.1:{site}", f"http://127.0.0.1:{datasette}", database
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+
+
+def test_site_and_datasette_come_up(served):
+    site, datasette, _ = served
+    status, body = fetch(site + "/")
+    assert status == 200 and b"Meeting: 613" in body
+    status, body = fetch(datasette + "/finder/resources.json?_shape=array&source=nwta&_size=1")
+    assert status == 200 and json.loads(body)[0]["source"] == "nwta"
+
+
+def test_datasette_canned_query_finds_repaired_geocodes(served):
+    _, datasette, _ = served
+    status, body = fetch(datasette + "/finder/repaired_geocodes.json?_shape=array")
+    rows = json.loads(body)
+    assert status == 200
+    assert any("(0, 0)" in row["geocode_note"] for row in rows)
+
+
+def test_datasette_is_read_only(served):
+    _, datasette, database = served
+    before = database.read_bytes()
+    request = urllib.request.Request(
+        datasette + "/finder/-/query.json",
+        data=b"sql=delete+from+resources", method="POST")
+    with pytest.raises(OSError):
+        urllib.request.urlopen(request, timeout=5)
+    status, body = fetch(datasette + "/finder.json?sql=select+count(*)+as+n+from+resources&_shape=array")
+    assert json.loads(body)[0]["n"] == 613
+    assert database.read_bytes() == before
