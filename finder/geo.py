@@ -13,7 +13,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -102,6 +102,48 @@ def county_places() -> dict[tuple[str, str], Place]:
             state, name, lat, lon = row[0], row[3], float(row[8]), float(row[9])
             places[(_key(name), state)] = Place(lat, lon, state, _state_timezone(state))
     return places
+
+
+@dataclass(frozen=True)
+class Region:
+    """The US state and county a point lies in (nearest Census county internal point)."""
+
+    state: str
+    county: str
+    county_geoid: str
+
+
+@cache
+def _county_points() -> tuple:
+    import numpy as np
+
+    rows = []
+    with COUNTIES_FILE.open(encoding="latin-1") as f:
+        for row in csv.reader(f, delimiter="|"):
+            rows.append((row[0], row[3], row[1], float(row[8]), float(row[9])))
+    lat = np.radians(np.array([r[3] for r in rows]))
+    lon = np.radians(np.array([r[4] for r in rows]))
+    return rows, lat, lon
+
+
+@lru_cache(maxsize=4096)
+def region_of(latitude: float, longitude: float) -> Region | None:
+    """State and county of a point, approximated by the nearest county internal point.
+
+    Counties are small enough that this is right away from borders; near a border it may name
+    the neighbour. Points more than 150 km from any US county are outside the US (None).
+    """
+    import numpy as np
+
+    rows, lat, lon = _county_points()
+    lat0, lon0 = math.radians(latitude), math.radians(longitude)
+    # Equirectangular distance is plenty to pick the nearest point, and 10x cheaper.
+    squared = (lat - lat0) ** 2 + ((lon - lon0) * math.cos(lat0)) ** 2
+    best = int(np.argmin(squared))
+    if EARTH_RADIUS_KM * math.sqrt(squared[best]) > 150:
+        return None
+    state, name, geoid = rows[best][:3]
+    return Region(state, name, geoid)
 
 
 @cache

@@ -1,4 +1,8 @@
-"""Weekly schedule arithmetic in local time: minutes of the week, durations, midnight crossing."""
+"""Weekly schedule arithmetic in local time: minutes of the week, durations, midnight crossing,
+and the instants of an occurrence in its own IANA time zone (DST-exact)."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -29,3 +33,43 @@ def schedule_row(schedule: dict) -> dict:
         "start_minute": day * MINUTES_PER_DAY + minutes(start),
         "duration_minutes": duration(start, end),
     }
+
+
+def week_minute(instant: datetime, zone: ZoneInfo) -> int:
+    """Local wall-clock minute of the week (Sunday 00:00 = 0) of an instant in a zone."""
+    local = instant.astimezone(zone)
+    return (local.isoweekday() % 7) * MINUTES_PER_DAY + local.hour * 60 + local.minute
+
+
+def wrap_offset(start_minute: int, reference_minute: int, horizon: int) -> int:
+    """Wall-clock minutes from the reference to the weekly start, in (horizon - 1 week, horizon]."""
+    offset = (start_minute - reference_minute) % MINUTES_PER_WEEK
+    return offset - MINUTES_PER_WEEK if offset > horizon else offset
+
+
+def occurrence(start_minute: int, duration: int, zone: ZoneInfo, t0: datetime,
+               horizon: int) -> tuple[datetime, datetime]:
+    """Start and end instants (UTC) of the weekly occurrence around ``t0``.
+
+    Wall-clock arithmetic picks the occurrence (a 19:00 meeting is at 19:00 local time whatever
+    the UTC offset); the end is ``duration`` real minutes later, so DST changes are exact.
+    """
+    local = t0.astimezone(zone)
+    reference = (local.isoweekday() % 7) * MINUTES_PER_DAY + local.hour * 60 + local.minute
+    offset = wrap_offset(start_minute, reference, horizon)
+    wall = local.replace(tzinfo=None, second=0, microsecond=0) + timedelta(minutes=offset)
+    # fold=0: an ambiguous wall time (clocks going back) is its first instant; a skipped one
+    # (clocks springing forward) lands after the gap. Arithmetic is done in UTC, because adding
+    # a timedelta to a zoned datetime adds wall-clock time.
+    start = wall.replace(tzinfo=zone).astimezone(UTC)
+    return start, start + timedelta(minutes=duration)
+
+
+def has_transition(zone: ZoneInfo, start: datetime, end: datetime) -> bool:
+    """Whether the zone's UTC offset changes between two instants (DST or a zone rule change)."""
+    return start.astimezone(zone).utcoffset() != end.astimezone(zone).utcoffset()
+
+
+def zone_abbreviation(instant: datetime) -> str:
+    """'EST', 'MDT'... for an aware local datetime."""
+    return instant.tzname() or ""

@@ -1,0 +1,267 @@
+"""An in-memory index for "near me and now": weekly occurrences keyed by place and local time.
+
+Every weekly occurrence is keyed by (grid cell, duration class, time zone, local start minute of
+the week), sorted, in NumPy arrays. A query turns the searcher's window into each zone's *local*
+wall-clock minutes, so one binary search per (cell, duration class, zone) finds every
+occurrence that can be in progress or starting in the window; distance and filters are then
+vectorised over those few candidates. Keys are local wall-clock minutes, not UTC, so a 19:00
+meeting stays at 19:00 all year; zones whose offset changes inside the window take the exact
+(per-candidate zoneinfo) path in ``finder.search``.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+import numpy as np
+from sqlite_utils import Database
+
+from .schedule import MINUTES_PER_WEEK
+from .vocabulary import ATTENDANCE, KINDS, types
+from .zones import ZoneClock
+
+CELL_DEGREES = 0.5
+DURATION_CLASSES = (90, 180, 600, 1440, MINUTES_PER_WEEK // 2)
+KM_PER_DEGREE = 111.195
+_CLASS_BOUNDS = np.array(DURATION_CLASSES, dtype=np.int64)
+_START_SPAN = 16384  # > minutes per week, so keys never collide
+_ATTENDANCE_CODES = {value: number for number, value in enumerate(ATTENDANCE)}
+
+
+def type_bits() -> dict[str, int]:
+    """Vocabulary code -> bit number (stable: codes in sorted order)."""
+    return {code: bit for bit, code in enumerate(sorted(types()))}
+
+
+def type_mask(codes) -> tuple[int, int]:
+    """Two 64-bit words with the bits of the given type codes set."""
+    bits = type_bits()
+    value = sum(1 << bits[c] for c in codes if c in bits)
+    return value & 0xFFFFFFFFFFFFFFFF, value >> 64
+
+
+def haversine_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance in km; works on scalars and NumPy arrays alike."""
+    lat1, lon1, lat2, lon2 = (np.radians(v) for v in (lat1, lon1, lat2, lon2))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(h))
+
+
+def cell_of(lat: float, lon: float) -> int:
+    """Grid cell number of a point."""
+    return int((lat + 90) // CELL_DEGREES) * 1000 + int((lon + 180) // CELL_DEGREES)
+
+
+def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
+    """Cells that overlap the bounding box of a circle."""
+    dlat = radius_km / KM_PER_DEGREE
+    dlon = radius_km / (KM_PER_DEGREE * max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 0.01))
+    rows = range(int((lat - dlat + 90) // CELL_DEGREES), int((lat + dlat + 90) // CELL_DEGREES) + 1)
+    cols = range(int((lon - dlon + 180) // CELL_DEGREES), int((lon + dlon + 180) // CELL_DEGREES) + 1)
+    return [r * 1000 + (c % int(360 / CELL_DEGREES)) for r in rows for c in cols]
+
+
+def duration_class(duration: int) -> int:
+    """Index of the smallest duration class that holds this duration."""
+    return next(i for i, bound in enumerate(DURATION_CLASSES) if duration <= bound)
+
+
+@dataclass
+class Occurrences:
+    """Weekly occurrences sorted by key, as parallel arrays."""
+
+    key: np.ndarray
+    resource: np.ndarray  # position in the resource arrays
+    start: np.ndarray  # local minute of the week
+    duration: np.ndarray
+    zone: np.ndarray
+    groups: dict  # bucket (cell or -1) -> (duration classes, zones, key bases) present
+
+
+class SearchIndex:
+    """Resources and their weekly occurrences, ready for fast window and radius queries."""
+
+    RESOURCE_COLUMNS = ("id", "kind", "attendance", "program", "timezone", "always_open",
+                        "by_appointment", "latitude", "longitude")
+
+    def __init__(self, resources: list[tuple], schedules: list[tuple], resource_types: list[tuple],
+                 service_areas: list[dict] = ()):
+        """
+        :param resources: tuples in ``RESOURCE_COLUMNS`` order, active resources only
+        :param schedules: (resource id, local start minute of the week, duration minutes)
+        :param resource_types: (resource id, vocabulary code)
+        :param service_areas: rows of the service_areas table
+        """
+        columns = list(zip(*resources)) or [()] * len(self.RESOURCE_COLUMNS)
+        rid, kind, attendance, program, zone, always, appointment, lat, lon = columns
+        self.zones = sorted({z for z in zone if z})
+        self.clock = ZoneClock(self.zones)
+        self.programs = sorted({p or "" for p in program})
+        self.ids = np.array(rid, dtype=np.int64)
+        self.kind = _codes(kind, {k: n for n, k in enumerate(KINDS)}, np.int8)
+        self.attendance = _codes(attendance, _ATTENDANCE_CODES, np.int8, default=3)
+        self.program = _codes([p or "" for p in program], {p: n for n, p in enumerate(self.programs)},
+                              np.int16)
+        self.zone = _codes(zone, {z: n for n, z in enumerate(self.zones)}, np.int16, default=-1)
+        self.latitude = np.array([np.nan if v is None else v for v in lat], dtype=np.float64)
+        self.longitude = np.array([np.nan if v is None else v for v in lon], dtype=np.float64)
+        self.always_open = np.array(always, dtype=bool)
+        self.by_appointment = np.array(appointment, dtype=bool)
+        position = dict(zip(rid, range(len(rid))))
+        self._set_types(position, resource_types)
+        self._set_areas(position, service_areas)
+        located = ~np.isnan(self.latitude) & np.isin(self.attendance, [0, 2])
+        online = np.isin(self.attendance, [1, 2])
+        sched = np.array([(position.get(r, -1), s, d) for r, s, d in schedules],
+                         dtype=np.int64).reshape(-1, 3)
+        sched = sched[sched[:, 0] >= 0]
+        self.near = self._occurrences(sched[located[sched[:, 0]]], by_cell=True)
+        self.online = self._occurrences(sched[online[sched[:, 0]]], by_cell=False)
+        self._set_resource_cells(located)
+
+    def _set_areas(self, position: dict, service_areas) -> None:
+        areas = defaultdict(list)
+        for area in service_areas:
+            if area["resource_id"] in position:
+                areas[position[area["resource_id"]]].append(_prepared_area(area))
+        self.areas = dict(areas)
+        self.has_area = np.zeros(len(self.ids), dtype=bool)
+        self.has_area[list(self.areas)] = True
+        self.always_open_positions = np.flatnonzero(self.always_open)
+
+    def _set_types(self, position: dict, resource_types: list[tuple]) -> None:
+        bits = type_bits()
+        pairs = np.array([(position.get(rid, -1), bits.get(code, -1)) for rid, code in resource_types],
+                         dtype=np.int64).reshape(-1, 2)
+        pairs = pairs[(pairs[:, 0] >= 0) & (pairs[:, 1] >= 0)]
+        self.types_low = np.zeros(len(self.ids), dtype=np.uint64)
+        self.types_high = np.zeros(len(self.ids), dtype=np.uint64)
+        for target, bit in ((self.types_low, pairs[:, 1]), (self.types_high, pairs[:, 1] - 64)):
+            chosen = (bit >= 0) & (bit < 64)
+            values = np.left_shift(np.uint64(1), bit[chosen].astype(np.uint64))
+            np.bitwise_or.at(target, pairs[chosen, 0], values)
+
+    def _occurrences(self, rows: np.ndarray, by_cell: bool) -> Occurrences:
+        count = len(rows)
+        resource, start, duration = (rows[:, i].astype(np.int32) for i in range(3))
+        zone = self.zone[resource].astype(np.int64)
+        dclass = np.searchsorted(np.array(DURATION_CLASSES), duration).astype(np.int64)
+        if by_cell:
+            bucket = ((self.latitude[resource] + 90) // CELL_DEGREES).astype(np.int64) * 1000 + (
+                (self.longitude[resource] + 180) // CELL_DEGREES).astype(np.int64)
+        else:
+            bucket = np.full(count, -1, dtype=np.int64)
+        key = _key(bucket, dclass, zone, start, len(self.zones))
+        order = np.argsort(key, kind="stable")
+        combos = np.unique(np.stack([bucket, dclass, zone], axis=1), axis=0).reshape(-1, 3)
+        groups = {}
+        for b in np.unique(combos[:, 0]).tolist():
+            rows = combos[combos[:, 0] == b]
+            groups[b] = (rows[:, 1], rows[:, 2], _key(b, rows[:, 1], rows[:, 2], 0, len(self.zones)))
+        return Occurrences(key[order], resource[order], start[order], duration[order],
+                           zone[order], groups)
+
+    def _set_resource_cells(self, located: np.ndarray) -> None:
+        positions = np.flatnonzero(located)
+        cells = ((self.latitude[positions] + 90) // CELL_DEGREES).astype(np.int64) * 1000 + (
+            (self.longitude[positions] + 180) // CELL_DEGREES).astype(np.int64)
+        order = np.argsort(cells, kind="stable")
+        self.cell_keys, self.cell_positions = cells[order], positions[order]
+
+    def window_candidates(self, occurrences: Occurrences, buckets: list[int], lows: np.ndarray,
+                          horizon: int, margins: dict[int, int]) -> np.ndarray:
+        """Indices of occurrences whose local start lies in each zone's [low - class, low + horizon].
+
+        :param lows: per zone number, the window start as that zone's local minute of the week
+        :param horizon: window length in minutes (from the window start to its end)
+        :param margins: extra minutes on both sides for zones whose offset changes in the window
+        """
+        parts = [occurrences.groups[b] for b in buckets if b in occurrences.groups]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        dclass, zone, base = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        margin = np.zeros(len(zone), dtype=np.int64)
+        for z, minutes in margins.items():
+            margin[zone == z] = minutes
+        low = lows[zone] - _CLASS_BOUNDS[dclass] - margin
+        high = lows[zone] + horizon + margin
+        whole = high - low >= MINUTES_PER_WEEK - 1
+        low_w = np.where(whole, 0, low % MINUTES_PER_WEEK)
+        high_w = np.where(whole, MINUTES_PER_WEEK - 1, high % MINUTES_PER_WEEK)
+        split = low_w > high_w  # the range wraps past Saturday midnight: two pieces
+        starts = np.concatenate([base + low_w, base[split]])
+        ends = np.concatenate([base + np.where(split, MINUTES_PER_WEEK - 1, high_w) + 1,
+                               base[split] + high_w[split] + 1])
+        left = np.searchsorted(occurrences.key, starts)
+        right = np.searchsorted(occurrences.key, ends)
+        return _ranges(left, right)
+
+    def resources_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
+        """Positions of located resources in the grid cells around a circle (not yet by distance)."""
+        parts = []
+        for cell in cells_around(lat, lon, radius_km):
+            a, b = np.searchsorted(self.cell_keys, [cell, cell + 1])
+            if b > a:
+                parts.append(self.cell_positions[a:b])
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    @classmethod
+    def from_db(cls, db: Database) -> "SearchIndex":
+        """Load every active resource with its schedules and types."""
+        resources = db.execute(
+            "select r.id, r.kind, r.attendance, r.program, r.timezone, r.always_open, "
+            "r.by_appointment, l.latitude, l.longitude from resources r "
+            "left join locations l on l.id = r.location_id where r.status = 'active' order by r.id"
+        ).fetchall()
+        schedules = db.execute(
+            "select s.resource_id, s.start_minute, s.duration_minutes from schedules s "
+            "join resources r on r.id = s.resource_id where r.status = 'active'").fetchall()
+        resource_types = db.execute(
+            "select t.resource_id, t.code from resource_types t join resources r "
+            "on r.id = t.resource_id where r.status = 'active'").fetchall()
+        areas = list(db.query(
+            "select a.* from service_areas a join resources r on r.id = a.resource_id "
+            "where r.status = 'active'"))
+        return cls(resources, schedules, resource_types, areas)
+
+
+def _key(bucket, dclass, zone, start, nzones):
+    return ((bucket * len(DURATION_CLASSES) + dclass) * max(nzones, 1) + zone) * _START_SPAN + start
+
+
+def _ranges(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """All integers in the half-open ranges [left, right), concatenated, without a Python loop."""
+    lengths = np.maximum(right - left, 0)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    shift = np.repeat(left - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return shift + np.arange(total)
+
+
+def _codes(values, numbering: dict, dtype, default: int | None = None) -> np.ndarray:
+    """Small integer codes for a column of strings."""
+    if default is None:
+        return np.array([numbering[v] for v in values], dtype=dtype)
+    return np.array([numbering.get(v, default) for v in values], dtype=dtype)
+
+
+def _prepared_area(area: dict) -> dict:
+    """A service area with its GeoJSON geometry parsed and prepared for point tests."""
+    area = dict(area)
+    if area.get("geometry"):
+        import json
+
+        import shapely
+
+        try:
+            geometry = shapely.geometry.shape(json.loads(area["geometry"]))
+        except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException):
+            geometry = None
+        if geometry is not None:
+            shapely.prepare(geometry)
+        area["shape"] = geometry
+    return area
+
+
+def _nan(value) -> float:
+    return float("nan") if value is None else float(value)

@@ -1,0 +1,184 @@
+"""Benchmark "near me and now" at national scale, and check it against the naive full scan.
+
+Usage: .venv/bin/python scripts/bench_search.py [--meetings 1000000] [--queries 1000]
+                                                [--naive-sample 20] [--keep PATH]
+
+Builds a deterministic synthetic national dataset (meetings clustered around real US cities —
+the cities with most ZIP codes in the `zipcodes` package, weighted by that count — spread over
+their real time zones; 1-3 weekly occurrences each, ~20% online, ~10% hybrid, random types) in a
+real SQLite database with the project's schema, builds the search index from it, then runs a
+fixed set of query points and times (5% of them on the 2026 US DST weekends). Prints p50/p95/max
+in-process latency of the default query and of its near and online parts, build time, database
+size, peak memory, and the naive scan's agreement and speed on a sample of the same queries.
+"""
+
+import argparse
+import random
+import resource
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import tzfpy  # noqa: E402
+import zipcodes  # noqa: E402
+
+from finder.db import connect, init_db  # noqa: E402
+from finder.search import Query, search  # noqa: E402
+from finder.search_index import SearchIndex  # noqa: E402
+from finder.search_naive import search_naive  # noqa: E402
+from finder.vocabulary import types  # noqa: E402
+
+DURATIONS = (60, 60, 60, 60, 60, 60, 60, 90, 90, 120)
+DST_DATES = (datetime(2026, 3, 8, 7, 0, tzinfo=UTC), datetime(2026, 11, 1, 6, 0, tzinfo=UTC))
+
+
+def metros(count: int = 150) -> list[tuple[float, float, int]]:
+    """(lat, lon, weight) of the US cities with the most ZIP codes (a proxy for size)."""
+    places = Counter()
+    where = {}
+    for row in zipcodes.list_all():
+        if row["zip_code_type"] != "STANDARD" or not row["lat"]:
+            continue
+        key = (row["city"], row["state"])
+        places[key] += 1
+        where.setdefault(key, (float(row["lat"]), float(row["long"])))
+    return [(*where[key], n) for key, n in places.most_common(count)]
+
+
+def generate(db_path: Path, meetings: int, seed: int = 1) -> None:
+    """Write the synthetic dataset straight into a migrated database (no importer overhead)."""
+    rng = random.Random(seed)
+    centers = metros()
+    weights = [w for *_, w in centers]
+    codes = [c for c, t in types().items() if t["category"] in ("format", "openness", "audience")]
+    conn = sqlite3.connect(db_path)
+    conn.execute("insert into sources (id, name, format) values ('synthetic', 'Synthetic', 'synthetic')")
+    resources, locations, schedules, resource_types = [], [], [], []
+    for number in range(1, meetings + 1):
+        lat0, lon0, _ = rng.choices(centers, weights)[0]
+        lat, lon = lat0 + rng.gauss(0, 0.12), lon0 + rng.gauss(0, 0.15)
+        zone = tzfpy.get_tz(lon, lat)
+        roll = rng.random()
+        attendance = "online" if roll < 0.2 else "hybrid" if roll < 0.3 else "in_person"
+        location_id = None
+        if attendance != "online":
+            location_id = number
+            locations.append((number, "synthetic", str(number), round(lat, 6), round(lon, 6), zone))
+        resources.append((number, "synthetic", str(number), "meeting", f"Group {number}", "AA",
+                          attendance, location_id, zone, "active"))
+        duration = rng.choice(DURATIONS)
+        for day in rng.sample(range(7), rng.randint(1, 3)):
+            start = rng.choice((rng.randrange(6 * 60, 23 * 60 + 1, 15), 23 * 60 + 30))
+            schedules.append((number, day, f"{start // 60:02d}:{start % 60:02d}", day * 1440 + start,
+                              duration))
+        for code in rng.sample(codes, rng.randint(1, 4)) + (["X"] if rng.random() < 0.25 else []):
+            resource_types.append((number, code))
+    with conn:
+        conn.executemany("insert into locations (id, source, source_id, latitude, longitude, "
+                         "timezone) values (?, ?, ?, ?, ?, ?)", locations)
+        conn.executemany("insert into resources (id, source, source_id, kind, name, program, "
+                         "attendance, location_id, timezone, status) values (?,?,?,?,?,?,?,?,?,?)",
+                         resources)
+        conn.executemany("insert into schedules (resource_id, day, time, start_minute, "
+                         "duration_minutes) values (?, ?, ?, ?, ?)", schedules)
+        conn.executemany("insert or ignore into resource_types (resource_id, code) values (?, ?)",
+                         resource_types)
+    conn.execute("vacuum")
+    conn.close()
+
+
+def queries(count: int, seed: int = 2) -> list[Query]:
+    """Fixed query points near the same cities, at times through 2026 (5% on DST weekends)."""
+    rng = random.Random(seed)
+    centers = metros()
+    weights = [w for *_, w in centers]
+    year = datetime(2026, 1, 1, tzinfo=UTC)
+    result = []
+    for number in range(count):
+        lat0, lon0, _ = rng.choices(centers, weights)[0]
+        if number % 20 == 0:
+            now = rng.choice(DST_DATES) + timedelta(minutes=rng.randrange(-300, 300))
+        else:
+            now = year + timedelta(minutes=rng.randrange(365 * 24 * 60))
+        result.append(Query(now=now + timedelta(seconds=rng.randrange(60)),
+                            latitude=lat0 + rng.gauss(0, 0.1), longitude=lon0 + rng.gauss(0, 0.1)))
+    return result
+
+
+def timed(function, *args) -> tuple[float, object]:
+    started = time.perf_counter()
+    value = function(*args)
+    return (time.perf_counter() - started) * 1000, value
+
+
+def percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p50 = statistics.median(ordered)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
+    return f"p50 {p50:.3f} ms   p95 {p95:.3f} ms   max {ordered[-1]:.3f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--meetings", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--naive-sample", type=int, default=20)
+    parser.add_argument("--keep", type=Path, help="keep the generated database at this path")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = args.keep or Path(tmp) / "bench.db"
+        db_path.unlink(missing_ok=True)
+        init_db(connect(str(db_path)))
+        seconds, _ = timed(generate, db_path, args.meetings)
+        print(f"generated {args.meetings:,} meetings into SQLite in {seconds / 1000:.1f} s; "
+              f"database {db_path.stat().st_size / 1e6:.0f} MB")
+        seconds, index = timed(SearchIndex.from_db, connect(str(db_path)))
+        print(f"index build: {seconds / 1000:.1f} s  ({len(index.near.key):,} in-person and "
+              f"{len(index.online.key):,} online weekly occurrences)")
+        run(index, queries(args.queries), args.naive_sample)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory (max RSS): {peak:.0f} MB")
+
+
+def run(index: SearchIndex, batch: list[Query], naive_sample: int) -> None:
+    for query in batch[:20]:
+        search(index, query)  # warm caches (zoneinfo, region lookups)
+    parts = {
+        "default (near + online)": batch,
+        "near part only": [replace(q, attendance=frozenset({"in_person", "hybrid"}),
+                                   kinds=frozenset({"meeting"})) for q in batch],
+        "online part only": [replace(q, latitude=None, longitude=None,
+                                     attendance=frozenset({"online"})) for q in batch],
+    }
+    for label, group in parts.items():
+        latencies = [timed(search, index, q)[0] for q in group]
+        print(f"{label:<26} {percentiles(latencies)}")
+    sizes = [search(index, q).totals for q in batch]
+    print("median results per query: " + ", ".join(
+        f"{g} {statistics.median(s[g] for s in sizes):.0f}" for g in sizes[0]))
+    fast_ms, naive_ms, same = [], [], 0
+    for query in batch[:: max(1, len(batch) // naive_sample)][:naive_sample]:
+        fast_time, fast = timed(search, index, query)
+        naive_time, naive = timed(search_naive, index, query, fast.radius_km)
+        fast_ms.append(fast_time)
+        naive_ms.append(naive_time)
+        if fast.ids() == naive.ids() and fast.totals == naive.totals:
+            same += 1
+        else:
+            print(f"  MISMATCH at {query.now.isoformat()} ({query.latitude:.4f}, {query.longitude:.4f})")
+    print(f"naive full scan agrees on {same}/{len(fast_ms)} sampled queries; "
+          f"naive p50 {statistics.median(naive_ms):.0f} ms vs index p50 "
+          f"{statistics.median(fast_ms):.3f} ms: {statistics.median(naive_ms) / statistics.median(fast_ms):,.0f}x faster")
+
+
+if __name__ == "__main__":
+    main()
