@@ -73,8 +73,8 @@ class Query:
 
     @property
     def online(self) -> bool:
-        """Whether online meetings and lines are wanted."""
-        return bool({"online", "hybrid"} & self.attendance)
+        """Whether online meetings and lines are wanted (hybrid ones count as both)."""
+        return "online" in self.attendance
 
 
 class Hit:
@@ -189,7 +189,24 @@ def search(index: SearchIndex, query: Query) -> Results:
 
 
 def _distinct(found: "Candidates") -> int:
-    return len(np.unique(found.resource))
+    return distinct_count(found.resource)
+
+
+def distinct_count(values: np.ndarray) -> int:
+    """How many different values (sort-based: NumPy 2.4's hash-based unique is slower here)."""
+    if len(values) < 2:
+        return len(values)
+    ordered = np.sort(values)
+    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+
+
+def first_of_each(order: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``order`` without repeated ids, keeping each id's first (best-ranked) position."""
+    ranked = ids[order]
+    by_id = np.argsort(ranked, kind="stable")
+    keep = np.ones(len(order), dtype=bool)
+    keep[by_id[1:][ranked[by_id[1:]] == ranked[by_id[:-1]]]] = False
+    return order[keep]
 
 
 @dataclass
@@ -416,11 +433,12 @@ def rank(index: SearchIndex, query: Query, found: Candidates, radius_km: float) 
     for number, name in enumerate(GROUPS):
         members = np.flatnonzero(found.group == number)
         if seen.size and members.size:
-            members = members[~np.isin(ids[members], seen)]  # shown in an earlier group
-        distinct = np.unique(ids[members])
-        totals[name] = len(distinct)
-        seen = np.concatenate([seen, distinct])
-        best = _best(members, ids, keys, query.limit, len(members) - len(distinct))
+            members = members[~np.isin(ids[members], seen, kind="table")]  # in an earlier group
+        distinct = distinct_count(ids[members])
+        totals[name] = distinct
+        if number < len(GROUPS) - 1 and members.size:
+            seen = np.concatenate([seen, ids[members]])
+        best = _best(members, ids, keys, query.limit, len(members) - distinct)
         groups[name] = _hits(index, query, found, best, name)
     return Results(query, groups, totals, radius_km)
 
@@ -430,9 +448,7 @@ SMALL = 400  # below this many candidates one full sort is cheaper than per-grou
 
 def _rank_small(index, query, found, ids, keys, radius_km) -> Results:
     primary, secondary = keys
-    order = np.lexsort((ids, secondary, primary, found.group))
-    _, first = np.unique(ids[order], return_index=True)
-    order = order[np.sort(first)]
+    order = first_of_each(np.lexsort((ids, secondary, primary, found.group)), ids)
     bounds = np.searchsorted(found.group[order], np.arange(len(GROUPS) + 1))
     groups, totals = {}, {}
     for number, name in enumerate(GROUPS):
@@ -454,8 +470,7 @@ def _best(members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats
         cut = np.partition(primary[members], enough - 1)[enough - 1]
         members = members[primary[members] <= cut]
     order = members[np.lexsort((ids[members], secondary[members], primary[members]))]
-    _, first = np.unique(ids[order], return_index=True)
-    return order[np.sort(first)][:limit]
+    return first_of_each(order, ids)[:limit]
 
 
 def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: np.ndarray,
