@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from .schedule import MINUTES_PER_WEEK, occurrence
+from . import search_online
 from .search_index import DURATION_CLASSES, SearchIndex, cells_around, haversine_km, type_mask
 from .service_areas import serves
 from .vocabulary import ATTENDANCE, KINDS
@@ -161,6 +162,7 @@ class Candidates:
     start: np.ndarray
     duration: np.ndarray
     zone: np.ndarray
+    fast: np.ndarray  # from the fast online path, which counts more than it hands over
 
     def where(self, mask: np.ndarray) -> "Candidates":
         """The candidates where ``mask`` is true."""
@@ -170,7 +172,6 @@ class Candidates:
 def search(index: SearchIndex, query: Query) -> Results:
     """Answer a query from the index, widening the radius when little is nearby."""
     plan = Plan.of(index, query)
-    online = collect_online(index, plan)
     radius = query.radius_km
     near = collect_near(index, plan, radius)
     widened = None
@@ -183,7 +184,9 @@ def search(index: SearchIndex, query: Query) -> Results:
             if _distinct(near) >= MIN_NEARBY:
                 break
         radius, widened = radius * 2**step, query.radius_km
-    results = answer(index, plan, radius, [near, online])
+    hybrids = int(np.count_nonzero(index.fast_online[near.resource] & (index.attendance[near.resource] == 2)))
+    online, counts = collect_online(index, plan, query.limit + hybrids)
+    results = answer(index, plan, radius, [near, online], counts)
     results.widened_from_km = widened
     return results
 
@@ -218,6 +221,16 @@ class Clock:
     offsets: np.ndarray  # each zone's UTC offset at t0, minutes
     lows: np.ndarray  # each zone's local minute of the week at t0
     transitions: list  # (zone, UTC minute, offset before, offset after) near the window
+
+    @property
+    def t0_utc_minute(self) -> int:
+        """Whole minutes from the Sunday epoch to t0."""
+        return utc_minutes(self.t0)
+
+    @property
+    def fraction(self) -> float:
+        """Seconds past t0's whole minute, in minutes."""
+        return (self.t0.second + self.t0.microsecond / 1e6) / 60
 
     @classmethod
     def at(cls, index: SearchIndex, window) -> "Clock":
@@ -274,15 +287,19 @@ class Plan:
         return mask
 
 
-def answer(index: SearchIndex, plan: Plan, radius_km: float, parts: list) -> Results:
-    """Rank found candidates (plus always-open resources) into grouped results."""
+def answer(index: SearchIndex, plan: Plan, radius_km: float, parts: list,
+           counts: dict | None = None) -> Results:
+    """Rank found candidates (plus always-open resources) into grouped results.
+
+    :param counts: group -> occurrences the fast online path counted but did not all hand over
+    """
     parts = [p for p in [*parts, always_open(index, plan, radius_km)] if len(p.resource)]
     if len(parts) == 1:
         merged = parts[0]
     else:
         merged = Candidates(*(np.concatenate([getattr(p, f) for p in parts] or [EMPTY_INT])
                               for f in Candidates.__dataclass_fields__))
-    return rank(index, plan.query, merged, radius_km)
+    return rank(index, plan.query, merged, radius_km, counts)
 
 
 def collect_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
@@ -296,20 +313,46 @@ def collect_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates
     return _occurrences(index, index.near, plan, cells, radius_km)
 
 
-def collect_online(index: SearchIndex, plan: Plan) -> Candidates:
-    """Online candidates in the window, wherever they are."""
+def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[Candidates, dict | None]:
+    """Online candidates in the window, wherever they are, and the fast path's counts if used.
+
+    :param need: how many of the soonest the fast path must hand over (the limit, plus room for
+        hybrid meetings already listed in person)
+    """
     if plan.clock is None or not plan.query.online:
-        return empty()
-    return _occurrences(index, index.online, plan, [-1], None)
+        return empty(), None
+    if not search_online.usable(index, plan, plan.clock):
+        return _occurrences(index, index.online, plan, [-1], None), None
+    t0, soon, t1 = plan.query.window
+    picked, now_count, later_count = search_online.window(
+        index, plan.clock, (soon - t0).total_seconds() / 60, (t1 - t0).total_seconds() / 60, need)
+    fast = _materialize(index, index.online, plan, picked, None, filtered=True)
+    fast.fast[:] = True
+    slow = _occurrences(index, index.online_slow, plan, [-1], None)
+    if not len(slow.resource):
+        return fast, {ONLINE_NOW: now_count, LATER: later_count}
+    merged = Candidates(*(np.concatenate([getattr(fast, f), getattr(slow, f)])
+                          for f in Candidates.__dataclass_fields__))
+    return merged, {ONLINE_NOW: now_count, LATER: later_count}
 
 
 def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
-    clock, query = plan.clock, plan.query
+    if not len(occ.key):
+        return empty()
+    clock = plan.clock
     margins = {zone: 60 for zone, *_ in clock.transitions}
     picked = index.window_candidates(occ, buckets, clock.lows, clock.horizon, margins)
+    return _materialize(index, occ, plan, picked, radius_km)
+
+
+def _materialize(index, occ, plan: Plan, picked: np.ndarray, radius_km,
+                 filtered: bool = False) -> Candidates:
+    """Filter picked occurrences (unless ``filtered``), measure distances and times, group them."""
+    clock, query = plan.clock, plan.query
     resource = occ.resource[picked]
-    keep = plan.allowed(index, resource)
-    picked, resource = picked[keep], resource[keep]
+    if not filtered:
+        keep = plan.allowed(index, resource)
+        picked, resource = picked[keep], resource[keep]
     distance = np.full(len(picked), np.nan)
     if radius_km is not None:
         distance = haversine_km(query.latitude, query.longitude, index.latitude[resource],
@@ -369,7 +412,7 @@ def classify(index, query, resource, distance, until, start, duration, zone,
         for i in scoped:
             keep[i] = serves(index.areas[int(resource[i])], query)
     return Candidates(resource[keep], group[keep], distance[keep], until[keep], start[keep],
-                      duration[keep], zone[keep])
+                      duration[keep], zone[keep], np.zeros(int(keep.sum()), dtype=bool))
 
 
 def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
@@ -403,7 +446,8 @@ def untimed(positions: np.ndarray, distance: np.ndarray, group: int) -> Candidat
     """Candidates without a time (always open, or any-time searches)."""
     n = len(positions)
     return Candidates(positions, np.full(n, group), distance, np.full(n, np.nan),
-                      np.full(n, -1), np.zeros(n, dtype=np.int64), np.full(n, -1))
+                      np.full(n, -1), np.zeros(n, dtype=np.int64), np.full(n, -1),
+                      np.zeros(n, dtype=bool))
 
 
 EMPTY_INT = np.empty(0, dtype=np.int64)
@@ -417,7 +461,8 @@ def empty() -> Candidates:
 _EMPTY = untimed(EMPTY_INT, np.empty(0), NEARBY)
 
 
-def rank(index: SearchIndex, query: Query, found: Candidates, radius_km: float) -> Results:
+def rank(index: SearchIndex, query: Query, found: Candidates, radius_km: float,
+         counts: dict | None = None) -> Results:
     """Group candidates, keep each resource once (its best occurrence), order, cut to the limit."""
     # Rounded so that two exact ways of computing the same instant sort alike.
     time_key = np.where(np.isnan(found.until), 0.0, np.round(np.abs(found.until), 6))
@@ -425,37 +470,64 @@ def rank(index: SearchIndex, query: Query, found: Candidates, radius_km: float) 
     ids = index.ids[found.resource]
     # soonest: in progress, most recently started first; then soonest to start; then nearest
     keys = (distance_key, time_key) if query.order == "nearest" else (time_key, distance_key)
-    if len(ids) <= SMALL:
-        return _rank_small(index, query, found, ids, keys, radius_km)
-    groups: dict[str, list[Hit]] = {}
-    totals: dict[str, int] = {}
-    seen = np.empty(0, dtype=np.int64)
+    ranked = (_rank_small if len(ids) <= LARGE else _rank_large)(found, ids, keys, query.limit)
+    groups, totals = {}, {}
     for number, name in enumerate(GROUPS):
-        members = np.flatnonzero(found.group == number)
-        if seen.size and members.size:
-            members = members[~np.isin(ids[members], seen, kind="table")]  # in an earlier group
-        distinct = distinct_count(ids[members])
-        totals[name] = distinct
-        if number < len(GROUPS) - 1 and members.size:
-            seen = np.concatenate([seen, ids[members]])
-        best = _best(members, ids, keys, query.limit, len(members) - distinct)
-        groups[name] = _hits(index, query, found, best, name)
+        chosen, totals[name] = ranked[number]
+        groups[name] = _hits(index, query, found, chosen, name)
+    for number, counted in (counts or {}).items():
+        totals[GROUPS[number]] = _fast_total(index, found, ids, number, counted)
     return Results(query, groups, totals, radius_km)
 
 
-SMALL = 400  # below this many candidates one full sort is cheaper than per-group selection
+LARGE = 3000  # above this many candidates, select per group before sorting
 
 
-def _rank_small(index, query, found, ids, keys, radius_km) -> Results:
+def _rank_small(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
+    """One sort of everything: (best members, distinct count) per group."""
     primary, secondary = keys
     order = first_of_each(np.lexsort((ids, secondary, primary, found.group)), ids)
     bounds = np.searchsorted(found.group[order], np.arange(len(GROUPS) + 1))
-    groups, totals = {}, {}
-    for number, name in enumerate(GROUPS):
-        chosen = order[bounds[number]:bounds[number + 1]]
-        totals[name] = len(chosen)
-        groups[name] = _hits(index, query, found, chosen[: query.limit], name)
-    return Results(query, groups, totals, radius_km)
+    return [(order[bounds[n]:bounds[n + 1]][:limit], int(bounds[n + 1] - bounds[n]))
+            for n in range(len(GROUPS))]
+
+
+def _rank_large(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
+    """Per group: drop resources shown in an earlier group, count, and sort only the front."""
+    ranked, seen = [], np.empty(0, dtype=np.int64)
+    for number in range(len(GROUPS)):
+        members = np.flatnonzero(found.group == number)
+        members = members[~member_of(ids[members], seen)]
+        distinct = distinct_count(ids[members])
+        seen = np.concatenate([seen, ids[members]])
+        ranked.append((_best(members, ids, keys, limit, len(members) - distinct), distinct))
+    return ranked
+
+
+def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Whether each value is in ``pool`` (binary search; pool is usually small)."""
+    if not len(pool) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    pool = np.sort(pool)
+    at = np.minimum(np.searchsorted(pool, values), len(pool) - 1)
+    return pool[at] == values
+
+
+def _fast_total(index: SearchIndex, found: Candidates, ids: np.ndarray, number: int,
+                counted: int) -> int:
+    """A group's true size when the fast online path counted occurrences it did not hand over.
+
+    ``counted`` includes hybrid meetings also listed in person: for "online now" those in an
+    earlier group (in progress, starting soon), for "later" those in this group.
+    """
+    handed = ~found.fast
+    earlier = ids[handed & (found.group < number)]
+    mine = ids[handed & (found.group == number)]
+    mine = mine[~member_of(mine, earlier)]
+    listed = earlier if number == ONLINE_NOW else mine
+    positions = np.searchsorted(index.ids, listed)
+    hybrids = listed[index.fast_online[positions] & (index.attendance[positions] == 2)]
+    return distinct_count(mine) + counted - distinct_count(hybrids)
 
 
 def _best(members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats: int) -> np.ndarray:
@@ -475,6 +547,8 @@ def _best(members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats
 
 def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: np.ndarray,
           group: str) -> list[Hit]:
+    if not len(chosen):
+        return []
     ids = index.ids[found.resource[chosen]].tolist()
     distances = found.distance[chosen].tolist()
     untils = found.until[chosen].tolist()

@@ -77,6 +77,18 @@ class Occurrences:
     groups: dict  # bucket (cell or -1) -> (duration classes, zones, key bases) present
 
 
+@dataclass
+class OnlineFast:
+    """Online occurrences the fast path may count (see finder.search_online)."""
+
+    rows: np.ndarray  # indices into SearchIndex.online
+    durations: np.ndarray  # the distinct durations, sorted
+    kinds: np.ndarray  # kind codes present
+    attendance: np.ndarray  # attendance codes present
+    min_gap: int  # smallest gap between two occurrences of one resource, minutes
+    regimes: dict  # zone offsets -> search_online.Regime
+
+
 class SearchIndex:
     """Resources and their weekly occurrences, ready for fast window and radius queries."""
 
@@ -115,8 +127,26 @@ class SearchIndex:
                          dtype=np.int64).reshape(-1, 3)
         sched = sched[sched[:, 0] >= 0]
         self.near = self._occurrences(sched[located[sched[:, 0]]], by_cell=True)
-        self.online = self._occurrences(sched[online[sched[:, 0]]], by_cell=False)
+        online_rows = sched[online[sched[:, 0]]]
+        self.online = self._occurrences(online_rows, by_cell=False)
+        self._set_online_fast(online_rows)
         self._set_resource_cells(located)
+
+    def _set_online_fast(self, online_rows: np.ndarray) -> None:
+        """Split online occurrences: those the fast path (search_online) may count, and the rest."""
+        hybrid_other = (self.attendance == 2) & (self.kind != list(KINDS).index("meeting"))
+        self.fast_online = ~self.has_area & ~hybrid_other & (self.zone >= 0)
+        self.online_slow = self._occurrences(online_rows[~self.fast_online[online_rows[:, 0]]],
+                                             by_cell=False)
+        rows = np.flatnonzero(self.fast_online[self.online.resource])
+        durations = np.unique(self.online.duration[rows])
+        if not len(rows) or len(durations) > 16:
+            self.online_fast = None
+            return
+        resource = self.online.resource[rows]
+        self.online_fast = OnlineFast(
+            rows, durations, np.unique(self.kind[resource]), np.unique(self.attendance[resource]),
+            _min_gap(resource, self.online.start[rows]), {})
 
     def _set_areas(self, position: dict, service_areas) -> None:
         areas = defaultdict(list)
@@ -193,7 +223,7 @@ class SearchIndex:
                                base[split] + high_w[split] + 1])
         left = np.searchsorted(occurrences.key, starts)
         right = np.searchsorted(occurrences.key, ends)
-        return _ranges(left, right)
+        return ranges_to_indices(left, right)
 
     def resources_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Positions of located resources in the grid cells around a circle (not yet by distance)."""
@@ -228,7 +258,20 @@ def _key(bucket, dclass, zone, start, nzones):
     return ((bucket * len(DURATION_CLASSES) + dclass) * max(nzones, 1) + zone) * _START_SPAN + start
 
 
-def _ranges(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def _min_gap(resource: np.ndarray, start: np.ndarray) -> int:
+    """Smallest wall-clock gap between two weekly starts of the same resource (a week if none)."""
+    order = np.lexsort((start, resource))
+    resource, start = resource[order], start[order]
+    same = resource[1:] == resource[:-1]
+    gaps = (start[1:] - start[:-1])[same]
+    first = np.flatnonzero(np.r_[True, ~same])
+    last = np.r_[first[1:] - 1, len(resource) - 1]
+    several = last > first
+    wraps = start[first[several]] + MINUTES_PER_WEEK - start[last[several]]
+    return int(min(gaps.min(initial=MINUTES_PER_WEEK), wraps.min(initial=MINUTES_PER_WEEK)))
+
+
+def ranges_to_indices(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """All integers in the half-open ranges [left, right), concatenated, without a Python loop."""
     lengths = np.maximum(right - left, 0)
     total = int(lengths.sum())

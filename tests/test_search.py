@@ -9,7 +9,8 @@ import pytest
 from finder.describe import describe
 from finder.geo import GeocodeError, OfflineGeocoder
 from finder.schedule import minutes
-from finder.search import Query, search
+from finder import search_online
+from finder.search import Plan, Query, search
 from finder.search_index import SearchIndex
 from finder.search_naive import search_naive
 from finder.where import locate
@@ -268,3 +269,22 @@ def test_fast_path_equals_naive_scan_across_dst_weekends(import_bundled, db):
                   until=now + timedelta(hours=9))
         fast = search(index, q)
         assert fast.ids() == search_naive(index, q, fast.radius_km).ids(), now
+
+
+def test_fast_online_counts_and_ties_match_the_naive_scan():
+    zones = ["America/New_York", "America/Chicago", "America/Los_Angeles", "America/Phoenix"]
+    online = [meeting(i, f"{'Tue' if i % 3 else 'Wed'} {18 + i % 4}:{'00' if i % 2 else '30'}",
+                      duration=(60, 90, 45)[i % 3], zone=zones[i % 4], at=None, attendance="online")
+              for i in range(1, 400)]
+    hybrid = [meeting(1000 + i, "Tue 19:30", duration=60, zone="America/Denver", attendance="hybrid")
+              for i in range(6)]
+    index = index_of(*online, *hybrid)
+    for now, limit in [(at(DENVER_TZ, 2026, 7, 14, 18, 10), 5), (at(DENVER_TZ, 2026, 1, 13, 19, 31), 1),
+                       (at(NY, 2026, 7, 14, 23, 59, 30), 25)]:
+        q = query(now, limit=limit)
+        plan = Plan.of(index, q)
+        assert search_online.usable(index, plan, plan.clock)
+        fast = search(index, q)
+        assert fast.totals["online_now"] > limit
+        naive = search_naive(index, q, fast.radius_km)
+        assert (fast.ids(), fast.totals) == (naive.ids(), naive.totals)
