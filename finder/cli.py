@@ -46,8 +46,9 @@ def import_command(source_ids: tuple[str, ...], import_all: bool) -> None:
     unknown = set(source_ids) - {s["id"] for s in registry}
     if unknown or not chosen:
         known = ", ".join(s["id"] for s in registry)
-        raise click.UsageError(f"unknown source {', '.join(sorted(unknown)) or '(none given)'}; "
-                               f"known: {known}")
+        raise click.UsageError(
+            f"unknown source {', '.join(sorted(unknown)) or '(none given)'}; known: {known}"
+        )
     _run_imports(current_app.config["DATABASE"], chosen)
 
 
@@ -66,8 +67,14 @@ def import_file_command(path, fmt, source_id, name, program, timezone) -> None:
 
         flask --app finder import-file --format meeting_guide --id myfeed feed.json
     """
-    source = {"id": source_id, "name": name or source_id, "format": fmt,
-              "path": str(Path(path).resolve()), "program": program, "default_timezone": timezone}
+    source = {
+        "id": source_id,
+        "name": name or source_id,
+        "format": fmt,
+        "path": str(Path(path).resolve()),
+        "program": program,
+        "default_timezone": timezone,
+    }
     _run_imports(current_app.config["DATABASE"], [source])
 
 
@@ -100,8 +107,9 @@ def _run_imports(database: str, sources: list[dict]) -> None:
     db = connect(database)
     init_db(db)
     try:
-        geocoder = build_geocoder(current_app.config["GEOCODER"],
-                                  current_app.config["GEOCODER_USER_AGENT"], db)
+        geocoder = build_geocoder(
+            current_app.config["GEOCODER"], current_app.config["GEOCODER_USER_AGENT"], db
+        )
     except GeocodeError as error:
         raise click.ClickException(str(error)) from error
     failed = []
@@ -141,8 +149,10 @@ def format_summary(summary: ImportSummary) -> str:
         f"{summary.source}: {summary.records_in} in, {summary.added} added, "
         f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.removed} removed, "
         f"{summary.repaired} repaired, {summary.rejected} rejected (run {summary.run_id})",
-        "  geocode precision: " + ", ".join(
-            f"{k} {v}" for k, v in sorted(summary.precision.items(), key=lambda kv: -kv[1])),
+        "  geocode precision: "
+        + ", ".join(
+            f"{k} {v}" for k, v in sorted(summary.precision.items(), key=lambda kv: -kv[1])
+        ),
     ]
     for severity in ("rejected", "repaired", "warning"):
         for reason, count in summary.top_reasons(severity):

@@ -20,8 +20,10 @@ def init_db(db: Database) -> None:
     """Apply pending migrations and (re)load the type vocabulary."""
     with db.atomic():
         migrations.apply(db)
-    rows = [{"code": code, "category": t["category"], "name_en": t["en"], "name_es": t["es"]}
-            for code, t in types().items()]
+    rows = [
+        {"code": code, "category": t["category"], "name_en": t["en"], "name_es": t["es"]}
+        for code, t in types().items()
+    ]
     current = {r["code"]: r for r in db.query("select * from types")}
     if any(current.get(r["code"]) != r for r in rows):
         with db.atomic():

@@ -6,15 +6,24 @@ from .search import DEFAULT_KINDS, KM_PER_MILE, Query
 from .vocabulary import KINDS, types
 
 _PLURAL_KINDS = {
-    "meeting": "meetings", "center": "community and recovery centers",
-    "peer_organization": "peer-run organizations", "warmline": "warmlines",
-    "helpline": "helplines", "crisis_line": "crisis lines", "online_forum": "online forums",
-    "online_directory": "online meeting directories", "treatment": "treatment providers",
+    "meeting": "meetings",
+    "center": "community and recovery centers",
+    "peer_organization": "peer-run organizations",
+    "warmline": "warmlines",
+    "helpline": "helplines",
+    "crisis_line": "crisis lines",
+    "online_forum": "online forums",
+    "online_directory": "online meeting directories",
+    "treatment": "treatment providers",
 }
 
 
-def describe(query: Query, radius_km: float | None = None, widened_from_km: float | None = None,
-             zone: str | None = None) -> str:
+def describe(
+    query: Query,
+    radius_km: float | None = None,
+    widened_from_km: float | None = None,
+    zone: str | None = None,
+) -> str:
     """E.g. "Meetings in progress or starting in the next 2 hours within 10 miles of ZIP 19103,
     with wheelchair access".
 
@@ -61,8 +70,10 @@ def _where(query: Query, radius_km: float | None, widened_from_km: float | None)
     place = query.place or "you"
     distance = _distance(radius_km or query.radius_km, query.unit)
     if widened_from_km:
-        return (f"within {distance} of {place} (widened from "
-                f"{_distance(widened_from_km, query.unit)}: little was closer)")
+        return (
+            f"within {distance} of {place} (widened from "
+            f"{_distance(widened_from_km, query.unit)}: little was closer)"
+        )
     return f"within {distance} of {place}"
 
 
@@ -94,5 +105,3 @@ def _join(items: list[str], word: str = "and") -> str:
     if len(items) <= 2:
         return f" {word} ".join(items)
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
-
-

@@ -176,7 +176,10 @@ def state_boxes() -> dict[str, tuple[float, float, float, float]]:
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance in km (haversine; geopy's great_circle is 10x slower per call)."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
@@ -250,7 +253,10 @@ def check_coordinates(lat, lon, state=None, postal_code=None, city=None) -> tupl
     if lat == 0 and lon == 0:
         return "coordinates are (0, 0)", ""
     if lat == 0 or lon == 0:
-        return f"coordinates have a zero {'latitude' if lat == 0 else 'longitude'} ({lat}, {lon})", ""
+        return (
+            f"coordinates have a zero {'latitude' if lat == 0 else 'longitude'} ({lat}, {lon})",
+            "",
+        )
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return f"coordinates out of range ({lat}, {lon})", ""
     if place := zip_places().get(postal_code or ""):
@@ -291,7 +297,12 @@ class OfflineGeocoder(Geocoder):
         location = Location(
             label,
             (place.latitude, place.longitude),
-            {"precision": precision, "source": source, "state": place.state, "timezone": place.timezone},
+            {
+                "precision": precision,
+                "source": source,
+                "state": place.state,
+                "timezone": place.timezone,
+            },
         )
         return location if exactly_one else [location]
 
@@ -308,9 +319,19 @@ class OfflineGeocoder(Geocoder):
         if county and state:
             for key in (county, f"{county} COUNTY"):
                 if place := county_places().get((key, state)):
-                    return f"{parts['county']}, {state}", place, "county", "Census 2017 county internal point"
+                    return (
+                        f"{parts['county']}, {state}",
+                        place,
+                        "county",
+                        "Census 2017 county internal point",
+                    )
         if state and (place := state_places().get(state)):
-            return us.states.lookup(state).name, place, "state", "Census 2017 county points (state mean)"
+            return (
+                us.states.lookup(state).name,
+                place,
+                "state",
+                "Census 2017 county points (state mean)",
+            )
         return None
 
 
@@ -323,7 +344,7 @@ def parse_place_text(text: str) -> dict:
     parts: dict = {}
     if match := _ZIP_AT_END.search(text):
         parts["postalcode"] = match.group(1)
-        text = (text[: match.start()] + text[match.end():]).strip(" ,")
+        text = (text[: match.start()] + text[match.end() :]).strip(" ,")
     pieces = [p.strip() for p in re.split(r",", text) if p.strip()]
     pieces = [p for p in pieces if p.upper() not in ("USA", "US", "UNITED STATES")]
     if pieces:
@@ -353,19 +374,37 @@ def resolve_position(location: dict, geocoder: Geocoder) -> Geocode:
         problem, note = check_coordinates(lat, lon, state, postal, location.get("city"))
         if problem is None:
             if location.get("approximate"):
-                return Geocode(float(lat), float(lon), "city", "feed",
-                               "feed marks the location as approximate")
+                return Geocode(
+                    float(lat), float(lon), "city", "feed", "feed marks the location as approximate"
+                )
             return Geocode(float(lat), float(lon), "rooftop", "feed", note, issue=note)
-    query = {"street": location.get("address"), "postalcode": postal, "city": location.get("city"),
-             "state": state, "county": location.get("county")}
+    query = {
+        "street": location.get("address"),
+        "postalcode": postal,
+        "city": location.get("city"),
+        "state": state,
+        "county": location.get("county"),
+    }
     found = geocoder.geocode({k: v for k, v in query.items() if v})
     note = f"{problem}; replaced by the address's position" if problem else ""
     if found is None:
-        return Geocode(None, None, "none", "", note or "no coordinates and no usable address",
-                       issue=note or "no coordinates and no usable address")
+        return Geocode(
+            None,
+            None,
+            "none",
+            "",
+            note or "no coordinates and no usable address",
+            issue=note or "no coordinates and no usable address",
+        )
     raw = found.raw if isinstance(found.raw, dict) else {}
-    return Geocode(found.latitude, found.longitude, raw.get("precision", "rooftop"),
-                   raw.get("source", type(geocoder).__name__), note, issue=note)
+    return Geocode(
+        found.latitude,
+        found.longitude,
+        raw.get("precision", "rooftop"),
+        raw.get("source", type(geocoder).__name__),
+        note,
+        issue=note,
+    )
 
 
 class CachedGeocoder(Geocoder):
@@ -382,26 +421,39 @@ class CachedGeocoder(Geocoder):
     def geocode(self, query, *, exactly_one=True, timeout=None):
         """Cached answer, else the online service's, else the offline fallback's."""
         key = json.dumps(query, sort_keys=True) if isinstance(query, dict) else str(query)
-        rows = list(self.db.query("select * from geocode_cache where provider = ? and query = ?",
-                                  [self.provider, key]))
+        rows = list(
+            self.db.query(
+                "select * from geocode_cache where provider = ? and query = ?", [self.provider, key]
+            )
+        )
         if rows:
             row = rows[0]
             if row["latitude"] is None:
                 return self.fallback.geocode(query)
-            return Location(key, (row["latitude"], row["longitude"]),
-                            {"precision": row["precision"], "source": self.provider})
+            return Location(
+                key,
+                (row["latitude"], row["longitude"]),
+                {"precision": row["precision"], "source": self.provider},
+            )
         found = self.online(query)
         precision = _online_precision(found.raw) if found else None
         with self.db.atomic():
-            self.db.table("geocode_cache").insert({
-                "query": key, "provider": self.provider,
-                "latitude": found.latitude if found else None,
-                "longitude": found.longitude if found else None,
-                "precision": precision, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            }, replace=True)
+            self.db.table("geocode_cache").insert(
+                {
+                    "query": key,
+                    "provider": self.provider,
+                    "latitude": found.latitude if found else None,
+                    "longitude": found.longitude if found else None,
+                    "precision": precision,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                },
+                replace=True,
+            )
         if found is None:
             return self.fallback.geocode(query)
-        return Location(found.address, found.point, {"precision": precision, "source": self.provider})
+        return Location(
+            found.address, found.point, {"precision": precision, "source": self.provider}
+        )
 
 
 def _online_precision(raw: dict) -> str:
@@ -430,7 +482,10 @@ def build_geocoder(name: str, user_agent: str | None = None, db=None) -> Geocode
     from geopy.geocoders import Nominatim
 
     nominatim = Nominatim(user_agent=user_agent)
-    limited = RateLimiter(lambda q: nominatim.geocode({**q, "country": "US"} if isinstance(q, dict)
-                                                      else q, addressdetails=False),
-                          min_delay_seconds=1)
+    limited = RateLimiter(
+        lambda q: nominatim.geocode(
+            {**q, "country": "US"} if isinstance(q, dict) else q, addressdetails=False
+        ),
+        min_delay_seconds=1,
+    )
     return CachedGeocoder(limited, "nominatim", db, offline)

@@ -10,8 +10,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 
 from geopy.geocoders.base import Geocoder
 from sqlite_utils import Database
@@ -23,9 +23,23 @@ from .schedule import schedule_row
 from .vocabulary import ATTENDANCE, KINDS
 
 LOCATION_COLUMNS = (
-    "name", "address", "city", "state", "postal_code", "country", "formatted_address", "latitude",
-    "longitude", "geocode_precision", "geocode_source", "geocode_note", "timezone",
-    "timezone_source", "notes", "transportation", "accessibility_text",
+    "name",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "formatted_address",
+    "latitude",
+    "longitude",
+    "geocode_precision",
+    "geocode_source",
+    "geocode_note",
+    "timezone",
+    "timezone_source",
+    "notes",
+    "transportation",
+    "accessibility_text",
 )
 
 
@@ -52,7 +66,9 @@ class ImportSummary:
 
     def top_reasons(self, severity: str, limit: int = 5) -> list[tuple[str, int]]:
         """The most frequent reasons for rejected or repaired rows."""
-        reasons = Counter(_reason_family(i["reason"]) for i in self.issues if i["severity"] == severity)
+        reasons = Counter(
+            _reason_family(i["reason"]) for i in self.issues if i["severity"] == severity
+        )
         return reasons.most_common(limit)
 
 
@@ -105,7 +121,9 @@ def load_source(
         if isinstance(item, Rejected):
             summary.rejected += 1
             rejected_ids.add(item.source_id or "")
-            summary.issues.append(_issue(item.source_id, "rejected", item.field, item.reason, item.row))
+            summary.issues.append(
+                _issue(item.source_id, "rejected", item.field, item.reason, item.row)
+            )
             continue
         try:
             rows = prepare(item, source, geocoder, geocodes)
@@ -115,7 +133,9 @@ def load_source(
             continue
         repairs = [_issue(rows.source_id, s, f, r) for s, f, r in item.get("issues", [])]
         if rows.location and rows.location["_issue"]:
-            repairs.append(_issue(rows.source_id, "repaired", "coordinates", rows.location["_issue"]))
+            repairs.append(
+                _issue(rows.source_id, "repaired", "coordinates", rows.location["_issue"])
+            )
         summary.issues.extend(repairs)
         summary.repaired += any(r["severity"] == "repaired" for r in repairs)
         summary.precision[rows.location["geocode_precision"] if rows.location else "none"] += 1
@@ -126,8 +146,13 @@ def load_source(
 
 
 def _issue(source_id, severity, field_name, reason, row=None) -> dict:
-    return {"source_id": source_id, "severity": severity, "field": field_name, "reason": reason,
-            "row": row}
+    return {
+        "source_id": source_id,
+        "severity": severity,
+        "field": field_name,
+        "reason": reason,
+        "row": row,
+    }
 
 
 def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> Prepared:
@@ -158,24 +183,41 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
         "by_appointment": int(bool(record.get("by_appointment"))),
         "regions": json.dumps(record.get("regions") or []),
         "languages": json.dumps(record.get("languages") or []),
-        **{key: record.get(key) or "" for key in (
-            "conference_url", "conference_url_notes", "conference_phone", "conference_phone_notes",
-            "url", "hours_text", "languages_text")},
+        **{
+            key: record.get(key) or ""
+            for key in (
+                "conference_url",
+                "conference_url_notes",
+                "conference_phone",
+                "conference_phone_notes",
+                "url",
+                "hours_text",
+                "languages_text",
+            )
+        },
         "updated": record.get("updated"),
         "last_verified": record.get("last_verified"),
     }
     schedules = [schedule_row(s) for s in record.get("schedules") or []]
     types = sorted({code: claim for code, claim in record.get("types") or []}.items())
-    contacts = [{k: str(c.get(k) or "") for k in ("kind", "value", "extension", "description")}
-                for c in record.get("contacts") or [] if c.get("value")]
-    areas = [{**{k: a.get(k) or "" for k in ("kind", "code", "name", "state", "description")},
-              "geometry": json.dumps(a["geometry"]) if a.get("geometry") else None}
-             for a in record.get("service_areas") or []]
+    contacts = [
+        {k: str(c.get(k) or "") for k in ("kind", "value", "extension", "description")}
+        for c in record.get("contacts") or []
+        if c.get("value")
+    ]
+    areas = [
+        {
+            **{k: a.get(k) or "" for k in ("kind", "code", "name", "state", "description")},
+            "geometry": json.dumps(a["geometry"]) if a.get("geometry") else None,
+        }
+        for a in record.get("service_areas") or []
+    ]
     organization = _organization_row(record.get("organization"))
     content = [resource, location, organization, schedules, types, contacts, areas]
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-    return Prepared(source_id, resource, location, organization, schedules, types, contacts, areas,
-                    digest)
+    return Prepared(
+        source_id, resource, location, organization, schedules, types, contacts, areas, digest
+    )
 
 
 def _default_attendance(record: dict, location: dict | None) -> str:
@@ -191,23 +233,48 @@ def _default_attendance(record: dict, location: dict | None) -> str:
 def _location_row(location: dict | None, geocoder: Geocoder, geocodes: dict) -> dict | None:
     if not location:
         return None
-    key = tuple(str(location.get(k)) for k in (
-        "source_id", "address", "city", "state", "postal_code", "latitude", "longitude", "virtual"))
+    key = tuple(
+        str(location.get(k))
+        for k in (
+            "source_id",
+            "address",
+            "city",
+            "state",
+            "postal_code",
+            "latitude",
+            "longitude",
+            "virtual",
+        )
+    )
     if key not in geocodes:
         if location.get("virtual"):
             geocodes[key] = Geocode(None, None, "none", "", "online meeting: no place to go")
         else:
             geocodes[key] = resolve_position(location, geocoder)
     found = geocodes[key]
-    row = {k: (location.get(k) or "") for k in (
-        "name", "address", "city", "country", "formatted_address", "notes", "transportation",
-        "accessibility_text")}
+    row = {
+        k: (location.get(k) or "")
+        for k in (
+            "name",
+            "address",
+            "city",
+            "country",
+            "formatted_address",
+            "notes",
+            "transportation",
+            "accessibility_text",
+        )
+    }
     row["source_id"] = str(location.get("source_id") or "|".join(key[1:5]))
     row["state"] = normalise_state(location.get("state")) or (location.get("state") or "")
     row["postal_code"] = normalise_zip(location.get("postal_code")) or ""
-    row.update(latitude=found.latitude, longitude=found.longitude,
-               geocode_precision=found.precision, geocode_source=found.source,
-               geocode_note=found.note)
+    row.update(
+        latitude=found.latitude,
+        longitude=found.longitude,
+        geocode_precision=found.precision,
+        geocode_source=found.source,
+        geocode_note=found.note,
+    )
     row["_raw_latlon"] = (location.get("latitude"), location.get("longitude"))
     row["_issue"] = found.issue
     return row
@@ -224,7 +291,8 @@ def _timezone(record: dict, location: dict | None, source: dict) -> tuple[str | 
     zone, how = timezone_for(stated, lat, lon, state, postal)
     if stated and how != "feed":
         record.setdefault("issues", []).append(
-            ("repaired", "timezone", f"time zone {stated!r} is not an IANA zone; used the {how}'s"))
+            ("repaired", "timezone", f"time zone {stated!r} is not an IANA zone; used the {how}'s")
+        )
     if zone is None and source.get("default_timezone"):
         return source["default_timezone"], "source default"
     return zone, how
@@ -243,40 +311,61 @@ def _floats(lat, lon) -> tuple[float | None, float | None]:
 def _organization_row(organization: dict | None) -> dict | None:
     if not organization or not organization.get("name"):
         return None
-    return {"source_id": str(organization.get("source_id") or organization["name"]),
-            **{k: organization.get(k) or "" for k in ("name", "description", "url")}}
+    return {
+        "source_id": str(organization.get("source_id") or organization["name"]),
+        **{k: organization.get(k) or "" for k in ("name", "description", "url")},
+    }
 
 
 def _write(db: Database, source: dict, prepared: dict, rejected_ids: set, summary) -> None:
     now = _now()
     db.table("sources").upsert(_source_row(source, now), pk="id")
     ids = _KeyCache(db, source["id"])
-    existing = {row["source_id"]: row for row in db.query(
-        "select id, source_id, content_hash, status from resources where source = ?",
-        [source["id"]])}
+    existing = {
+        row["source_id"]: row
+        for row in db.query(
+            "select id, source_id, content_hash, status from resources where source = ?",
+            [source["id"]],
+        )
+    }
     for source_id, rows in prepared.items():
         old = existing.get(source_id)
         if old and old["content_hash"] == rows.content_hash and old["status"] == "active":
             summary.unchanged += 1
             continue
-        resource = {**rows.resource, "location_id": ids.location(rows.location),
-                    "organization_id": ids.organization(rows.organization),
-                    "content_hash": rows.content_hash, "status": "active", "removed_at": None,
-                    "last_changed": now}
+        resource = {
+            **rows.resource,
+            "location_id": ids.location(rows.location),
+            "organization_id": ids.organization(rows.organization),
+            "content_hash": rows.content_hash,
+            "status": "active",
+            "removed_at": None,
+            "last_changed": now,
+        }
         if old:
             _update(db, "resources", old["id"], resource)
             _replace_children(db, old["id"], rows)
             summary.updated += 1
         else:
-            new_id = _insert(db, "resources", {**resource, "source": source["id"],
-                                               "source_id": source_id, "first_seen": now})
+            new_id = _insert(
+                db,
+                "resources",
+                {**resource, "source": source["id"], "source_id": source_id, "first_seen": now},
+            )
             _replace_children(db, new_id, rows)
             summary.added += 1
-    gone = [row["id"] for sid, row in existing.items()
-            if sid not in prepared and sid not in rejected_ids and row["status"] == "active"]
+    gone = [
+        row["id"]
+        for sid, row in existing.items()
+        if sid not in prepared and sid not in rejected_ids and row["status"] == "active"
+    ]
     for resource_id in gone:
-        _update(db, "resources", resource_id, {"status": "removed", "removed_at": now,
-                                               "last_changed": now})
+        _update(
+            db,
+            "resources",
+            resource_id,
+            {"status": "removed", "removed_at": now, "last_changed": now},
+        )
     summary.removed = len(gone)
     _log_run(db, source, summary, now)
 
@@ -297,14 +386,20 @@ class _KeyCache:
         """Id of this location row, inserted or updated as needed."""
         if row is None:
             return None
-        return self._ensure("locations", self.locations, {
-            k: v for k, v in row.items() if not k.startswith("_")}, LOCATION_COLUMNS)
+        return self._ensure(
+            "locations",
+            self.locations,
+            {k: v for k, v in row.items() if not k.startswith("_")},
+            LOCATION_COLUMNS,
+        )
 
     def organization(self, row: dict | None) -> int | None:
         """Id of this organisation row, inserted or updated as needed."""
         if row is None:
             return None
-        return self._ensure("organizations", self.organizations, row, ("name", "description", "url"))
+        return self._ensure(
+            "organizations", self.organizations, row, ("name", "description", "url")
+        )
 
     def _ensure(self, table: str, known: dict, row: dict, columns: tuple) -> int:
         old = known.get(row["source_id"])
@@ -322,7 +417,9 @@ class _KeyCache:
 @cache
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     names = ", ".join(quote_identifier(c) for c in columns)
-    return f"insert into {quote_identifier(table)} ({names}) values ({', '.join('?' * len(columns))})"
+    return (
+        f"insert into {quote_identifier(table)} ({names}) values ({', '.join('?' * len(columns))})"
+    )
 
 
 def _insert(db: Database, table: str, row: dict) -> int:
@@ -331,8 +428,10 @@ def _insert(db: Database, table: str, row: dict) -> int:
 
 def _update(db: Database, table: str, row_id: int, changes: dict) -> None:
     assignments = ", ".join(f"{quote_identifier(c)} = ?" for c in changes)
-    db.execute(f"update {quote_identifier(table)} set {assignments} where id = ?",
-               [*changes.values(), row_id])
+    db.execute(
+        f"update {quote_identifier(table)} set {assignments} where id = ?",
+        [*changes.values(), row_id],
+    )
 
 
 def _replace_children(db: Database, resource_id: int, rows: Prepared) -> None:
@@ -349,18 +448,39 @@ def _replace_children(db: Database, resource_id: int, rows: Prepared) -> None:
 
 
 def _source_row(source: dict, now: str) -> dict:
-    keys = ("id", "name", "format", "path", "url", "program", "default_timezone", "attribution",
-            "license", "content_hash")
+    keys = (
+        "id",
+        "name",
+        "format",
+        "path",
+        "url",
+        "program",
+        "default_timezone",
+        "attribution",
+        "license",
+        "content_hash",
+    )
     return {**{k: source.get(k) for k in keys}, "last_imported": now}
 
 
 def _log_run(db: Database, source: dict, summary: ImportSummary, now: str) -> None:
-    summary.run_id = _insert(db, "import_runs", {
-        "source": source["id"], "started": now, "finished": _now(),
-        "content_hash": source.get("content_hash"), "records_in": summary.records_in,
-        "added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged,
-        "removed": summary.removed, "repaired": summary.repaired, "rejected": summary.rejected,
-        "geocode_precision": json.dumps(dict(summary.precision)),
-    })
+    summary.run_id = _insert(
+        db,
+        "import_runs",
+        {
+            "source": source["id"],
+            "started": now,
+            "finished": _now(),
+            "content_hash": source.get("content_hash"),
+            "records_in": summary.records_in,
+            "added": summary.added,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "removed": summary.removed,
+            "repaired": summary.repaired,
+            "rejected": summary.rejected,
+            "geocode_precision": json.dumps(dict(summary.precision)),
+        },
+    )
     for issue in summary.issues:
         _insert(db, "import_issues", {**issue, "run_id": summary.run_id, "source": source["id"]})

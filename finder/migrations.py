@@ -150,18 +150,33 @@ def create_resource_details(db: Database) -> None:
     db.execute(
         "CREATE TABLE resource_types (resource_id INTEGER NOT NULL REFERENCES resources(id), "
         "code TEXT NOT NULL REFERENCES types(code), claim TEXT, PRIMARY KEY (resource_id, code)) "
-        "WITHOUT ROWID")
+        "WITHOUT ROWID"
+    )
     db.execute("CREATE INDEX resource_types_code ON resource_types(code, resource_id)")
     _table(db, "contacts").create(
-        {"id": int, "resource_id": int, "kind": str, "value": str, "extension": str,
-         "description": str},
+        {
+            "id": int,
+            "resource_id": int,
+            "kind": str,
+            "value": str,
+            "extension": str,
+            "description": str,
+        },
         pk="id",
         foreign_keys=[("resource_id", "resources", "id")],
     )
     db.execute("CREATE INDEX contacts_resource ON contacts(resource_id)")
     _table(db, "service_areas").create(
-        {"id": int, "resource_id": int, "kind": str, "code": str, "name": str, "state": str,
-         "description": str, "geometry": str},
+        {
+            "id": int,
+            "resource_id": int,
+            "kind": str,
+            "code": str,
+            "name": str,
+            "state": str,
+            "description": str,
+            "geometry": str,
+        },
         pk="id",
         foreign_keys=[("resource_id", "resources", "id")],
     )

@@ -47,8 +47,9 @@ def wrap_offset(start_minute: int, reference_minute: int, horizon: int) -> int:
     return offset - MINUTES_PER_WEEK if offset > horizon else offset
 
 
-def occurrence(start_minute: int, duration: int, zone: ZoneInfo, t0: datetime,
-               horizon: int) -> tuple[datetime, datetime]:
+def occurrence(
+    start_minute: int, duration: int, zone: ZoneInfo, t0: datetime, horizon: int
+) -> tuple[datetime, datetime]:
     """Start and end instants (UTC) of the weekly occurrence around ``t0``.
 
     Wall-clock arithmetic picks the occurrence (a 19:00 meeting is at 19:00 local time whatever

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from .schedule import MINUTES_PER_WEEK, occurrence
 from . import search_online
+from .schedule import MINUTES_PER_WEEK, occurrence
 from .search_index import DURATION_CLASSES, SearchIndex, cells_around, haversine_km, type_mask
 from .service_areas import serves
 from .vocabulary import ATTENDANCE, KINDS
@@ -81,17 +81,35 @@ class Query:
 class Hit:
     """One resource that matched, and why."""
 
-    __slots__ = ("resource_id", "group", "distance_km", "start_minute", "duration", "zone",
-                 "minutes_until_start", "query", "_times")
+    __slots__ = (
+        "resource_id",
+        "group",
+        "distance_km",
+        "start_minute",
+        "duration",
+        "zone",
+        "minutes_until_start",
+        "query",
+        "_times",
+    )
 
-    def __init__(self, resource_id, group, distance_km, start_minute=None, duration=None,
-                 zone=None, minutes_until_start=None, query=None):
+    def __init__(
+        self,
+        resource_id,
+        group,
+        distance_km,
+        start_minute=None,
+        duration=None,
+        zone=None,
+        minutes_until_start=None,
+        query=None,
+    ):
         self.resource_id, self.group, self.distance_km = resource_id, group, distance_km
         self.start_minute, self.duration, self.zone = start_minute, duration, zone
         self.minutes_until_start, self.query, self._times = minutes_until_start, query, None
 
     def __repr__(self) -> str:
-        return f"Hit({self.resource_id}, {self.group!r}, {self.distance_km}, {self.minutes_until_start})"
+        return f"Hit({self.resource_id}, {self.group!r}, {self.distance_km}, {self.minutes_until_start})"  # noqa: E501
 
     @property
     def times(self) -> tuple[datetime, datetime] | None:
@@ -99,8 +117,9 @@ class Hit:
         if self._times is None and self.start_minute is not None and self.zone:
             zone = ZoneInfo(self.zone)
             horizon = max(int(self.minutes_until_start) + 120, 0)
-            start, end = occurrence(self.start_minute, self.duration, zone, self.query.window[0],
-                                    horizon)
+            start, end = occurrence(
+                self.start_minute, self.duration, zone, self.query.window[0], horizon
+            )
             self._times = start.astimezone(zone), end.astimezone(zone)
         return self._times
 
@@ -127,8 +146,9 @@ class Hit:
             why["minutes_until_start"] = round(self.minutes_until_start, 1)
         query = self.query
         if query.include_types or query.exclude_types:
-            why["types"] = sorted(query.include_types) + [f"not {c}" for c in
-                                                          sorted(query.exclude_types)]
+            why["types"] = sorted(query.include_types) + [
+                f"not {c}" for c in sorted(query.exclude_types)
+            ]
         if query.programs:
             why["programs"] = sorted(query.programs)
         if query.kinds != DEFAULT_KINDS:
@@ -184,7 +204,9 @@ def search(index: SearchIndex, query: Query) -> Results:
             if _distinct(near) >= MIN_NEARBY:
                 break
         radius, widened = radius * 2**step, query.radius_km
-    hybrids = int(np.count_nonzero(index.fast_online[near.resource] & (index.attendance[near.resource] == 2)))
+    hybrids = int(
+        np.count_nonzero(index.fast_online[near.resource] & (index.attendance[near.resource] == 2))
+    )
     online, counts = collect_online(index, plan, query.limit + hybrids)
     results = answer(index, plan, radius, [near, online], counts)
     results.widened_from_km = widened
@@ -237,8 +259,9 @@ class Clock:
         """Offsets and DST changes for the window (lookback covers the longest duration class)."""
         t0, _, t1 = window
         horizon = minutes_ceil(t1 - t0)
-        changes = index.clock.transitions(t0 - timedelta(minutes=DURATION_CLASSES[-1] + 60),
-                                          t1 + timedelta(minutes=60))
+        changes = index.clock.transitions(
+            t0 - timedelta(minutes=DURATION_CLASSES[-1] + 60), t1 + timedelta(minutes=60)
+        )
         offsets = index.clock.offsets(t0)
         return cls(t0, horizon, offsets, (utc_minutes(t0) + offsets) % MINUTES_PER_WEEK, changes)
 
@@ -259,14 +282,20 @@ class Plan:
     def of(cls, index: SearchIndex, query: Query) -> "Plan":
         """Lookup tables for the filters and the clock for the window."""
         window = query.window
-        words = [tuple(np.uint64(w) for w in type_mask(t)) if t else None
-                 for t in (query.include_types, query.exclude_types)]
+        words = [
+            tuple(np.uint64(w) for w in type_mask(t)) if t else None
+            for t in (query.include_types, query.exclude_types)
+        ]
         return cls(
             query,
             Clock.at(index, window) if window else None,
             np.array([k in query.kinds for k in KINDS]),
-            np.array([a in query.attendance or (a == "hybrid" and bool(query.attendance))
-                      for a in ATTENDANCE]),
+            np.array(
+                [
+                    a in query.attendance or (a == "hybrid" and bool(query.attendance))
+                    for a in ATTENDANCE
+                ]
+            ),
             np.array([p in query.programs for p in index.programs]) if query.programs else None,
             *words,
         )
@@ -279,16 +308,19 @@ class Plan:
         if self.include is not None:
             low, high = self.include
             mask &= ((index.types_low[positions] & low) == low) & (
-                (index.types_high[positions] & high) == high)
+                (index.types_high[positions] & high) == high
+            )
         if self.exclude is not None:
             low, high = self.exclude
             mask &= ((index.types_low[positions] & low) == 0) & (
-                (index.types_high[positions] & high) == 0)
+                (index.types_high[positions] & high) == 0
+            )
         return mask
 
 
-def answer(index: SearchIndex, plan: Plan, radius_km: float, parts: list,
-           counts: dict | None = None) -> Results:
+def answer(
+    index: SearchIndex, plan: Plan, radius_km: float, parts: list, counts: dict | None = None
+) -> Results:
     """Rank found candidates (plus always-open resources) into grouped results.
 
     :param counts: group -> occurrences the fast online path counted but did not all hand over
@@ -297,8 +329,12 @@ def answer(index: SearchIndex, plan: Plan, radius_km: float, parts: list,
     if len(parts) == 1:
         merged = parts[0]
     else:
-        merged = Candidates(*(np.concatenate([getattr(p, f) for p in parts] or [EMPTY_INT])
-                              for f in Candidates.__dataclass_fields__))
+        merged = Candidates(
+            *(
+                np.concatenate([getattr(p, f) for p in parts] or [EMPTY_INT])
+                for f in Candidates.__dataclass_fields__
+            )
+        )
     return rank(index, plan.query, merged, radius_km, counts)
 
 
@@ -325,14 +361,19 @@ def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[Candidate
         return _occurrences(index, index.online, plan, [-1], None), None
     t0, soon, t1 = plan.query.window
     picked, now_count, later_count = search_online.window(
-        index, plan.clock, (soon - t0).total_seconds() / 60, (t1 - t0).total_seconds() / 60, need)
+        index, plan.clock, (soon - t0).total_seconds() / 60, (t1 - t0).total_seconds() / 60, need
+    )
     fast = _materialize(index, index.online, plan, picked, None, filtered=True)
     fast.fast[:] = True
     slow = _occurrences(index, index.online_slow, plan, [-1], None)
     if not len(slow.resource):
         return fast, {ONLINE_NOW: now_count, LATER: later_count}
-    merged = Candidates(*(np.concatenate([getattr(fast, f), getattr(slow, f)])
-                          for f in Candidates.__dataclass_fields__))
+    merged = Candidates(
+        *(
+            np.concatenate([getattr(fast, f), getattr(slow, f)])
+            for f in Candidates.__dataclass_fields__
+        )
+    )
     return merged, {ONLINE_NOW: now_count, LATER: later_count}
 
 
@@ -345,8 +386,9 @@ def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
     return _materialize(index, occ, plan, picked, radius_km)
 
 
-def _materialize(index, occ, plan: Plan, picked: np.ndarray, radius_km,
-                 filtered: bool = False) -> Candidates:
+def _materialize(
+    index, occ, plan: Plan, picked: np.ndarray, radius_km, filtered: bool = False
+) -> Candidates:
     """Filter picked occurrences (unless ``filtered``), measure distances and times, group them."""
     clock, query = plan.clock, plan.query
     resource = occ.resource[picked]
@@ -355,13 +397,23 @@ def _materialize(index, occ, plan: Plan, picked: np.ndarray, radius_km,
         picked, resource = picked[keep], resource[keep]
     distance = np.full(len(picked), np.nan)
     if radius_km is not None:
-        distance = haversine_km(query.latitude, query.longitude, index.latitude[resource],
-                                index.longitude[resource])
+        distance = haversine_km(
+            query.latitude, query.longitude, index.latitude[resource], index.longitude[resource]
+        )
         keep = distance <= radius_km
         picked, resource, distance = picked[keep], resource[keep], distance[keep]
     until = minutes_until(occ, picked, clock)
-    return classify(index, query, resource, distance, until, occ.start[picked],
-                    occ.duration[picked], occ.zone[picked], online=radius_km is None)
+    return classify(
+        index,
+        query,
+        resource,
+        distance,
+        until,
+        occ.start[picked],
+        occ.duration[picked],
+        occ.zone[picked],
+        online=radius_km is None,
+    )
 
 
 def minutes_until(occ, picked: np.ndarray, clock: Clock) -> np.ndarray:
@@ -388,8 +440,9 @@ def minutes_until(occ, picked: np.ndarray, clock: Clock) -> np.ndarray:
     return until
 
 
-def classify(index, query, resource, distance, until, start, duration, zone,
-             online: bool) -> Candidates:
+def classify(
+    index, query, resource, distance, until, start, duration, zone, online: bool
+) -> Candidates:
     """Group each occurrence: in progress, starting soon, later, online now or open now."""
     t0, soon, t1 = query.window
     soon_minutes = (soon - t0).total_seconds() / 60
@@ -411,8 +464,16 @@ def classify(index, query, resource, distance, until, start, duration, zone,
         scoped = np.flatnonzero(keep & index.has_area[resource])
         for i in scoped:
             keep[i] = serves(index.areas[int(resource[i])], query)
-    return Candidates(resource[keep], group[keep], distance[keep], until[keep], start[keep],
-                      duration[keep], zone[keep], np.zeros(int(keep.sum()), dtype=bool))
+    return Candidates(
+        resource[keep],
+        group[keep],
+        distance[keep],
+        until[keep],
+        start[keep],
+        duration[keep],
+        zone[keep],
+        np.zeros(int(keep.sum()), dtype=bool),
+    )
 
 
 def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
@@ -420,8 +481,9 @@ def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates
     query = plan.query
     positions = index.resources_near(query.latitude, query.longitude, radius_km)
     positions = positions[plan.allowed(index, positions)]
-    distance = haversine_km(query.latitude, query.longitude, index.latitude[positions],
-                            index.longitude[positions])
+    distance = haversine_km(
+        query.latitude, query.longitude, index.latitude[positions], index.longitude[positions]
+    )
     keep = distance <= radius_km
     return untimed(positions[keep], distance[keep], NEARBY)
 
@@ -435,8 +497,9 @@ def always_open(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
     keep = np.ones(len(positions), dtype=bool)
     for i, p in enumerate(positions.tolist()):
         if query.has_point and not np.isnan(index.latitude[p]):
-            distance[i] = haversine_km(query.latitude, query.longitude, index.latitude[p],
-                                       index.longitude[p])
+            distance[i] = haversine_km(
+                query.latitude, query.longitude, index.latitude[p], index.longitude[p]
+            )
             keep[i] = distance[i] <= radius_km
         keep[i] = keep[i] and serves(index.areas.get(p), query)
     return untimed(positions[keep], distance[keep], OPEN_NOW)
@@ -445,9 +508,16 @@ def always_open(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
 def untimed(positions: np.ndarray, distance: np.ndarray, group: int) -> Candidates:
     """Candidates without a time (always open, or any-time searches)."""
     n = len(positions)
-    return Candidates(positions, np.full(n, group), distance, np.full(n, np.nan),
-                      np.full(n, -1), np.zeros(n, dtype=np.int64), np.full(n, -1),
-                      np.zeros(n, dtype=bool))
+    return Candidates(
+        positions,
+        np.full(n, group),
+        distance,
+        np.full(n, np.nan),
+        np.full(n, -1),
+        np.zeros(n, dtype=np.int64),
+        np.full(n, -1),
+        np.zeros(n, dtype=bool),
+    )
 
 
 EMPTY_INT = np.empty(0, dtype=np.int64)
@@ -461,8 +531,13 @@ def empty() -> Candidates:
 _EMPTY = untimed(EMPTY_INT, np.empty(0), NEARBY)
 
 
-def rank(index: SearchIndex, query: Query, found: Candidates, radius_km: float,
-         counts: dict | None = None) -> Results:
+def rank(
+    index: SearchIndex,
+    query: Query,
+    found: Candidates,
+    radius_km: float,
+    counts: dict | None = None,
+) -> Results:
     """Group candidates, keep each resource once (its best occurrence), order, cut to the limit."""
     # Rounded so that two exact ways of computing the same instant sort alike.
     time_key = np.where(np.isnan(found.until), 0.0, np.round(np.abs(found.until), 6))
@@ -488,8 +563,10 @@ def _rank_small(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarr
     primary, secondary = keys
     order = first_of_each(np.lexsort((ids, secondary, primary, found.group)), ids)
     bounds = np.searchsorted(found.group[order], np.arange(len(GROUPS) + 1))
-    return [(order[bounds[n]:bounds[n + 1]][:limit], int(bounds[n + 1] - bounds[n]))
-            for n in range(len(GROUPS))]
+    return [
+        (order[bounds[n] : bounds[n + 1]][:limit], int(bounds[n + 1] - bounds[n]))
+        for n in range(len(GROUPS))
+    ]
 
 
 def _rank_large(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
@@ -513,8 +590,9 @@ def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return pool[at] == values
 
 
-def _fast_total(index: SearchIndex, found: Candidates, ids: np.ndarray, number: int,
-                counted: int) -> int:
+def _fast_total(
+    index: SearchIndex, found: Candidates, ids: np.ndarray, number: int, counted: int
+) -> int:
     """A group's true size when the fast online path counted occurrences it did not hand over.
 
     ``counted`` includes hybrid meetings also listed in person: for "online now" those in an
@@ -530,7 +608,9 @@ def _fast_total(index: SearchIndex, found: Candidates, ids: np.ndarray, number: 
     return distinct_count(mine) + counted - distinct_count(hybrids)
 
 
-def _best(members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats: int) -> np.ndarray:
+def _best(
+    members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats: int
+) -> np.ndarray:
     """The first ``limit`` distinct resources by (primary key, secondary key, id).
 
     Only candidates whose primary key is within the (limit + repeats)-th smallest can be among
@@ -545,8 +625,9 @@ def _best(members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats
     return first_of_each(order, ids)[:limit]
 
 
-def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: np.ndarray,
-          group: str) -> list[Hit]:
+def _hits(
+    index: SearchIndex, query: Query, found: Candidates, chosen: np.ndarray, group: str
+) -> list[Hit]:
     if not len(chosen):
         return []
     ids = index.ids[found.resource[chosen]].tolist()
@@ -556,13 +637,24 @@ def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: np.ndarra
     durations = found.duration[chosen].tolist()
     zones = found.zone[chosen].tolist()
     hits = []
-    for rid, distance, until, start, duration, zone in zip(ids, distances, untils, starts,
-                                                           durations, zones):
+    for rid, distance, until, start, duration, zone in zip(
+        ids, distances, untils, starts, durations, zones, strict=True
+    ):
         if until != until:  # NaN: no time (always open, or an any-time search)
             hits.append(Hit(rid, group, None if distance != distance else distance, query=query))
         else:
-            hits.append(Hit(rid, group, None if distance != distance else distance, start,
-                            duration, index.zones[zone], until, query))
+            hits.append(
+                Hit(
+                    rid,
+                    group,
+                    None if distance != distance else distance,
+                    start,
+                    duration,
+                    index.zones[zone],
+                    until,
+                    query,
+                )
+            )
     return hits
 
 

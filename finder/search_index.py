@@ -12,6 +12,7 @@ meeting stays at 19:00 all year; zones whose offset changes inside the window ta
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+
 import numpy as np
 from sqlite_utils import Database
 
@@ -42,7 +43,10 @@ def type_mask(codes) -> tuple[int, int]:
 def haversine_km(lat1, lon1, lat2, lon2):
     """Great-circle distance in km; works on scalars and NumPy arrays alike."""
     lat1, lon1, lat2, lon2 = (np.radians(v) for v in (lat1, lon1, lat2, lon2))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * np.arcsin(np.sqrt(h))
 
 
@@ -54,9 +58,13 @@ def cell_of(lat: float, lon: float) -> int:
 def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
     """Cells that overlap the bounding box of a circle."""
     dlat = radius_km / KM_PER_DEGREE
-    dlon = radius_km / (KM_PER_DEGREE * max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 0.01))
+    dlon = radius_km / (
+        KM_PER_DEGREE * max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 0.01)
+    )
     rows = range(int((lat - dlat + 90) // CELL_DEGREES), int((lat + dlat + 90) // CELL_DEGREES) + 1)
-    cols = range(int((lon - dlon + 180) // CELL_DEGREES), int((lon + dlon + 180) // CELL_DEGREES) + 1)
+    cols = range(
+        int((lon - dlon + 180) // CELL_DEGREES), int((lon + dlon + 180) // CELL_DEGREES) + 1
+    )
     return [r * 1000 + (c % int(360 / CELL_DEGREES)) for r in rows for c in cols]
 
 
@@ -92,18 +100,32 @@ class OnlineFast:
 class SearchIndex:
     """Resources and their weekly occurrences, ready for fast window and radius queries."""
 
-    RESOURCE_COLUMNS = ("id", "kind", "attendance", "program", "timezone", "always_open",
-                        "by_appointment", "latitude", "longitude")
+    RESOURCE_COLUMNS = (
+        "id",
+        "kind",
+        "attendance",
+        "program",
+        "timezone",
+        "always_open",
+        "by_appointment",
+        "latitude",
+        "longitude",
+    )
 
-    def __init__(self, resources: list[tuple], schedules: list[tuple], resource_types: list[tuple],
-                 service_areas: list[dict] = ()):
+    def __init__(
+        self,
+        resources: list[tuple],
+        schedules: list[tuple],
+        resource_types: list[tuple],
+        service_areas: list[dict] = (),
+    ):
         """
         :param resources: tuples in ``RESOURCE_COLUMNS`` order, active resources only
         :param schedules: (resource id, local start minute of the week, duration minutes)
         :param resource_types: (resource id, vocabulary code)
         :param service_areas: rows of the service_areas table
         """
-        columns = list(zip(*resources)) or [()] * len(self.RESOURCE_COLUMNS)
+        columns = list(zip(*resources, strict=True)) or [()] * len(self.RESOURCE_COLUMNS)
         rid, kind, attendance, program, zone, always, appointment, lat, lon = columns
         self.zones = sorted({z for z in zone if z})
         self.clock = ZoneClock(self.zones)
@@ -111,20 +133,22 @@ class SearchIndex:
         self.ids = np.array(rid, dtype=np.int64)
         self.kind = _codes(kind, {k: n for n, k in enumerate(KINDS)}, np.int8)
         self.attendance = _codes(attendance, _ATTENDANCE_CODES, np.int8, default=3)
-        self.program = _codes([p or "" for p in program], {p: n for n, p in enumerate(self.programs)},
-                              np.int16)
+        self.program = _codes(
+            [p or "" for p in program], {p: n for n, p in enumerate(self.programs)}, np.int16
+        )
         self.zone = _codes(zone, {z: n for n, z in enumerate(self.zones)}, np.int16, default=-1)
         self.latitude = np.array([np.nan if v is None else v for v in lat], dtype=np.float64)
         self.longitude = np.array([np.nan if v is None else v for v in lon], dtype=np.float64)
         self.always_open = np.array(always, dtype=bool)
         self.by_appointment = np.array(appointment, dtype=bool)
-        position = dict(zip(rid, range(len(rid))))
+        position = dict(zip(rid, range(len(rid)), strict=True))
         self._set_types(position, resource_types)
         self._set_areas(position, service_areas)
         located = ~np.isnan(self.latitude) & np.isin(self.attendance, [0, 2])
         online = np.isin(self.attendance, [1, 2])
-        sched = np.array([(position.get(r, -1), s, d) for r, s, d in schedules],
-                         dtype=np.int64).reshape(-1, 3)
+        sched = np.array(
+            [(position.get(r, -1), s, d) for r, s, d in schedules], dtype=np.int64
+        ).reshape(-1, 3)
         sched = sched[sched[:, 0] >= 0]
         self.near = self._occurrences(sched[located[sched[:, 0]]], by_cell=True)
         online_rows = sched[online[sched[:, 0]]]
@@ -136,8 +160,9 @@ class SearchIndex:
         """Split online occurrences: those the fast path (search_online) may count, and the rest."""
         hybrid_other = (self.attendance == 2) & (self.kind != list(KINDS).index("meeting"))
         self.fast_online = ~self.has_area & ~hybrid_other & (self.zone >= 0)
-        self.online_slow = self._occurrences(online_rows[~self.fast_online[online_rows[:, 0]]],
-                                             by_cell=False)
+        self.online_slow = self._occurrences(
+            online_rows[~self.fast_online[online_rows[:, 0]]], by_cell=False
+        )
         rows = np.flatnonzero(self.fast_online[self.online.resource])
         durations = np.unique(self.online.duration[rows])
         if not len(rows) or len(durations) > 16:
@@ -145,8 +170,13 @@ class SearchIndex:
             return
         resource = self.online.resource[rows]
         self.online_fast = OnlineFast(
-            rows, durations, np.unique(self.kind[resource]), np.unique(self.attendance[resource]),
-            _min_gap(resource, self.online.start[rows]), {})
+            rows,
+            durations,
+            np.unique(self.kind[resource]),
+            np.unique(self.attendance[resource]),
+            _min_gap(resource, self.online.start[rows]),
+            {},
+        )
 
     def _set_areas(self, position: dict, service_areas) -> None:
         areas = defaultdict(list)
@@ -160,8 +190,10 @@ class SearchIndex:
 
     def _set_types(self, position: dict, resource_types: list[tuple]) -> None:
         bits = type_bits()
-        pairs = np.array([(position.get(rid, -1), bits.get(code, -1)) for rid, code in resource_types],
-                         dtype=np.int64).reshape(-1, 2)
+        pairs = np.array(
+            [(position.get(rid, -1), bits.get(code, -1)) for rid, code in resource_types],
+            dtype=np.int64,
+        ).reshape(-1, 2)
         pairs = pairs[(pairs[:, 0] >= 0) & (pairs[:, 1] >= 0)]
         self.types_low = np.zeros(len(self.ids), dtype=np.uint64)
         self.types_high = np.zeros(len(self.ids), dtype=np.uint64)
@@ -177,7 +209,8 @@ class SearchIndex:
         dclass = np.searchsorted(np.array(DURATION_CLASSES), duration).astype(np.int64)
         if by_cell:
             bucket = ((self.latitude[resource] + 90) // CELL_DEGREES).astype(np.int64) * 1000 + (
-                (self.longitude[resource] + 180) // CELL_DEGREES).astype(np.int64)
+                (self.longitude[resource] + 180) // CELL_DEGREES
+            ).astype(np.int64)
         else:
             bucket = np.full(count, -1, dtype=np.int64)
         key = _key(bucket, dclass, zone, start, len(self.zones))
@@ -186,20 +219,32 @@ class SearchIndex:
         groups = {}
         for b in np.unique(combos[:, 0]).tolist():
             rows = combos[combos[:, 0] == b]
-            groups[b] = (rows[:, 1], rows[:, 2], _key(b, rows[:, 1], rows[:, 2], 0, len(self.zones)))
-        return Occurrences(key[order], resource[order], start[order], duration[order],
-                           zone[order], groups)
+            groups[b] = (
+                rows[:, 1],
+                rows[:, 2],
+                _key(b, rows[:, 1], rows[:, 2], 0, len(self.zones)),
+            )
+        return Occurrences(
+            key[order], resource[order], start[order], duration[order], zone[order], groups
+        )
 
     def _set_resource_cells(self, located: np.ndarray) -> None:
         positions = np.flatnonzero(located)
         cells = ((self.latitude[positions] + 90) // CELL_DEGREES).astype(np.int64) * 1000 + (
-            (self.longitude[positions] + 180) // CELL_DEGREES).astype(np.int64)
+            (self.longitude[positions] + 180) // CELL_DEGREES
+        ).astype(np.int64)
         order = np.argsort(cells, kind="stable")
         self.cell_keys, self.cell_positions = cells[order], positions[order]
 
-    def window_candidates(self, occurrences: Occurrences, buckets: list[int], lows: np.ndarray,
-                          horizon: int, margins: dict[int, int]) -> np.ndarray:
-        """Indices of occurrences whose local start lies in each zone's [low - class, low + horizon].
+    def window_candidates(
+        self,
+        occurrences: Occurrences,
+        buckets: list[int],
+        lows: np.ndarray,
+        horizon: int,
+        margins: dict[int, int],
+    ) -> np.ndarray:
+        """Occurrences whose local start is in each zone's [low - duration class, low + horizon].
 
         :param lows: per zone number, the window start as that zone's local minute of the week
         :param horizon: window length in minutes (from the window start to its end)
@@ -219,14 +264,18 @@ class SearchIndex:
         high_w = np.where(whole, MINUTES_PER_WEEK - 1, high % MINUTES_PER_WEEK)
         split = low_w > high_w  # the range wraps past Saturday midnight: two pieces
         starts = np.concatenate([base + low_w, base[split]])
-        ends = np.concatenate([base + np.where(split, MINUTES_PER_WEEK - 1, high_w) + 1,
-                               base[split] + high_w[split] + 1])
+        ends = np.concatenate(
+            [
+                base + np.where(split, MINUTES_PER_WEEK - 1, high_w) + 1,
+                base[split] + high_w[split] + 1,
+            ]
+        )
         left = np.searchsorted(occurrences.key, starts)
         right = np.searchsorted(occurrences.key, ends)
         return ranges_to_indices(left, right)
 
     def resources_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
-        """Positions of located resources in the grid cells around a circle (not yet by distance)."""
+        """Located resources in the grid cells around a circle (not yet filtered by distance)."""
         parts = []
         for cell in cells_around(lat, lon, radius_km):
             a, b = np.searchsorted(self.cell_keys, [cell, cell + 1])
@@ -244,13 +293,18 @@ class SearchIndex:
         ).fetchall()
         schedules = db.execute(
             "select s.resource_id, s.start_minute, s.duration_minutes from schedules s "
-            "join resources r on r.id = s.resource_id where r.status = 'active'").fetchall()
+            "join resources r on r.id = s.resource_id where r.status = 'active'"
+        ).fetchall()
         resource_types = db.execute(
             "select t.resource_id, t.code from resource_types t join resources r "
-            "on r.id = t.resource_id where r.status = 'active'").fetchall()
-        areas = list(db.query(
-            "select a.* from service_areas a join resources r on r.id = a.resource_id "
-            "where r.status = 'active'"))
+            "on r.id = t.resource_id where r.status = 'active'"
+        ).fetchall()
+        areas = list(
+            db.query(
+                "select a.* from service_areas a join resources r on r.id = a.resource_id "
+                "where r.status = 'active'"
+            )
+        )
         return cls(resources, schedules, resource_types, areas)
 
 

@@ -7,6 +7,7 @@ the same results.
 
 import numpy as np
 
+from .schedule import occurrence
 from .search import (
     NEARBY,
     Candidates,
@@ -18,7 +19,6 @@ from .search import (
     minutes_ceil,
     untimed,
 )
-from .schedule import occurrence
 from .search_index import SearchIndex, haversine_km
 
 
@@ -51,18 +51,29 @@ def _scan(index, occ, plan, radius_km) -> Candidates:
     distance = np.full(len(picked), np.nan)
     if radius_km is not None:
         resource = occ.resource[picked]
-        distance = haversine_km(query.latitude, query.longitude, index.latitude[resource],
-                                index.longitude[resource])
+        distance = haversine_km(
+            query.latitude, query.longitude, index.latitude[resource], index.longitude[resource]
+        )
         keep = distance <= radius_km
         picked, distance = picked[keep], distance[keep]
     until = np.empty(len(picked))
     zones = index.clock.zones
     for i, c in enumerate(picked.tolist()):
-        start, _ = occurrence(int(occ.start[c]), int(occ.duration[c]), zones[occ.zone[c]], t0,
-                              horizon + 60)
+        start, _ = occurrence(
+            int(occ.start[c]), int(occ.duration[c]), zones[occ.zone[c]], t0, horizon + 60
+        )
         until[i] = (start - t0).total_seconds() / 60
-    return classify(index, query, occ.resource[picked], distance, until, occ.start[picked],
-                    occ.duration[picked], occ.zone[picked], online=radius_km is None)
+    return classify(
+        index,
+        query,
+        occ.resource[picked],
+        distance,
+        until,
+        occ.start[picked],
+        occ.duration[picked],
+        occ.zone[picked],
+        online=radius_km is None,
+    )
 
 
 def _scan_resources(index, plan, radius_km) -> Candidates:
@@ -71,7 +82,8 @@ def _scan_resources(index, plan, radius_km) -> Candidates:
         return untimed(np.empty(0, dtype=np.int64), np.empty(0), NEARBY)
     positions = np.flatnonzero(~np.isnan(index.latitude) & np.isin(index.attendance, [0, 2]))
     positions = positions[plan.allowed(index, positions)]
-    distance = haversine_km(query.latitude, query.longitude, index.latitude[positions],
-                            index.longitude[positions])
+    distance = haversine_km(
+        query.latitude, query.longitude, index.latitude[positions], index.longitude[positions]
+    )
     keep = distance <= radius_km
     return untimed(positions[keep], distance[keep], NEARBY)

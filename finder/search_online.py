@@ -64,20 +64,27 @@ def window(index: SearchIndex, clock, soon: float, end: float, need: int):
     pieces = []  # (first minute key, last minute key + 1, side, later?)
     for number, duration in enumerate(fast.durations.tolist()):
         base = number * _SPAN
-        spans = [(t0u - duration + 1, t0u, "tail", 0), (t0u + 1, soon_last, "head", 0),
-                 (soon_last + 1, end_last, "head", 1)]
-        pieces += [(base + lo, base + hi + 1, side, later) for low, high, side, later in spans
-                   for lo, hi in _pieces(low, high)]
+        spans = [
+            (t0u - duration + 1, t0u, "tail", 0),
+            (t0u + 1, soon_last, "head", 0),
+            (soon_last + 1, end_last, "head", 1),
+        ]
+        pieces += [
+            (base + lo, base + hi + 1, side, later)
+            for low, high, side, later in spans
+            for lo, hi in _pieces(low, high)
+        ]
     bounds = np.array([(p[0], p[1]) for p in pieces], dtype=np.int64) << _POSITION_BITS
     found = np.searchsorted(table.key, bounds.ravel()).reshape(-1, 2).tolist()
     lefts, rights, counts = [], [], [0, 0]
-    for (left, right), (_, _, side, later) in zip(found, pieces):
-        counts[later] += right - left
-        for left, right in _ends(table.key, left, right, need, side):
+    for (first, last), (_, _, side, later) in zip(found, pieces, strict=True):
+        counts[later] += last - first
+        for left, right in _ends(table.key, first, last, need, side):
             lefts.append(left)
             rights.append(right)
-    picked = table.rows[ranges_to_indices(np.array(lefts, dtype=np.int64),
-                                          np.array(rights, dtype=np.int64))]
+    picked = table.rows[
+        ranges_to_indices(np.array(lefts, dtype=np.int64), np.array(rights, dtype=np.int64))
+    ]
     return picked, counts[0], counts[1]
 
 

@@ -1,4 +1,4 @@
-"""Whether a resource that serves an area (a state, a county, a place, a polygon) serves a searcher."""
+"""Whether a resource serving an area (state, county, place, polygon) serves a searcher."""
 
 import shapely
 
@@ -33,8 +33,9 @@ def area_contains(area: dict, query) -> bool:
     if kind == "county":
         if code:
             return code == region.county_geoid
-        return (area.get("state") or "").upper() == region.state and _bare(area.get("name")) == _bare(
-            region.county)
+        return (area.get("state") or "").upper() == region.state and _bare(
+            area.get("name")
+        ) == _bare(region.county)
     if kind == "place":
         return _near_town(area.get("name") or "", area.get("state") or region.state, query)
     return False
@@ -49,4 +50,5 @@ def _near_town(name: str, state: str, query) -> bool:
     if found is None or found.raw.get("precision") != "city":
         return False
     return distance_km((query.latitude, query.longitude), (found.latitude, found.longitude)) <= (
-        PLACE_RADIUS_KM)
+        PLACE_RADIUS_KM
+    )

@@ -31,7 +31,8 @@ def read_registry(path: str | Path) -> list[dict]:
         if entry["format"] not in FORMATS:
             raise SourceFormatError(
                 f"{path}: source {entry['id']!r} has unknown format {entry['format']!r}; "
-                f"expected one of {', '.join(FORMATS)}")
+                f"expected one of {', '.join(FORMATS)}"
+            )
         sources.append({**entry, "path": str((path.parent / entry["path"]).resolve())})
     return sources
 

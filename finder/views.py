@@ -13,9 +13,12 @@ def index():
     """What the directory holds, by kind and source."""
     db = get_db()
     kinds = db.query(
-        "select kind, count(*) as n from resources where status = 'active' group by kind order by n desc")
+        "select kind, count(*) as n from resources where status = 'active' "
+        "group by kind order by n desc"
+    )
     sources = db.query(
         "select s.id, s.name, s.attribution, s.license, s.last_imported, count(r.id) as n "
         "from sources s left join resources r on r.source = s.id and r.status = 'active' "
-        "group by s.id order by s.name")
+        "group by s.id order by s.name"
+    )
     return render_template("index.html", kinds=list(kinds), sources=list(sources), kind_names=KINDS)

@@ -38,7 +38,8 @@ def locate(text: str, geocoder: Geocoder) -> Place:
     if found is None:
         raise GeocodeError(
             f"We could not find “{text}”. Try a 5-digit ZIP code or a city and state, "
-            "like “Denver, CO”.")
+            "like “Denver, CO”."
+        )
     raw = found.raw if isinstance(found.raw, dict) else {}
     precision = raw.get("precision", "rooftop")
     label = found.address if precision in ("zip", "city", "county", "state") else text

@@ -61,14 +61,17 @@ class ZoneClock:
             for day in range(1, days + 1):
                 current = _offset_minutes(zone, start + timedelta(days=day))
                 if current != previous:
-                    instant = _refine(zone, start + timedelta(days=day - 1), start + timedelta(days=day))
+                    instant = _refine(
+                        zone, start + timedelta(days=day - 1), start + timedelta(days=day)
+                    )
                     rows.append((utc_minutes(instant), number, previous, current))
                     previous = current
         rows.sort()
-        columns = list(zip(*rows)) or [(), (), (), ()]
+        columns = list(zip(*rows, strict=True)) or [(), (), (), ()]
         return YearTable(
             np.array([_offset_minutes(z, start) for z in self.zones], dtype=np.int64),
-            *(np.array(c, dtype=np.int64) for c in columns))
+            *(np.array(c, dtype=np.int64) for c in columns),
+        )
 
     def offsets(self, instant: datetime) -> np.ndarray:
         """Every zone's UTC offset (minutes) at an instant."""
@@ -89,10 +92,18 @@ class ZoneClock:
         found = []
         for year in range(start.astimezone(UTC).year, end.astimezone(UTC).year + 1):
             table = self._table(year)
-            lo, hi = np.searchsorted(table.instants, [utc_minutes(start), utc_minutes(end)],
-                                     side="left")
-            found += [(int(table.zones[i]), int(table.instants[i]), int(table.before[i]),
-                       int(table.after[i])) for i in range(lo, hi)]
+            lo, hi = np.searchsorted(
+                table.instants, [utc_minutes(start), utc_minutes(end)], side="left"
+            )
+            found += [
+                (
+                    int(table.zones[i]),
+                    int(table.instants[i]),
+                    int(table.before[i]),
+                    int(table.after[i]),
+                )
+                for i in range(lo, hi)
+            ]
         return found
 
 
@@ -107,4 +118,3 @@ def _refine(zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
         else:
             hi = mid
     return low + timedelta(minutes=hi)
-

@@ -33,8 +33,14 @@ def bench_bundled(workdir: Path, geocoder) -> None:
         seconds = time.perf_counter() - started
         total_records += summary.records_in
         total_seconds += seconds
-        print(f"{source['id']:<16}{summary.records_in:>9}{seconds:>9.2f}{summary.records_in / seconds:>11.0f}")
-    print(f"{'all bundled':<16}{total_records:>9.0f}{total_seconds:>9.2f}{total_records / total_seconds:>11.0f}")
+        print(
+            f"{source['id']:<16}{summary.records_in:>9}{seconds:>9.2f}"
+            f"{summary.records_in / seconds:>11.0f}"
+        )
+    print(
+        f"{'all bundled':<16}{total_records:>9.0f}{total_seconds:>9.2f}"
+        f"{total_records / total_seconds:>11.0f}"
+    )
 
 
 def bench_geocoding(geocoder, count: int = 20000) -> None:
@@ -49,12 +55,16 @@ def bench_geocoding(geocoder, count: int = 20000) -> None:
             geocoder.geocode(query)
         seconds = time.perf_counter() - started
         print(f"offline geocoder, {label}: {len(batch) / seconds:,.0f} queries/s")
-    locations = [{"latitude": 0, "longitude": 0, **{"postal_code": q["postalcode"]}} for q in queries]
+    locations = [
+        {"latitude": 0, "longitude": 0, **{"postal_code": q["postalcode"]}} for q in queries
+    ]
     started = time.perf_counter()
     for location in locations:
         resolve_position(location, geocoder)
     seconds = time.perf_counter() - started
-    print(f"validate + re-geocode bad source coordinates: {len(locations) / seconds:,.0f} locations/s")
+    print(
+        f"validate + re-geocode bad source coordinates: {len(locations) / seconds:,.0f} locations/s"
+    )
 
 
 def synthetic_feed(count: int, seed: int = 42) -> list[dict]:
@@ -70,16 +80,23 @@ def synthetic_feed(count: int, seed: int = 42) -> list[dict]:
         if rng.random() < 0.05:
             lat = lon = 0
         start = rng.randrange(6 * 60, 22 * 60, 15)
-        meetings.append({
-            "slug": f"synthetic-{number}", "name": f"Synthetic group {number}",
-            "day": rng.sample(range(7), rng.randint(1, 3)),
-            "time": f"{start // 60:02d}:{start % 60:02d}",
-            "end_time": f"{(start + 60) // 60 % 24:02d}:{start % 60:02d}",
-            "types": rng.sample(codes, 3), "location": f"Hall {number % 5000}",
-            "address": f"{number % 900 + 1} Main St", "postal_code": code, "state": place.state,
-            "latitude": lat, "longitude": lon,
-            "conference_url": "https://zoom.us/j/9%09d" % number if rng.random() < 0.2 else "",
-        })
+        meetings.append(
+            {
+                "slug": f"synthetic-{number}",
+                "name": f"Synthetic group {number}",
+                "day": rng.sample(range(7), rng.randint(1, 3)),
+                "time": f"{start // 60:02d}:{start % 60:02d}",
+                "end_time": f"{(start + 60) // 60 % 24:02d}:{start % 60:02d}",
+                "types": rng.sample(codes, 3),
+                "location": f"Hall {number % 5000}",
+                "address": f"{number % 900 + 1} Main St",
+                "postal_code": code,
+                "state": place.state,
+                "latitude": lat,
+                "longitude": lon,
+                "conference_url": f"https://zoom.us/j/9{number:09d}" if rng.random() < 0.2 else "",
+            }
+        )
     return meetings
 
 
@@ -88,15 +105,22 @@ def bench_synthetic(workdir: Path, geocoder, count: int) -> None:
     path.write_text(json.dumps(synthetic_feed(count)))
     db = connect(str(workdir / "synthetic.db"))
     init_db(db)
-    source = {"id": "synthetic", "name": "Synthetic", "format": "meeting_guide", "path": str(path),
-              "program": "AA"}
+    source = {
+        "id": "synthetic",
+        "name": "Synthetic",
+        "format": "meeting_guide",
+        "path": str(path),
+        "program": "AA",
+    }
     for label in ("first import", "unchanged re-import"):
         started = time.perf_counter()
         summary = import_source(db, source, geocoder)
         seconds = time.perf_counter() - started
-        print(f"synthetic {count:,} meetings, {label}: {seconds:.1f} s, "
-              f"{summary.records_in / seconds:,.0f} records/s "
-              f"(added {summary.added}, unchanged {summary.unchanged}, repaired {summary.repaired})")
+        print(
+            f"synthetic {count:,} meetings, {label}: {seconds:.1f} s, "
+            f"{summary.records_in / seconds:,.0f} records/s "
+            f"(added {summary.added}, unchanged {summary.unchanged}, repaired {summary.repaired})"
+        )
 
 
 def main() -> None:

@@ -61,7 +61,9 @@ def generate(db_path: Path, meetings: int, seed: int = 1) -> None:
     weights = [w for *_, w in centers]
     codes = [c for c, t in types().items() if t["category"] in ("format", "openness", "audience")]
     conn = sqlite3.connect(db_path)
-    conn.execute("insert into sources (id, name, format) values ('synthetic', 'Synthetic', 'synthetic')")
+    conn.execute(
+        "insert into sources (id, name, format) values ('synthetic', 'Synthetic', 'synthetic')"
+    )
     resources, locations, schedules, resource_types = [], [], [], []
     for number in range(1, meetings + 1):
         lat0, lon0, _ = rng.choices(centers, weights)[0]
@@ -73,25 +75,47 @@ def generate(db_path: Path, meetings: int, seed: int = 1) -> None:
         if attendance != "online":
             location_id = number
             locations.append((number, "synthetic", str(number), round(lat, 6), round(lon, 6), zone))
-        resources.append((number, "synthetic", str(number), "meeting", f"Group {number}", "AA",
-                          attendance, location_id, zone, "active"))
+        resources.append(
+            (
+                number,
+                "synthetic",
+                str(number),
+                "meeting",
+                f"Group {number}",
+                "AA",
+                attendance,
+                location_id,
+                zone,
+                "active",
+            )
+        )
         duration = rng.choice(DURATIONS)
         for day in rng.sample(range(7), rng.randint(1, 3)):
             start = rng.choice((rng.randrange(6 * 60, 23 * 60 + 1, 15), 23 * 60 + 30))
-            schedules.append((number, day, f"{start // 60:02d}:{start % 60:02d}", day * 1440 + start,
-                              duration))
+            schedules.append(
+                (number, day, f"{start // 60:02d}:{start % 60:02d}", day * 1440 + start, duration)
+            )
         for code in rng.sample(codes, rng.randint(1, 4)) + (["X"] if rng.random() < 0.25 else []):
             resource_types.append((number, code))
     with conn:
-        conn.executemany("insert into locations (id, source, source_id, latitude, longitude, "
-                         "timezone) values (?, ?, ?, ?, ?, ?)", locations)
-        conn.executemany("insert into resources (id, source, source_id, kind, name, program, "
-                         "attendance, location_id, timezone, status) values (?,?,?,?,?,?,?,?,?,?)",
-                         resources)
-        conn.executemany("insert into schedules (resource_id, day, time, start_minute, "
-                         "duration_minutes) values (?, ?, ?, ?, ?)", schedules)
-        conn.executemany("insert or ignore into resource_types (resource_id, code) values (?, ?)",
-                         resource_types)
+        conn.executemany(
+            "insert into locations (id, source, source_id, latitude, longitude, "
+            "timezone) values (?, ?, ?, ?, ?, ?)",
+            locations,
+        )
+        conn.executemany(
+            "insert into resources (id, source, source_id, kind, name, program, "
+            "attendance, location_id, timezone, status) values (?,?,?,?,?,?,?,?,?,?)",
+            resources,
+        )
+        conn.executemany(
+            "insert into schedules (resource_id, day, time, start_minute, "
+            "duration_minutes) values (?, ?, ?, ?, ?)",
+            schedules,
+        )
+        conn.executemany(
+            "insert or ignore into resource_types (resource_id, code) values (?, ?)", resource_types
+        )
     conn.execute("vacuum")
     conn.close()
 
@@ -109,8 +133,13 @@ def queries(count: int, seed: int = 2) -> list[Query]:
             now = rng.choice(DST_DATES) + timedelta(minutes=rng.randrange(-300, 300))
         else:
             now = year + timedelta(minutes=rng.randrange(365 * 24 * 60))
-        result.append(Query(now=now + timedelta(seconds=rng.randrange(60)),
-                            latitude=lat0 + rng.gauss(0, 0.1), longitude=lon0 + rng.gauss(0, 0.1)))
+        result.append(
+            Query(
+                now=now + timedelta(seconds=rng.randrange(60)),
+                latitude=lat0 + rng.gauss(0, 0.1),
+                longitude=lon0 + rng.gauss(0, 0.1),
+            )
+        )
     return result
 
 
@@ -133,8 +162,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--naive-sample", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="keep the generated database at this path")
-    parser.add_argument("--reuse", action="store_true",
-                        help="with --keep: reuse that database if it exists instead of generating")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: reuse that database if it exists instead of generating",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db_path = args.keep or Path(tmp) / "bench.db"
@@ -145,8 +177,10 @@ def main() -> None:
             print(f"generated {args.meetings:,} meetings into SQLite in {seconds / 1000:.1f} s")
         print(f"database: {db_path.stat().st_size / 1e6:.0f} MB")
         seconds, index = timed(SearchIndex.from_db, connect(str(db_path)))
-        print(f"index build: {seconds / 1000:.1f} s  ({len(index.near.key):,} in-person and "
-              f"{len(index.online.key):,} online weekly occurrences)")
+        print(
+            f"index build: {seconds / 1000:.1f} s  ({len(index.near.key):,} in-person and "
+            f"{len(index.online.key):,} online weekly occurrences)"
+        )
         run(index, queries(args.queries), args.naive_sample)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory (max RSS): {peak:.0f} MB")
@@ -157,17 +191,23 @@ def run(index: SearchIndex, batch: list[Query], naive_sample: int) -> None:
         search(index, query)  # warm caches (zoneinfo, region lookups)
     parts = {
         "default (near + online)": batch,
-        "near part only": [replace(q, attendance=frozenset({"in_person", "hybrid"}),
-                                   kinds=frozenset({"meeting"})) for q in batch],
-        "online part only": [replace(q, latitude=None, longitude=None,
-                                     attendance=frozenset({"online"})) for q in batch],
+        "near part only": [
+            replace(q, attendance=frozenset({"in_person", "hybrid"}), kinds=frozenset({"meeting"}))
+            for q in batch
+        ],
+        "online part only": [
+            replace(q, latitude=None, longitude=None, attendance=frozenset({"online"}))
+            for q in batch
+        ],
     }
     for label, group in parts.items():
         latencies = [timed(search, index, q)[0] for q in group]
         print(f"{label:<26} {percentiles(latencies)}")
     sizes = [search(index, q).totals for q in batch]
-    print("median results per query: " + ", ".join(
-        f"{g} {statistics.median(s[g] for s in sizes):.0f}" for g in sizes[0]))
+    print(
+        "median results per query: "
+        + ", ".join(f"{g} {statistics.median(s[g] for s in sizes):.0f}" for g in sizes[0])
+    )
     fast_ms, naive_ms, same = [], [], 0
     step = max(1, len(batch) // naive_sample)
     sample = [q for offset in (0, step // 2) for q in batch[offset::step]][:naive_sample]
@@ -179,10 +219,16 @@ def run(index: SearchIndex, batch: list[Query], naive_sample: int) -> None:
         if fast.ids() == naive.ids() and fast.totals == naive.totals:
             same += 1
         else:
-            print(f"  MISMATCH at {query.now.isoformat()} ({query.latitude:.4f}, {query.longitude:.4f})")
-    print(f"naive full scan agrees on {same}/{len(fast_ms)} sampled queries; "
-          f"naive p50 {statistics.median(naive_ms):.0f} ms vs index p50 "
-          f"{statistics.median(fast_ms):.3f} ms: {statistics.median(naive_ms) / statistics.median(fast_ms):,.0f}x faster")
+            print(
+                f"  MISMATCH at {query.now.isoformat()} "
+                f"({query.latitude:.4f}, {query.longitude:.4f})"
+            )
+    print(
+        f"naive full scan agrees on {same}/{len(fast_ms)} sampled queries; "
+        f"naive p50 {statistics.median(naive_ms):.0f} ms vs index p50 "
+        f"{statistics.median(fast_ms):.3f} ms: "
+        f"{statistics.median(naive_ms) / statistics.median(fast_ms):,.0f}x faster"
+    )
 
 
 if __name__ == "__main__":

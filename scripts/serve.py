@@ -24,11 +24,34 @@ def main() -> int:
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "FINDER_DATABASE": database}
     site = subprocess.Popen(
-        [str(bin_dir / "flask"), "--app", "finder", "run", "--host", args.host,
-         "--port", str(args.site_port)], cwd=ROOT, env=env)
+        [
+            str(bin_dir / "flask"),
+            "--app",
+            "finder",
+            "run",
+            "--host",
+            args.host,
+            "--port",
+            str(args.site_port),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     datasette = subprocess.Popen(
-        [str(bin_dir / "datasette"), "serve", "-i", database, "-m", str(ROOT / "data" / "metadata.yml"),
-         "--host", args.host, "--port", str(args.datasette_port)], cwd=ROOT)
+        [
+            str(bin_dir / "datasette"),
+            "serve",
+            "-i",
+            database,
+            "-m",
+            str(ROOT / "data" / "metadata.yml"),
+            "--host",
+            args.host,
+            "--port",
+            str(args.datasette_port),
+        ],
+        cwd=ROOT,
+    )
     print(f"\n  Site:      http://{args.host}:{args.site_port}/", flush=True)
     print(f"  Datasette: http://{args.host}:{args.datasette_port}/ (read-only)\n", flush=True)
     print("  Press Ctrl-C to stop both.\n", flush=True)

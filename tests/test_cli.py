@@ -23,14 +23,14 @@ def small_registry(tmp_path, extra=""):
 id = "sussexaa"
 name = "Sussex County AA"
 format = "meeting_guide"
-path = "{DATA / 'meeting-guide' / 'sussexaa.json'}"
+path = "{DATA / "meeting-guide" / "sussexaa.json"}"
 program = "AA"
 
 [[source]]
 id = "michigan"
 name = "Michigan sample"
 format = "meeting_guide"
-path = "{DATA / 'meeting-guide' / 'michigan-sample.json'}"
+path = "{DATA / "meeting-guide" / "michigan-sample.json"}"
 program = "AA"
 {extra}''')
     return path
@@ -60,7 +60,8 @@ def test_second_import_reports_no_changes(tmp_path):
 
 def test_unknown_source_is_a_usage_error(tmp_path):
     result = cli(tmp_path, small_registry(tmp_path), tmp_path / "f.db").invoke(
-        args=["import", "nope"])
+        args=["import", "nope"]
+    )
     assert result.exit_code == 2
     assert "unknown source nope; known: sussexaa, michigan" in result.output
 
@@ -68,13 +69,16 @@ def test_unknown_source_is_a_usage_error(tmp_path):
 def test_broken_source_fails_clearly_and_changes_nothing(tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text('[{"slug": "a", "name": "A", "day": 1, "time": "10:00"},')
-    registry = small_registry(tmp_path, f'''
+    registry = small_registry(
+        tmp_path,
+        f'''
 [[source]]
 id = "broken"
 name = "Broken"
 format = "meeting_guide"
 path = "{broken}"
-''')
+''',
+    )
     database = tmp_path / "f.db"
     runner = cli(tmp_path, registry, database)
     runner.invoke(args=["import", "sussexaa"])
@@ -88,13 +92,16 @@ path = "{broken}"
 def test_failed_build_keeps_the_old_database(tmp_path):
     database = tmp_path / "f.db"
     database.write_bytes(b"previous")
-    registry = small_registry(tmp_path, '''
+    registry = small_registry(
+        tmp_path,
+        """
 [[source]]
 id = "missing"
 name = "Missing"
 format = "meeting_guide"
 path = "nowhere.json"
-''')
+""",
+    )
     result = cli(tmp_path, registry, database).invoke(args=["build"])
     assert result.exit_code == 1
     assert "missing" in result.output and "does not exist" in result.output
@@ -102,13 +109,16 @@ path = "nowhere.json"
 
 
 def test_registry_with_unknown_format_is_refused(tmp_path):
-    registry = small_registry(tmp_path, '''
+    registry = small_registry(
+        tmp_path,
+        """
 [[source]]
 id = "x"
 name = "X"
 format = "geojson"
 path = "x.json"
-''')
+""",
+    )
     result = cli(tmp_path, registry, tmp_path / "f.db").invoke(args=["import", "--all"])
     assert result.exit_code == 1
     assert "unknown format 'geojson'" in result.output
@@ -116,7 +126,17 @@ path = "x.json"
 
 def test_import_file_outside_the_registry(tmp_path):
     runner = cli(tmp_path, small_registry(tmp_path), tmp_path / "f.db")
-    result = runner.invoke(args=["import-file", "--format", "meeting_guide", "--id", "kc",
-                                 "--program", "AA", str(DATA / "meeting-guide" / "kc.json")])
+    result = runner.invoke(
+        args=[
+            "import-file",
+            "--format",
+            "meeting_guide",
+            "--id",
+            "kc",
+            "--program",
+            "AA",
+            str(DATA / "meeting-guide" / "kc.json"),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "kc: 206 in, 206 added" in result.output

@@ -17,14 +17,17 @@ from finder.geo import (
 )
 
 
-@pytest.mark.parametrize("query, precision, near", [
-    ("19103", "zip", (39.95, -75.17)),
-    ("1 Main St, Philadelphia, PA 19103", "zip", (39.95, -75.17)),
-    ("Denver, CO", "city", (39.74, -104.99)),
-    ({"city": "Amarillo", "state": "TX"}, "city", (35.2, -101.8)),
-    ({"county": "San Mateo", "state": "CA"}, "county", (37.4, -122.3)),
-    ("Delaware", "state", (39.0, -75.5)),
-])
+@pytest.mark.parametrize(
+    "query, precision, near",
+    [
+        ("19103", "zip", (39.95, -75.17)),
+        ("1 Main St, Philadelphia, PA 19103", "zip", (39.95, -75.17)),
+        ("Denver, CO", "city", (39.74, -104.99)),
+        ({"city": "Amarillo", "state": "TX"}, "city", (35.2, -101.8)),
+        ({"county": "San Mateo", "state": "CA"}, "county", (37.4, -122.3)),
+        ("Delaware", "state", (39.0, -75.5)),
+    ],
+)
 def test_offline_geocoder_falls_back_zip_city_county_state(query, precision, near):
     found = OfflineGeocoder().geocode(query)
     assert found.raw["precision"] == precision
@@ -40,39 +43,57 @@ def test_zip_in_another_state_is_not_trusted():
     assert found.raw["precision"] == "city" and found.longitude < -96
 
 
-@pytest.mark.parametrize("text, parts", [
-    ("19103", {"postalcode": "19103"}),
-    ("Denver, CO", {"city": "Denver", "state": "CO"}),
-    ("1937 West MacDade Boulevard, Woodlyn, PA 19094, USA",
-     {"postalcode": "19094", "state": "PA", "city": "Woodlyn"}),
-    ("Kansas City, Missouri", {"city": "Kansas City", "state": "Missouri"}),
-])
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("19103", {"postalcode": "19103"}),
+        ("Denver, CO", {"city": "Denver", "state": "CO"}),
+        (
+            "1937 West MacDade Boulevard, Woodlyn, PA 19094, USA",
+            {"postalcode": "19094", "state": "PA", "city": "Woodlyn"},
+        ),
+        ("Kansas City, Missouri", {"city": "Kansas City", "state": "Missouri"}),
+    ],
+)
 def test_parse_place_text(text, parts):
     assert parse_place_text(text) == parts
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (".TX", "TX"), ("tx", "TX"), ("Texas", "TX"), ("PA.", "PA"), ("Narnia", None), ("", None)])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [(".TX", "TX"), ("tx", "TX"), ("Texas", "TX"), ("PA.", "PA"), ("Narnia", None), ("", None)],
+)
 def test_normalise_state(raw, expected):
     assert normalise_state(raw) == expected
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("19103", "19103"), (19103, "19103"), ("19103-1234", "19103"), (2134, "02134"),
-    ("ABC 123", None), (None, None)])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("19103", "19103"),
+        (19103, "19103"),
+        ("19103-1234", "19103"),
+        (2134, "02134"),
+        ("ABC 123", None),
+        (None, None),
+    ],
+)
 def test_normalise_zip(raw, expected):
     assert normalise_zip(raw) == expected
 
 
-@pytest.mark.parametrize("lat, lon, state, postal, city, problem", [
-    (39.95, -75.17, "PA", "19103", None, None),
-    (0, 0, "TX", "79401", None, "(0, 0)"),
-    (33.58, 0.0, "TX", "79401", None, "zero longitude"),
-    (95, -75, None, None, None, "out of range"),
-    ("abc", -75, None, None, None, "not numbers"),
-    (40.92, -73.86, "NY", "12414", "Catskill", "from ZIP 12414"),
-    (47.6, -122.3, "TX", None, None, "outside TX"),
-])
+@pytest.mark.parametrize(
+    "lat, lon, state, postal, city, problem",
+    [
+        (39.95, -75.17, "PA", "19103", None, None),
+        (0, 0, "TX", "79401", None, "(0, 0)"),
+        (33.58, 0.0, "TX", "79401", None, "zero longitude"),
+        (95, -75, None, None, None, "out of range"),
+        ("abc", -75, None, None, None, "not numbers"),
+        (40.92, -73.86, "NY", "12414", "Catskill", "from ZIP 12414"),
+        (47.6, -122.3, "TX", None, None, "outside TX"),
+    ],
+)
 def test_check_coordinates(lat, lon, state, postal, city, problem):
     found, _ = check_coordinates(lat, lon, state, postal, city)
     assert (found is None) if problem is None else (problem in found)
@@ -84,20 +105,25 @@ def test_wrong_zip_with_coordinates_matching_the_city_is_trusted():
 
 
 def test_resolve_position_replaces_bad_coordinates():
-    found = resolve_position({"latitude": 0, "longitude": 0, "postal_code": "79401",
-                              "state": "TX", "city": "Lubbock"}, OfflineGeocoder())
+    found = resolve_position(
+        {"latitude": 0, "longitude": 0, "postal_code": "79401", "state": "TX", "city": "Lubbock"},
+        OfflineGeocoder(),
+    )
     assert found.precision == "zip" and found.issue.startswith("coordinates are (0, 0)")
     assert 33 < found.latitude < 34
 
 
-@pytest.mark.parametrize("stated, lat, lon, state, postal, expected", [
-    ("America/Denver", None, None, None, None, ("America/Denver", "feed")),
-    ("Etc/GMT+7", 39.74, -104.99, None, None, ("America/Denver", "coordinates")),
-    ("Mountain Time", 33.45, -112.07, None, None, ("America/Phoenix", "coordinates")),
-    (None, None, None, None, "79401", ("America/Chicago", "zip")),
-    (None, None, None, "OR", None, ("America/Los_Angeles", "state")),
-    (None, None, None, None, None, (None, "unknown")),
-])
+@pytest.mark.parametrize(
+    "stated, lat, lon, state, postal, expected",
+    [
+        ("America/Denver", None, None, None, None, ("America/Denver", "feed")),
+        ("Etc/GMT+7", 39.74, -104.99, None, None, ("America/Denver", "coordinates")),
+        ("Mountain Time", 33.45, -112.07, None, None, ("America/Phoenix", "coordinates")),
+        (None, None, None, None, "79401", ("America/Chicago", "zip")),
+        (None, None, None, "OR", None, ("America/Los_Angeles", "state")),
+        (None, None, None, None, None, (None, "unknown")),
+    ],
+)
 def test_timezone_for(stated, lat, lon, state, postal, expected):
     assert timezone_for(stated, lat, lon, state, postal) == expected
 

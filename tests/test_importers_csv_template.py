@@ -27,7 +27,9 @@ def write_csv(tmp_path: Path, rows: list[dict], name: str = "resources.csv") -> 
 
 def parse_one(tmp_path: Path, **row: str) -> dict | Rejected:
     """Parse a file holding one row."""
-    (result,) = parse(write_csv(tmp_path, [{"name": "Harbor Lights Group", "kind": "meeting"} | row]))
+    (result,) = parse(
+        write_csv(tmp_path, [{"name": "Harbor Lights Group", "kind": "meeting"} | row])
+    )
     return result
 
 
@@ -134,7 +136,10 @@ def test_ids_are_stable_slugs_when_there_is_no_id_column(lines):
             },
         ),
         ("Tu 7:30", {"schedules": [(2, "07:30", None)]}),
-        ("Thurs 09:00-12:00,13:00-17:00", {"schedules": [(4, "09:00", "12:00"), (4, "13:00", "17:00")]}),
+        (
+            "Thurs 09:00-12:00,13:00-17:00",
+            {"schedules": [(4, "09:00", "12:00"), (4, "13:00", "17:00")]},
+        ),
         ("Daily 08:00-20:00 UTC", {"schedules": [(d, "08:00", "20:00") for d in range(7)]}),
     ],
 )

@@ -11,8 +11,10 @@ from finder.importers import Rejected, SourceFormatError, common, hsds
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "hsds-examples"
 SAL_ID = "e94c9f38-1e8f-4564-91d4-d53501ab1765"
-THURSDAY_FRIDAY = [{"day": 4, "time": "10:00", "end_time": "18:00"},
-                   {"day": 5, "time": "10:00", "end_time": "18:00"}]
+THURSDAY_FRIDAY = [
+    {"day": 4, "time": "10:00", "end_time": "18:00"},
+    {"day": 5, "time": "10:00", "end_time": "18:00"},
+]
 
 
 def records(path) -> list:
@@ -42,8 +44,9 @@ def with_schedule(tmp_path, **changes) -> dict:
     return only_record(write_json(tmp_path, data))
 
 
-@pytest.mark.parametrize("name", ["service_full.json", "organization_full.json",
-                                  "service_at_location_full.json", "csv"])
+@pytest.mark.parametrize(
+    "name", ["service_full.json", "organization_full.json", "service_at_location_full.json", "csv"]
+)
 def test_every_example_shape_gives_the_same_service_at_location(name):
     record = only_record(EXAMPLES / name)
     assert record["source_id"] == SAL_ID
@@ -59,8 +62,10 @@ def test_every_example_shape_gives_the_same_service_at_location(name):
 def test_accessibility_text_is_kept_and_mapped(name):
     record = only_record(EXAMPLES / name)
     assert "induction loops" in record["location"]["accessibility_text"]
-    assert dict(record["types"]) == {"LOOP": "HSDS accessibility: induction loops",
-                                     "X": "HSDS accessibility: Wheelchair"}
+    assert dict(record["types"]) == {
+        "LOOP": "HSDS accessibility: induction loops",
+        "X": "HSDS accessibility: Wheelchair",
+    }
 
 
 def test_json_example_fields():
@@ -71,8 +76,14 @@ def test_json_example_fields():
     assert record["url"] == "http://example.com/counselling"
     assert record["location"]["city"] == "MyCity"
     assert record["location"]["transportation"].startswith("MyCity Civic Center is serviced")
-    assert record["contacts"] == [{"kind": "voice", "value": "+44 1234 234567", "extension": "100",
-                                   "description": record["contacts"][0]["description"]}]
+    assert record["contacts"] == [
+        {
+            "kind": "voice",
+            "value": "+44 1234 234567",
+            "extension": "100",
+            "description": record["contacts"][0]["description"],
+        }
+    ]
 
 
 def test_example_oddities_become_issues_not_rejections():
@@ -133,7 +144,8 @@ def test_csv_missing_required_column_raises_naming_file(tmp_path):
     shutil.copytree(EXAMPLES / "csv", folder)
     lines = (folder / "service_at_location.csv").read_text(encoding="utf-8").splitlines()
     (folder / "service_at_location.csv").write_text(
-        "\n".join([lines[0].replace("location_id", "place_id"), *lines[1:]]), encoding="utf-8")
+        "\n".join([lines[0].replace("location_id", "place_id"), *lines[1:]]), encoding="utf-8"
+    )
     message = r"service_at_location\.csv: missing column\(s\) location_id"
     with pytest.raises(SourceFormatError, match=message):
         records(folder)
@@ -142,8 +154,11 @@ def test_csv_missing_required_column_raises_naming_file(tmp_path):
 def test_bad_opens_at_keeps_the_record_with_an_issue(tmp_path):
     record = with_schedule(tmp_path, opens_at="25:99")
     assert record["schedules"] == []
-    assert ("repaired", "opens_at", "opens_at '25:99' is not a time; that schedule was skipped") \
-        in record["issues"]
+    assert (
+        "repaired",
+        "opens_at",
+        "opens_at '25:99' is not a time; that schedule was skipped",
+    ) in record["issues"]
 
 
 def test_bad_closes_at_keeps_the_start(tmp_path):
@@ -156,12 +171,14 @@ def test_iana_timezone_is_kept(tmp_path):
 
 
 def test_schedule_without_times_keeps_its_description(tmp_path):
-    record = with_schedule(tmp_path, opens_at=None, closes_at=None,
-                           description="By appointment on weekday mornings.")
+    record = with_schedule(
+        tmp_path, opens_at=None, closes_at=None, description="By appointment on weekday mornings."
+    )
     assert record["schedules"] == []
     assert record["by_appointment"] is True
-    assert record["hours_text"] == ("By appointment on weekday mornings. "
-                                    + service_full()["schedules"][0]["notes"])
+    assert record["hours_text"] == (
+        "By appointment on weekday mornings. " + service_full()["schedules"][0]["notes"]
+    )
     assert record["description"] == service_full()["description"].strip()
 
 
@@ -205,32 +222,65 @@ def test_rows_that_cannot_be_records_are_rejected(tmp_path):
     assert found[3].reason.startswith("duplicate id") and found[3].row == 4
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("10:00:00", "10:00"), ("08:00", "08:00"), ("9am", "09:00"), ("4:00 PM", "16:00"),
-    ("3pm", "15:00"), ("12am", "00:00"), ("12 p.m.", "12:00"), ("09:00-05:00", "09:00"),
-    ("24:00", "00:00"), ("", None), ("25:00", None), ("9", None), ("noon", None), ("13pm", None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("10:00:00", "10:00"),
+        ("08:00", "08:00"),
+        ("9am", "09:00"),
+        ("4:00 PM", "16:00"),
+        ("3pm", "15:00"),
+        ("12am", "00:00"),
+        ("12 p.m.", "12:00"),
+        ("09:00-05:00", "09:00"),
+        ("24:00", "00:00"),
+        ("", None),
+        ("25:00", None),
+        ("9", None),
+        ("noon", None),
+        ("13pm", None),
+    ],
+)
 def test_clock(raw, expected):
     assert common.clock(raw, "opens_at", []) == expected
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("es", "es"), ("en-US", "en"), ("Spanish", "es"), ("Tagalog", "tl"),
-    ("Chinese (Mandarin)", "zh"), ("Cantonese", "zh"), ("Farsi", "fa"), ("Klingonese", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("es", "es"),
+        ("en-US", "en"),
+        ("Spanish", "es"),
+        ("Tagalog", "tl"),
+        ("Chinese (Mandarin)", "zh"),
+        ("Cantonese", "zh"),
+        ("Farsi", "fa"),
+        ("Klingonese", None),
+        ("", None),
+    ],
+)
 def test_language_code(raw, expected):
     assert common.language_code(raw) == expected
 
 
-@pytest.mark.parametrize("name, description, expected", [
-    ("Peer Support Warmline", "", ("warmline", "community")),
-    ("County Crisis Line", "", ("crisis_line", "crisis")),
-    ("Recovery Helpline", "", ("helpline", "community")),
-    ("Recovery Community Center", "A peer-run center.", ("peer_organization", "peer")),
-    ("Adult Rehabilitation Center", "Residential treatment for substance abuse.",
-     ("treatment", "treatment")),
-    ("Little House", "A multipurpose senior center; call our hotline.", ("center", "community")),
-])
+@pytest.mark.parametrize(
+    "name, description, expected",
+    [
+        ("Peer Support Warmline", "", ("warmline", "community")),
+        ("County Crisis Line", "", ("crisis_line", "crisis")),
+        ("Recovery Helpline", "", ("helpline", "community")),
+        ("Recovery Community Center", "A peer-run center.", ("peer_organization", "peer")),
+        (
+            "Adult Rehabilitation Center",
+            "Residential treatment for substance abuse.",
+            ("treatment", "treatment"),
+        ),
+        (
+            "Little House",
+            "A multipurpose senior center; call our hotline.",
+            ("center", "community"),
+        ),
+    ],
+)
 def test_classify(name, description, expected):
     assert common.classify(name, description) == expected

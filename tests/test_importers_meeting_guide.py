@@ -16,10 +16,18 @@ def records(path):
     return [r for r in parse(path) if not isinstance(r, Rejected)]
 
 
-@pytest.mark.parametrize("feed, count", [
-    ("aasepia.json", 2038), ("aasfmarin.json", 658), ("nwta.json", 613), ("al-anon.json", 360),
-    ("kc.json", 206), ("sussexaa.json", 123), ("michigan-sample.json", 46),
-])
+@pytest.mark.parametrize(
+    "feed, count",
+    [
+        ("aasepia.json", 2038),
+        ("aasfmarin.json", 658),
+        ("nwta.json", 613),
+        ("al-anon.json", 360),
+        ("kc.json", 206),
+        ("sussexaa.json", 123),
+        ("michigan-sample.json", 46),
+    ],
+)
 def test_every_real_meeting_parses(feed, count):
     parsed = list(parse(FEEDS / feed))
     assert len(parsed) == count
@@ -66,14 +74,17 @@ def test_explicit_timezones_fixture():
     assert [r["timezone"] for r in parsed] == ["America/Los_Angeles", "America/New_York"]
 
 
-@pytest.mark.parametrize("online, closed, place, expected", [
-    (True, False, True, "hybrid"),
-    (True, False, False, "online"),
-    (True, True, True, "online"),
-    (False, True, True, "inactive"),
-    (False, False, True, "in_person"),
-    (False, False, False, "inactive"),
-])
+@pytest.mark.parametrize(
+    "online, closed, place, expected",
+    [
+        (True, False, True, "hybrid"),
+        (True, False, False, "online"),
+        (True, True, True, "online"),
+        (False, True, True, "inactive"),
+        (False, False, True, "in_person"),
+        (False, False, False, "inactive"),
+    ],
+)
 def test_attendance_is_derived_like_meeting_guide(online, closed, place, expected):
     assert derive_attendance(online, closed, place) == expected
 
@@ -85,17 +96,30 @@ def write(tmp_path, rows):
 
 
 def test_day_array_gives_one_schedule_per_day(tmp_path):
-    path = write(tmp_path, [{"slug": "a", "name": "A", "day": [1, 3], "time": "7:05",
-                             "end_time": "08:00", "formatted_address": "1 Main St, Dover, DE 19901"}])
+    path = write(
+        tmp_path,
+        [
+            {
+                "slug": "a",
+                "name": "A",
+                "day": [1, 3],
+                "time": "7:05",
+                "end_time": "08:00",
+                "formatted_address": "1 Main St, Dover, DE 19901",
+            }
+        ],
+    )
     [meeting] = records(path)
     assert [s["day"] for s in meeting["schedules"]] == [1, 3]
     assert meeting["schedules"][0]["time"] == "07:05"
 
 
 def test_broken_row_is_rejected_with_reason(tmp_path):
-    rows = [{"slug": "good", "name": "Good", "day": 2, "time": "19:00"},
-            {"slug": "bad", "name": "Bad", "day": 9, "time": "19:00"},
-            {"slug": "late", "name": "Late", "day": 2, "time": "25:99"}]
+    rows = [
+        {"slug": "good", "name": "Good", "day": 2, "time": "19:00"},
+        {"slug": "bad", "name": "Bad", "day": 9, "time": "19:00"},
+        {"slug": "late", "name": "Late", "day": 2, "time": "25:99"},
+    ]
     parsed = list(parse(write(tmp_path, rows)))
     rejected = [r for r in parsed if isinstance(r, Rejected)]
     assert [(r.source_id, r.field) for r in rejected] == [("bad", "day"), ("late", "time")]
@@ -109,15 +133,22 @@ def test_missing_day_means_by_appointment(tmp_path):
 
 
 def test_html_in_names_stays_text(tmp_path):
-    [meeting] = records(write(tmp_path, [{"slug": "x", "name": "<b>Hope</b><script>x</script>",
-                                          "day": 1, "time": "10:00"}]))
+    [meeting] = records(
+        write(
+            tmp_path,
+            [{"slug": "x", "name": "<b>Hope</b><script>x</script>", "day": 1, "time": "10:00"}],
+        )
+    )
     assert meeting["name"] == "<b>Hope</b><script>x</script>"
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "not valid JSON"),
-    ('{"a": 1}', "JSON array"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"a": 1}', "JSON array"),
+    ],
+)
 def test_unreadable_feed_raises(tmp_path, content, message):
     path = tmp_path / "feed.json"
     path.write_text(content)

@@ -55,7 +55,8 @@ def test_fair_oaks_accessibility_is_coded_with_the_ohana_text(by_id):
         "RAMP": "Ohana accessibility: ramp",
     }
     assert record["location"]["accessibility_text"] == (
-        "disabled_parking, ramp, restroom, wheelchair")
+        "disabled_parking, ramp, restroom, wheelchair"
+    )
 
 
 def test_fair_oaks_place_and_phones(by_id):
@@ -107,18 +108,31 @@ def test_contacts_csv_is_never_read(tmp_path):
     folder = copy_sample(tmp_path)
     (folder / "contacts.csv").write_text(
         "id,location_id,name,title,email\n1,1,Ann Persona,Director,ann@example.org\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     assert "Ann Persona" not in json.dumps(list(ohana.parse(folder)))
 
 
 def test_phone_kinds_departments_and_placeholders(by_id):
     contacts = by_id["22"]["contacts"]
-    assert {"kind": "hotline", "value": "800 372-6200", "extension": "",
-            "description": "Hotline"} in contacts
-    assert {"kind": "tty", "value": "650 372-6200", "extension": "202",
-            "description": "Rental Assistance"} in contacts
-    assert {"kind": "text", "value": "650-222-5555", "extension": "",
-            "description": "Passport Help via SMS"} in contacts
+    assert {
+        "kind": "hotline",
+        "value": "800 372-6200",
+        "extension": "",
+        "description": "Hotline",
+    } in contacts
+    assert {
+        "kind": "tty",
+        "value": "650 372-6200",
+        "extension": "202",
+        "description": "Rental Assistance",
+    } in contacts
+    assert {
+        "kind": "text",
+        "value": "650-222-5555",
+        "extension": "",
+        "description": "Passport Help via SMS",
+    } in contacts
     assert "123-456-7890" not in {c["value"] for c in contacts}
 
 
@@ -177,8 +191,9 @@ def test_missing_locations_file_raises(tmp_path):
 def test_missing_column_raises_naming_the_file(tmp_path):
     folder = copy_sample(tmp_path)
     text = (folder / "regular_schedules.csv").read_text(encoding="utf-8")
-    (folder / "regular_schedules.csv").write_text(text.replace("weekday", "day", 1),
-                                                  encoding="utf-8")
+    (folder / "regular_schedules.csv").write_text(
+        text.replace("weekday", "day", 1), encoding="utf-8"
+    )
     message = r"regular_schedules\.csv: missing column\(s\) weekday"
     with pytest.raises(SourceFormatError, match=message):
         list(ohana.parse(folder))

@@ -14,7 +14,9 @@ FACILITY_HEADER = "name1,name2,street1,street2,city,state,zip,zip4,county,latitu
 def split(path: Path) -> tuple[list[dict], list[Rejected]]:
     """(records, rejected) from one file."""
     results = list(parse(path))
-    return [r for r in results if isinstance(r, dict)], [r for r in results if isinstance(r, Rejected)]
+    return [r for r in results if isinstance(r, dict)], [
+        r for r in results if isinstance(r, Rejected)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,9 @@ def test_program_counts(programs):
     assert (len(records), len(rejected)) == (1_830, 1)
     assert len(by_id(records)) == len(records)
     assert rejected[0].row == 1548
-    assert rejected[0].source_id == "start-treatment-recovery-centers-inc-119-121-west-124th-st-10027"
+    assert (
+        rejected[0].source_id == "start-treatment-recovery-centers-inc-119-121-west-124th-st-10027"
+    )
 
 
 def test_a_facility(facilities):
@@ -68,15 +72,19 @@ def test_a_facility(facilities):
     )
     assert record["regions"] == ["Madison"]
     assert record["issues"] == []
-    assert record["location"] | {
-        "address": "600 Saint Clair Avenue, Building 9 Suite 23",
-        "city": "Huntsville",
-        "state": "AL",
-        "postal_code": "35801",
-        "country": "US",
-        "latitude": 34.7226273,
-        "longitude": -86.5873927,
-    } == record["location"]
+    assert (
+        record["location"]
+        | {
+            "address": "600 Saint Clair Avenue, Building 9 Suite 23",
+            "city": "Huntsville",
+            "state": "AL",
+            "postal_code": "35801",
+            "country": "US",
+            "latitude": 34.7226273,
+            "longitude": -86.5873927,
+        }
+        == record["location"]
+    )
 
 
 def test_a_program(programs):
@@ -125,7 +133,11 @@ def test_placeholder_streets_are_dropped(facilities):
     "name1,name2,expected",
     [
         ("A New Beginning", "", ("A New Beginning", "")),
-        ("AIDS Action Coalition", "DBA Thrive Alabama", ("AIDS Action Coalition", "Thrive Alabama")),
+        (
+            "AIDS Action Coalition",
+            "DBA Thrive Alabama",
+            ("AIDS Action Coalition", "Thrive Alabama"),
+        ),
         ("Mayo Clinic", "Addiction Services", ("Mayo Clinic - Addiction Services", "")),
         (
             "South Suburban Council on",

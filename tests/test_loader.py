@@ -15,29 +15,48 @@ def count(db, sql, params=()):
     return db.execute(sql, params).fetchone()[0]
 
 
-@pytest.mark.parametrize("source_id, added", [
-    ("aasepia", 2038), ("aasfmarin", 658), ("nwta", 613), ("al-anon", 360), ("kc", 206),
-    ("sussexaa", 123), ("michigan", 46),
-])
+@pytest.mark.parametrize(
+    "source_id, added",
+    [
+        ("aasepia", 2038),
+        ("aasfmarin", 658),
+        ("nwta", 613),
+        ("al-anon", 360),
+        ("kc", 206),
+        ("sussexaa", 123),
+        ("michigan", 46),
+    ],
+)
 def test_real_meeting_guide_feeds_import(import_bundled, db, source_id, added):
     summary = import_bundled(source_id)
     assert (summary.added, summary.rejected) == (added, 0)
-    assert count(db, "select count(*) from resources where source = ? and status = 'active'",
-                 [source_id]) == added
-    no_zone = count(db, "select count(*) from resources where source = ? and timezone is null",
-                    [source_id])
+    assert (
+        count(
+            db, "select count(*) from resources where source = ? and status = 'active'", [source_id]
+        )
+        == added
+    )
+    no_zone = count(
+        db, "select count(*) from resources where source = ? and timezone is null", [source_id]
+    )
     assert no_zone == 0
 
 
 def test_nwta_zero_coordinates_are_regeocoded_to_texas(import_bundled, db):
     summary = import_bundled("nwta")
-    bad = [r for r in json.loads((DATA / "meeting-guide" / "nwta.json").read_text())
-           if not r["latitude"] or not r["longitude"]]
+    bad = [
+        r
+        for r in json.loads((DATA / "meeting-guide" / "nwta.json").read_text())
+        if not r["latitude"] or not r["longitude"]
+    ]
     assert len(bad) == 66  # 53 at (0,0), 13 with longitude 0
-    rows = list(db.query(
-        "select l.* from resources r join locations l on l.id = r.location_id "
-        "where r.source = 'nwta' and r.source_id in (%s)" % ",".join("?" * len(bad)),
-        [str(r["slug"]) for r in bad]))
+    rows = list(
+        db.query(
+            "select l.* from resources r join locations l on l.id = r.location_id "
+            "where r.source = 'nwta' and r.source_id in ({})".format(",".join("?" * len(bad))),
+            [str(r["slug"]) for r in bad],
+        )
+    )
     assert len(rows) == 66
     for row in rows:
         assert 25.8 < row["latitude"] < 36.6 and -106.7 < row["longitude"] < -93.5  # Texas
@@ -51,18 +70,25 @@ def test_nwta_zero_coordinates_are_regeocoded_to_texas(import_bundled, db):
 
 def test_nwta_wrong_zip_keeps_right_coordinates(import_bundled, db):
     import_bundled("nwta")
-    hart = next(db.query("select l.* from resources r join locations l on l.id = r.location_id "
-                         "where r.name = 'The Hart Group'"))
+    hart = next(
+        db.query(
+            "select l.* from resources r join locations l on l.id = r.location_id "
+            "where r.name = 'The Hart Group'"
+        )
+    )
     assert (hart["latitude"], hart["longitude"]) == (34.3834519, -102.11300080000001)
     assert "coordinates match Hart" in hart["geocode_note"]
 
 
 def test_online_only_marin_meetings_have_no_coordinates(import_bundled, db):
     import_bundled("aasfmarin")
-    online = list(db.query(
-        "select r.attendance, l.latitude, r.timezone from resources r "
-        "left join locations l on l.id = r.location_id "
-        "where r.source = 'aasfmarin' and r.attendance = 'online'"))
+    online = list(
+        db.query(
+            "select r.attendance, l.latitude, r.timezone from resources r "
+            "left join locations l on l.id = r.location_id "
+            "where r.source = 'aasfmarin' and r.attendance = 'online'"
+        )
+    )
     assert len(online) > 400
     assert all(row["latitude"] is None for row in online)
     assert {row["timezone"] for row in online} == {"America/Los_Angeles"}
@@ -94,7 +120,9 @@ def test_updates_in_place_and_marks_removed(import_bundled, db, registry, tmp_pa
 
     summary = import_bundled("sussexaa", path=str(feed_copy(tmp_path, edit)))
     assert (summary.added, summary.updated, summary.removed) == (0, 1, 1)
-    row = next(db.query("select id, status from resources where source_id = 'rehoboth-beach-speaker'"))
+    row = next(
+        db.query("select id, status from resources where source_id = 'rehoboth-beach-speaker'")
+    )
     assert row == {"id": first_id, "status": "active"}
     assert count(db, "select time from schedules where resource_id = ?", [first_id]) == "19:30"
     assert count(db, "select count(*) from resources where status = 'removed'") == 1
@@ -122,8 +150,9 @@ def test_rejected_row_keeps_its_previous_version(import_bundled, db, tmp_path):
     assert count(db, "select count(*) from resources where status = 'active'") == 123
 
 
-def test_failure_midway_leaves_database_byte_for_byte(import_bundled, db, db_path, registry,
-                                                       geocoder):
+def test_failure_midway_leaves_database_byte_for_byte(
+    import_bundled, db, db_path, registry, geocoder
+):
     import_bundled("kc")
     before = db_path.read_bytes()
 

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from finder import search_online
 from finder.describe import describe
 from finder.geo import GeocodeError, OfflineGeocoder
 from finder.schedule import minutes
-from finder import search_online
 from finder.search import Plan, Query, search
 from finder.search_index import SearchIndex
 from finder.search_naive import search_naive
@@ -19,25 +19,58 @@ from .conftest import DATA
 
 DENVER = (39.7392, -104.9903)
 PHILLY = (39.9526, -75.1652)
-NY, LA, CHICAGO = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles"), ZoneInfo("America/Chicago")
+NY, LA, CHICAGO = (
+    ZoneInfo("America/New_York"),
+    ZoneInfo("America/Los_Angeles"),
+    ZoneInfo("America/Chicago"),
+)
 DAYS = {"Sun": 0, "Mon": 1, "Tue": 2, "Wed": 3, "Thu": 4, "Fri": 5, "Sat": 6}
 
 
-def meeting(rid, when, duration=60, zone="America/Denver", at=DENVER, attendance="in_person",
-            kind="meeting", types=(), always_open=False, areas=()):
+def meeting(
+    rid,
+    when,
+    duration=60,
+    zone="America/Denver",
+    at=DENVER,
+    attendance="in_person",
+    kind="meeting",
+    types=(),
+    always_open=False,
+    areas=(),
+):
     """A resource: ``when`` is "Tue 19:00" (or a list of them) in the resource's own zone."""
     slots = [when] if isinstance(when, str) else list(when)
-    return {"id": rid, "kind": kind, "attendance": attendance, "zone": zone, "at": at,
-            "slots": [(DAYS[s.split()[0]] * 1440 + minutes(s.split()[1]), duration) for s in slots],
-            "types": types, "always_open": always_open, "areas": areas}
+    return {
+        "id": rid,
+        "kind": kind,
+        "attendance": attendance,
+        "zone": zone,
+        "at": at,
+        "slots": [(DAYS[s.split()[0]] * 1440 + minutes(s.split()[1]), duration) for s in slots],
+        "types": types,
+        "always_open": always_open,
+        "areas": areas,
+    }
 
 
 def index_of(*resources) -> SearchIndex:
     rows, schedules, types, areas = [], [], [], []
     for r in resources:
         lat, lon = r["at"] if r["at"] else (None, None)
-        rows.append((r["id"], r["kind"], r["attendance"], "AA", r["zone"], r["always_open"], False,
-                     lat, lon))
+        rows.append(
+            (
+                r["id"],
+                r["kind"],
+                r["attendance"],
+                "AA",
+                r["zone"],
+                r["always_open"],
+                False,
+                lat,
+                lon,
+            )
+        )
         schedules += [(r["id"], start, duration) for start, duration in r["slots"]]
         types += [(r["id"], code) for code in r["types"]]
         areas += [{"resource_id": r["id"], **area} for area in r["areas"]]
@@ -61,87 +94,236 @@ DENVER_TZ = ZoneInfo("America/Denver")
 
 CASES = [
     # (what it shows, resources, now, query options, expected {id: group})
-    ("19:00 in Denver is 19:00 in winter", [meeting(1, "Tue 19:00")],
-     at(DENVER_TZ, 2026, 1, 13, 19, 5), {}, {1: "in_progress"}),
-    ("19:00 in Denver is 19:00 in summer too", [meeting(1, "Tue 19:00")],
-     at(DENVER_TZ, 2026, 7, 14, 19, 5), {}, {1: "in_progress"}),
-    ("an hour after it ended it is gone", [meeting(1, "Tue 19:00")],
-     at(DENVER_TZ, 2026, 7, 14, 20, 0), {}, {}),
-    ("starting within 2 hours", [meeting(1, "Tue 19:00"), meeting(2, "Tue 21:30")],
-     at(DENVER_TZ, 2026, 7, 14, 17, 30), {}, {1: "starting_soon"}),
-    ("spring forward: 03:30 is 45 real minutes after 01:45",
-     [meeting(1, "Sun 03:30", zone="America/New_York", at=PHILLY)],
-     at(NY, 2026, 3, 8, 1, 45), {"hours": 0.8, "point": PHILLY}, {1: "starting_soon"}),
-    ("spring forward: a 01:30 meeting runs until 03:30 wall time",
-     [meeting(1, "Sun 01:30", zone="America/New_York", at=PHILLY)],
-     datetime(2026, 3, 8, 7, 20, tzinfo=UTC), {"point": PHILLY}, {1: "in_progress"}),
-    ("fall back: 01:30 means its first occurrence",
-     [meeting(1, "Sun 01:30", zone="America/New_York", at=PHILLY)],
-     datetime(2026, 11, 1, 5, 0, tzinfo=UTC), {"hours": 0.6, "point": PHILLY},
-     {1: "starting_soon"}),
-    ("midnight crossing: 23:30-00:30 is in progress at 00:10",
-     [meeting(1, "Tue 23:30")], at(DENVER_TZ, 2026, 7, 15, 0, 10), {}, {1: "in_progress"}),
-    ("week wrap: Saturday 23:30 is in progress on Sunday 00:15",
-     [meeting(1, "Sat 23:30")], at(DENVER_TZ, 2026, 7, 19, 0, 15), {}, {1: "in_progress"}),
-    ("week wrap: Sunday 00:30 starts soon on Saturday 23:00",
-     [meeting(1, "Sun 00:30")], at(DENVER_TZ, 2026, 7, 18, 23, 0), {}, {1: "starting_soon"}),
-    ("missing end time counts as 60 minutes",
-     [meeting(1, "Tue 19:00", duration=60)], at(DENVER_TZ, 2026, 7, 14, 19, 59), {},
-     {1: "in_progress"}),
-    ("several days per meeting", [meeting(1, ["Mon 12:00", "Thu 12:00"])],
-     at(DENVER_TZ, 2026, 7, 16, 11, 0), {}, {1: "starting_soon"}),
-    ("exclude filter drops closed meetings",
-     [meeting(1, "Tue 19:00", types=("C",)), meeting(2, "Tue 19:00", types=("O",))],
-     at(DENVER_TZ, 2026, 7, 14, 19, 0), {"exclude_types": frozenset({"C"})}, {2: "in_progress"}),
-    ("include filter needs every type",
-     [meeting(1, "Tue 19:00", types=("O", "X")), meeting(2, "Tue 19:00", types=("O",))],
-     at(DENVER_TZ, 2026, 7, 14, 19, 0), {"include_types": frozenset({"O", "X"})}, {1: "in_progress"}),
-    ("online now without a location, any distance",
-     [meeting(1, "Tue 18:30", zone="America/Los_Angeles", at=None, attendance="online")],
-     at(DENVER_TZ, 2026, 7, 14, 19, 40), {"point": None}, {1: "online_now"}),
-    ("far-away in-person meetings are not online",
-     [meeting(1, "Tue 19:00", zone="America/New_York", at=PHILLY)],
-     at(DENVER_TZ, 2026, 7, 14, 17, 0), {}, {}),
-    ("a hybrid meeting nearby counts as in person",
-     [meeting(1, "Tue 19:00", attendance="hybrid")], at(DENVER_TZ, 2026, 7, 14, 19, 0), {},
-     {1: "in_progress"}),
-    ("a hybrid meeting far away is online now",
-     [meeting(1, "Tue 21:00", zone="America/New_York", at=PHILLY, attendance="hybrid")],
-     at(DENVER_TZ, 2026, 7, 14, 19, 0), {}, {1: "online_now"}),
-    ("a 24/7 forum is open now, whenever",
-     [meeting(1, [], kind="online_forum", at=None, attendance="online", always_open=True)],
-     at(DENVER_TZ, 2026, 7, 14, 3, 0), {"point": None}, {1: "open_now"}),
-    ("a center open 09:00-17:00 is open now at 10:00",
-     [meeting(1, "Tue 09:00", duration=480, kind="center")], at(DENVER_TZ, 2026, 7, 14, 10, 0), {},
-     {1: "open_now"}),
-    ("a center opening soon says so",
-     [meeting(1, "Tue 09:00", duration=480, kind="center")], at(DENVER_TZ, 2026, 7, 14, 8, 0), {},
-     {1: "starting_soon"}),
-    ("a state warmline serves people in that state",
-     [meeting(1, [], kind="warmline", at=None, attendance="online", always_open=True,
-              areas=({"kind": "state", "code": "CO"},))],
-     at(DENVER_TZ, 2026, 7, 14, 3, 0), {}, {1: "open_now"}),
-    ("and not people elsewhere",
-     [meeting(1, [], kind="warmline", at=None, attendance="online", always_open=True,
-              areas=({"kind": "state", "code": "CA"},))],
-     at(DENVER_TZ, 2026, 7, 14, 3, 0), {}, {}),
-    ("a polygon service area matches although the office is far away",
-     [meeting(1, [], kind="peer_organization", at=(35.0, -80.0), attendance="in_person",
-              always_open=True, areas=({"kind": "geojson", "geometry": json.dumps(
-                  {"type": "Polygon", "coordinates": [[[-106, 39], [-104, 39], [-104, 41],
-                                                        [-106, 41], [-106, 39]]]})},))],
-     at(DENVER_TZ, 2026, 7, 14, 3, 0), {"widen": False, "radius_km": 3000}, {1: "open_now"}),
-    ("today includes later meetings", [meeting(1, "Tue 21:30")],
-     at(DENVER_TZ, 2026, 7, 14, 12, 0), {"when": "today",
-                                          "until": at(DENVER_TZ, 2026, 7, 15, 0, 0)},
-     {1: "later"}),
-    ("any time returns places by distance", [meeting(1, "Fri 07:00")],
-     at(DENVER_TZ, 2026, 7, 14, 12, 0), {"when": "any"}, {1: "nearby"}),
+    (
+        "19:00 in Denver is 19:00 in winter",
+        [meeting(1, "Tue 19:00")],
+        at(DENVER_TZ, 2026, 1, 13, 19, 5),
+        {},
+        {1: "in_progress"},
+    ),
+    (
+        "19:00 in Denver is 19:00 in summer too",
+        [meeting(1, "Tue 19:00")],
+        at(DENVER_TZ, 2026, 7, 14, 19, 5),
+        {},
+        {1: "in_progress"},
+    ),
+    (
+        "an hour after it ended it is gone",
+        [meeting(1, "Tue 19:00")],
+        at(DENVER_TZ, 2026, 7, 14, 20, 0),
+        {},
+        {},
+    ),
+    (
+        "starting within 2 hours",
+        [meeting(1, "Tue 19:00"), meeting(2, "Tue 21:30")],
+        at(DENVER_TZ, 2026, 7, 14, 17, 30),
+        {},
+        {1: "starting_soon"},
+    ),
+    (
+        "spring forward: 03:30 is 45 real minutes after 01:45",
+        [meeting(1, "Sun 03:30", zone="America/New_York", at=PHILLY)],
+        at(NY, 2026, 3, 8, 1, 45),
+        {"hours": 0.8, "point": PHILLY},
+        {1: "starting_soon"},
+    ),
+    (
+        "spring forward: a 01:30 meeting runs until 03:30 wall time",
+        [meeting(1, "Sun 01:30", zone="America/New_York", at=PHILLY)],
+        datetime(2026, 3, 8, 7, 20, tzinfo=UTC),
+        {"point": PHILLY},
+        {1: "in_progress"},
+    ),
+    (
+        "fall back: 01:30 means its first occurrence",
+        [meeting(1, "Sun 01:30", zone="America/New_York", at=PHILLY)],
+        datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
+        {"hours": 0.6, "point": PHILLY},
+        {1: "starting_soon"},
+    ),
+    (
+        "midnight crossing: 23:30-00:30 is in progress at 00:10",
+        [meeting(1, "Tue 23:30")],
+        at(DENVER_TZ, 2026, 7, 15, 0, 10),
+        {},
+        {1: "in_progress"},
+    ),
+    (
+        "week wrap: Saturday 23:30 is in progress on Sunday 00:15",
+        [meeting(1, "Sat 23:30")],
+        at(DENVER_TZ, 2026, 7, 19, 0, 15),
+        {},
+        {1: "in_progress"},
+    ),
+    (
+        "week wrap: Sunday 00:30 starts soon on Saturday 23:00",
+        [meeting(1, "Sun 00:30")],
+        at(DENVER_TZ, 2026, 7, 18, 23, 0),
+        {},
+        {1: "starting_soon"},
+    ),
+    (
+        "missing end time counts as 60 minutes",
+        [meeting(1, "Tue 19:00", duration=60)],
+        at(DENVER_TZ, 2026, 7, 14, 19, 59),
+        {},
+        {1: "in_progress"},
+    ),
+    (
+        "several days per meeting",
+        [meeting(1, ["Mon 12:00", "Thu 12:00"])],
+        at(DENVER_TZ, 2026, 7, 16, 11, 0),
+        {},
+        {1: "starting_soon"},
+    ),
+    (
+        "exclude filter drops closed meetings",
+        [meeting(1, "Tue 19:00", types=("C",)), meeting(2, "Tue 19:00", types=("O",))],
+        at(DENVER_TZ, 2026, 7, 14, 19, 0),
+        {"exclude_types": frozenset({"C"})},
+        {2: "in_progress"},
+    ),
+    (
+        "include filter needs every type",
+        [meeting(1, "Tue 19:00", types=("O", "X")), meeting(2, "Tue 19:00", types=("O",))],
+        at(DENVER_TZ, 2026, 7, 14, 19, 0),
+        {"include_types": frozenset({"O", "X"})},
+        {1: "in_progress"},
+    ),
+    (
+        "online now without a location, any distance",
+        [meeting(1, "Tue 18:30", zone="America/Los_Angeles", at=None, attendance="online")],
+        at(DENVER_TZ, 2026, 7, 14, 19, 40),
+        {"point": None},
+        {1: "online_now"},
+    ),
+    (
+        "far-away in-person meetings are not online",
+        [meeting(1, "Tue 19:00", zone="America/New_York", at=PHILLY)],
+        at(DENVER_TZ, 2026, 7, 14, 17, 0),
+        {},
+        {},
+    ),
+    (
+        "a hybrid meeting nearby counts as in person",
+        [meeting(1, "Tue 19:00", attendance="hybrid")],
+        at(DENVER_TZ, 2026, 7, 14, 19, 0),
+        {},
+        {1: "in_progress"},
+    ),
+    (
+        "a hybrid meeting far away is online now",
+        [meeting(1, "Tue 21:00", zone="America/New_York", at=PHILLY, attendance="hybrid")],
+        at(DENVER_TZ, 2026, 7, 14, 19, 0),
+        {},
+        {1: "online_now"},
+    ),
+    (
+        "a 24/7 forum is open now, whenever",
+        [meeting(1, [], kind="online_forum", at=None, attendance="online", always_open=True)],
+        at(DENVER_TZ, 2026, 7, 14, 3, 0),
+        {"point": None},
+        {1: "open_now"},
+    ),
+    (
+        "a center open 09:00-17:00 is open now at 10:00",
+        [meeting(1, "Tue 09:00", duration=480, kind="center")],
+        at(DENVER_TZ, 2026, 7, 14, 10, 0),
+        {},
+        {1: "open_now"},
+    ),
+    (
+        "a center opening soon says so",
+        [meeting(1, "Tue 09:00", duration=480, kind="center")],
+        at(DENVER_TZ, 2026, 7, 14, 8, 0),
+        {},
+        {1: "starting_soon"},
+    ),
+    (
+        "a state warmline serves people in that state",
+        [
+            meeting(
+                1,
+                [],
+                kind="warmline",
+                at=None,
+                attendance="online",
+                always_open=True,
+                areas=({"kind": "state", "code": "CO"},),
+            )
+        ],
+        at(DENVER_TZ, 2026, 7, 14, 3, 0),
+        {},
+        {1: "open_now"},
+    ),
+    (
+        "and not people elsewhere",
+        [
+            meeting(
+                1,
+                [],
+                kind="warmline",
+                at=None,
+                attendance="online",
+                always_open=True,
+                areas=({"kind": "state", "code": "CA"},),
+            )
+        ],
+        at(DENVER_TZ, 2026, 7, 14, 3, 0),
+        {},
+        {},
+    ),
+    (
+        "a polygon service area matches although the office is far away",
+        [
+            meeting(
+                1,
+                [],
+                kind="peer_organization",
+                at=(35.0, -80.0),
+                attendance="in_person",
+                always_open=True,
+                areas=(
+                    {
+                        "kind": "geojson",
+                        "geometry": json.dumps(
+                            {
+                                "type": "Polygon",
+                                "coordinates": [
+                                    [[-106, 39], [-104, 39], [-104, 41], [-106, 41], [-106, 39]]
+                                ],
+                            }
+                        ),
+                    },
+                ),
+            )
+        ],
+        at(DENVER_TZ, 2026, 7, 14, 3, 0),
+        {"widen": False, "radius_km": 3000},
+        {1: "open_now"},
+    ),
+    (
+        "today includes later meetings",
+        [meeting(1, "Tue 21:30")],
+        at(DENVER_TZ, 2026, 7, 14, 12, 0),
+        {"when": "today", "until": at(DENVER_TZ, 2026, 7, 15, 0, 0)},
+        {1: "later"},
+    ),
+    (
+        "any time returns places by distance",
+        [meeting(1, "Fri 07:00")],
+        at(DENVER_TZ, 2026, 7, 14, 12, 0),
+        {"when": "any"},
+        {1: "nearby"},
+    ),
 ]
 
 
-@pytest.mark.parametrize("resources, now, options, expected",
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    "resources, now, options, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_near_me_and_now(resources, now, options, expected):
     index = index_of(*resources)
     options = dict(options)
@@ -170,8 +352,11 @@ def test_local_times_carry_their_zone_abbreviation():
 
 def test_soonest_then_nearest_order():
     near, far = (39.74, -104.99), (39.80, -105.05)
-    index = index_of(meeting(1, "Tue 19:30", at=far), meeting(2, "Tue 19:30", at=near),
-                     meeting(3, "Tue 19:15", at=far))
+    index = index_of(
+        meeting(1, "Tue 19:30", at=far),
+        meeting(2, "Tue 19:30", at=near),
+        meeting(3, "Tue 19:15", at=far),
+    )
     results = search(index, query(at(DENVER_TZ, 2026, 7, 14, 19, 0)))
     assert [h.resource_id for h in results.groups["starting_soon"]] == [3, 2, 1]
     nearest = search(index, query(at(DENVER_TZ, 2026, 7, 14, 19, 0), order="nearest"))
@@ -192,37 +377,59 @@ def test_radius_widens_when_little_is_near_and_says_so():
 
 def test_why_says_distance_time_and_filters():
     index = index_of(meeting(1, "Tue 19:00", types=("O", "X")))
-    results = search(index, query(at(DENVER_TZ, 2026, 7, 14, 19, 0),
-                                  include_types=frozenset({"X"}), exclude_types=frozenset({"SM"})))
+    results = search(
+        index,
+        query(
+            at(DENVER_TZ, 2026, 7, 14, 19, 0),
+            include_types=frozenset({"X"}),
+            exclude_types=frozenset({"SM"}),
+        ),
+    )
     why = results.groups["in_progress"][0].why
     assert why["group"] == "in_progress" and why["distance_km"] < 1
     assert why["minutes_until_start"] == 0 and why["types"] == ["X", "not SM"]
 
 
-@pytest.mark.parametrize("text, label, approximate", [
-    ("19103", "ZIP 19103", True),
-    ("Denver, CO", "Denver, CO", True),
-    ("1500 Market St, Philadelphia, PA 19103", "ZIP 19103", True),
-    ("39.95, -75.16", "your location", False),
-])
+@pytest.mark.parametrize(
+    "text, label, approximate",
+    [
+        ("19103", "ZIP 19103", True),
+        ("Denver, CO", "Denver, CO", True),
+        ("1500 Market St, Philadelphia, PA 19103", "ZIP 19103", True),
+        ("39.95, -75.16", "your location", False),
+    ],
+)
 def test_text_locations(text, label, approximate):
     place = locate(text, OfflineGeocoder())
     assert (place.label, place.approximate) == (label, approximate)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "Enter a ZIP code"), ("Atlantis", "could not find"), ("x" * 500, "too long"),
-    ("95, 200", "not on Earth")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "Enter a ZIP code"),
+        ("Atlantis", "could not find"),
+        ("x" * 500, "too long"),
+        ("95, 200", "not on Earth"),
+    ],
+)
 def test_text_locations_that_fail_say_why(text, message):
     with pytest.raises(GeocodeError, match=message):
         locate(text, OfflineGeocoder())
 
 
 def test_summary_for_headings_and_screen_readers():
-    q = query(datetime(2026, 7, 14, tzinfo=UTC), PHILLY, place="ZIP 19103",
-              kinds=frozenset({"meeting"}), include_types=frozenset({"X"}))
-    assert describe(q) == ("Meetings in progress or starting in the next 2 hours within 10 miles "
-                           "of ZIP 19103, with wheelchair access")
+    q = query(
+        datetime(2026, 7, 14, tzinfo=UTC),
+        PHILLY,
+        place="ZIP 19103",
+        kinds=frozenset({"meeting"}),
+        include_types=frozenset({"X"}),
+    )
+    assert describe(q) == (
+        "Meetings in progress or starting in the next 2 hours within 10 miles "
+        "of ZIP 19103, with wheelchair access"
+    )
 
 
 def test_tuesday_7pm_in_philadelphia_over_the_real_feed(import_bundled, db):
@@ -230,8 +437,15 @@ def test_tuesday_7pm_in_philadelphia_over_the_real_feed(import_bundled, db):
     index = SearchIndex.from_db(db)
     place = locate("19103", OfflineGeocoder())
     now = at(NY, 2026, 11, 24, 19, 0)  # a Tuesday
-    q = Query(now=now, latitude=place.latitude, longitude=place.longitude, place=place.label,
-              kinds=frozenset({"meeting"}), limit=500, widen=False)
+    q = Query(
+        now=now,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        place=place.label,
+        kinds=frozenset({"meeting"}),
+        limit=500,
+        widen=False,
+    )
     results = search(index, q)
     feed = json.loads((DATA / "meeting-guide" / "aasepia.json").read_text())
     expected = set()
@@ -241,14 +455,23 @@ def test_tuesday_7pm_in_philadelphia_over_the_real_feed(import_bundled, db):
         start, end = minutes(row["time"]), minutes(row["end_time"]) if row["end_time"] else None
         from finder.search_index import haversine_km
 
-        distance = float(haversine_km(place.latitude, place.longitude, float(row["latitude"]),
-                                      float(row["longitude"])))
+        distance = float(
+            haversine_km(
+                place.latitude, place.longitude, float(row["latitude"]), float(row["longitude"])
+            )
+        )
         if distance <= q.radius_km and start <= 19 * 60 < (end or start + 60):
             expected.add(row["slug"])
     in_progress = results.groups["in_progress"]
-    slugs = {r["source_id"] for r in db.query(
-        "select source_id from resources where id in (%s)" % ",".join("?" * len(in_progress)),
-        [h.resource_id for h in in_progress])}
+    slugs = {
+        r["source_id"]
+        for r in db.query(
+            "select source_id from resources where id in ({})".format(
+                ",".join("?" * len(in_progress))
+            ),
+            [h.resource_id for h in in_progress],
+        )
+    }
     assert len(expected) >= 5 and slugs == expected
     starting = results.groups["starting_soon"]
     assert starting and all(0 < h.minutes_until_start <= 120 for h in starting)
@@ -265,22 +488,40 @@ def test_fast_path_equals_naive_scan_across_dst_weekends(import_bundled, db):
     for number in range(96):
         now = starts[number % 2] + timedelta(minutes=37 * number)
         lat, lon = points[number % 4]
-        q = Query(now=now, latitude=lat, longitude=lon, when=("now", "today")[number % 2],
-                  until=now + timedelta(hours=9))
+        q = Query(
+            now=now,
+            latitude=lat,
+            longitude=lon,
+            when=("now", "today")[number % 2],
+            until=now + timedelta(hours=9),
+        )
         fast = search(index, q)
         assert fast.ids() == search_naive(index, q, fast.radius_km).ids(), now
 
 
 def test_fast_online_counts_and_ties_match_the_naive_scan():
     zones = ["America/New_York", "America/Chicago", "America/Los_Angeles", "America/Phoenix"]
-    online = [meeting(i, f"{'Tue' if i % 3 else 'Wed'} {18 + i % 4}:{'00' if i % 2 else '30'}",
-                      duration=(60, 90, 45)[i % 3], zone=zones[i % 4], at=None, attendance="online")
-              for i in range(1, 400)]
-    hybrid = [meeting(1000 + i, "Tue 19:30", duration=60, zone="America/Denver", attendance="hybrid")
-              for i in range(6)]
+    online = [
+        meeting(
+            i,
+            f"{'Tue' if i % 3 else 'Wed'} {18 + i % 4}:{'00' if i % 2 else '30'}",
+            duration=(60, 90, 45)[i % 3],
+            zone=zones[i % 4],
+            at=None,
+            attendance="online",
+        )
+        for i in range(1, 400)
+    ]
+    hybrid = [
+        meeting(1000 + i, "Tue 19:30", duration=60, zone="America/Denver", attendance="hybrid")
+        for i in range(6)
+    ]
     index = index_of(*online, *hybrid)
-    for now, limit in [(at(DENVER_TZ, 2026, 7, 14, 18, 10), 5), (at(DENVER_TZ, 2026, 1, 13, 19, 31), 1),
-                       (at(NY, 2026, 7, 14, 23, 59, 30), 25)]:
+    for now, limit in [
+        (at(DENVER_TZ, 2026, 7, 14, 18, 10), 5),
+        (at(DENVER_TZ, 2026, 1, 13, 19, 31), 1),
+        (at(NY, 2026, 7, 14, 23, 59, 30), 25),
+    ]:
         q = query(now, limit=limit)
         plan = Plan.of(index, q)
         assert search_online.usable(index, plan, plan.clock)

@@ -41,9 +41,20 @@ def served(tmp_path, registry, geocoder):
     db.close()
     site, datasette = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "serve.py"), "--database", str(database),
-         "--site-port", str(site), "--datasette-port", str(datasette)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "serve.py"),
+            "--database",
+            str(database),
+            "--site-port",
+            str(site),
+            "--datasette-port",
+            str(datasette),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     yield f"http://127.0.0.1:{site}", f"http://127.0.0.1:{datasette}", database
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=20)
@@ -70,10 +81,12 @@ def test_datasette_is_read_only(served):
     _, datasette, database = served
     before = database.read_bytes()
     request = urllib.request.Request(
-        datasette + "/finder/-/query.json",
-        data=b"sql=delete+from+resources", method="POST")
+        datasette + "/finder/-/query.json", data=b"sql=delete+from+resources", method="POST"
+    )
     with pytest.raises(OSError):
         urllib.request.urlopen(request, timeout=5)
-    status, body = fetch(datasette + "/finder.json?sql=select+count(*)+as+n+from+resources&_shape=array")
+    status, body = fetch(
+        datasette + "/finder.json?sql=select+count(*)+as+n+from+resources&_shape=array"
+    )
     assert json.loads(body)[0]["n"] == 613
     assert database.read_bytes() == before

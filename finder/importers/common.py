@@ -21,23 +21,45 @@ Issues = list[tuple[str, str, str]]
 
 DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 INACTIVE_STATUSES = {"inactive", "defunct", "temporarily closed"}
-PHONE_KINDS = {"voice": "voice", "cell": "voice", "fax": "fax", "text": "text", "sms": "text",
-               "textphone": "tty", "tty": "tty", "hotline": "hotline"}
+PHONE_KINDS = {
+    "voice": "voice",
+    "cell": "voice",
+    "fax": "fax",
+    "text": "text",
+    "sms": "text",
+    "textphone": "tty",
+    "tty": "tty",
+    "hotline": "hotline",
+}
 # Names babel has no ISO 639-1 code for; Chinese varieties fall back to the macrolanguage "zh".
-LANGUAGE_ALIASES = {"cantonese": "zh", "mandarin": "zh", "taiwanese": "zh", "toishanese": "zh",
-                    "farsi": "fa", "filipino": "tl", "haitian creole": "ht", "creole": "ht"}
-_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::\d{2}(?:\.\d+)?)?\s*(?:([ap])\.?m\.?)?"
-                   r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
+LANGUAGE_ALIASES = {
+    "cantonese": "zh",
+    "mandarin": "zh",
+    "taiwanese": "zh",
+    "toishanese": "zh",
+    "farsi": "fa",
+    "filipino": "tl",
+    "haitian creole": "ht",
+    "creole": "ht",
+}
+_TIME = re.compile(
+    r"^(\d{1,2})(?::(\d{2}))?(?::\d{2}(?:\.\d+)?)?\s*(?:([ap])\.?m\.?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$",
+    re.I,
+)
 _PLACEHOLDER_PHONES = ("1234567890", "0000000000")
 _WARMLINE = re.compile(r"\bwarm\s?line\b", re.I)
-_CRISIS_LINE = re.compile(r"\bcrisis\s+(hot\s?line|line|text\s?line|chat)\b|\b988\b|\bsuicide\b",
-                          re.I)
+_CRISIS_LINE = re.compile(
+    r"\bcrisis\s+(hot\s?line|line|text\s?line|chat)\b|\b988\b|\bsuicide\b", re.I
+)
 _HELPLINE = re.compile(r"\b(help\s?line|hot\s?line|phone\s?line|talk\s?line)\b", re.I)
 _PEER = re.compile(r"\bpeer[- ](run|led|support\w*|counsel\w*|specialists?|respite)\b", re.I)
 _TREATMENT = re.compile(
     r"\b(residential treatment|substance (use|abuse)|alcoholism|drug abuse|addiction treatment|"
     r"detox\w*|methadone|opioid treatment|psychiatric|psychotherapy|"
-    r"mental health (services|treatment|clinic))\b", re.I)
+    r"mental health (services|treatment|clinic))\b",
+    re.I,
+)
 
 
 class RowError(ValueError):
@@ -111,14 +133,23 @@ def add_language(found: list[str], value, source: str, issues: Issues) -> None:
     """Append the language's code to found, or note that it could not be coded."""
     code = language_code(value)
     if code is None and text(value):
-        issues.append(("repaired", "languages",
-                       f"{source} language {text(value)!r} has no ISO 639-1 code; ignored"))
+        issues.append(
+            (
+                "repaired",
+                "languages",
+                f"{source} language {text(value)!r} has no ISO 639-1 code; ignored",
+            )
+        )
     elif code and code not in found:
         found.append(code)
 
 
-def phone_contacts(rows: Iterable[dict], issues: Issues, kind_key: str = "type",
-                   description_key: str = "description") -> list[dict]:
+def phone_contacts(
+    rows: Iterable[dict],
+    issues: Issues,
+    kind_key: str = "type",
+    description_key: str = "description",
+) -> list[dict]:
     """Organisational phones as record contacts; phones of a named contact person are skipped."""
     found: list[dict] = []
     seen: set[str] = set()
@@ -128,12 +159,16 @@ def phone_contacts(rows: Iterable[dict], issues: Issues, kind_key: str = "type",
             continue
         seen.add(phone_id)
         if text(row.get("contact_id")):
-            issues.append(("repaired", "contacts", f"phone {phone_id} is a named person's; "
-                           "skipped"))
+            issues.append(
+                ("repaired", "contacts", f"phone {phone_id} is a named person's; skipped")
+            )
             continue
         item = _contact(row, kind_key, description_key, issues)
-        if item and all((item["kind"], item["value"], item["extension"])
-                        != (f["kind"], f["value"], f["extension"]) for f in found):
+        if item and all(
+            (item["kind"], item["value"], item["extension"])
+            != (f["kind"], f["value"], f["extension"])
+            for f in found
+        ):
             found.append(item)
     return found
 
@@ -153,8 +188,12 @@ def _contact(row: dict, kind_key: str, description_key: str, issues: Issues) -> 
         issues.append(("repaired", "contacts", f"phone type {kind!r} unknown; {number} skipped"))
         return None
     value = f"{text(row.get('country_prefix'))} {number}".strip()
-    return {"kind": PHONE_KINDS[kind], "value": value, "extension": text(row.get("extension")),
-            "description": text(row.get(description_key))}
+    return {
+        "kind": PHONE_KINDS[kind],
+        "value": value,
+        "extension": text(row.get("extension")),
+        "description": text(row.get(description_key)),
+    }
 
 
 def classify(name: str, description: str = "") -> tuple[str, str]:
@@ -175,23 +214,37 @@ def classify(name: str, description: str = "") -> tuple[str, str]:
 
 def address_fields(row: dict | None) -> dict:
     """Location address fields from an HSDS/Ohana address row (address_2 also goes to notes)."""
-    parts = {k: text((row or {}).get(k)) for k in (
-        "address_1", "address_2", "city", "state_province", "postal_code", "country")}
+    parts = {
+        k: text((row or {}).get(k))
+        for k in ("address_1", "address_2", "city", "state_province", "postal_code", "country")
+    }
     region = f"{parts['state_province']} {parts['postal_code']}".strip()
-    formatted = ", ".join(p for p in (parts["address_1"], parts["address_2"], parts["city"], region,
-                                      parts["country"]) if p)
-    return {"address": parts["address_1"], "city": parts["city"], "state": parts["state_province"],
-            "postal_code": parts["postal_code"], "country": parts["country"],
-            "formatted_address": formatted, "notes": parts["address_2"]}
+    formatted = ", ".join(
+        p
+        for p in (parts["address_1"], parts["address_2"], parts["city"], region, parts["country"])
+        if p
+    )
+    return {
+        "address": parts["address_1"],
+        "city": parts["city"],
+        "state": parts["state_province"],
+        "postal_code": parts["postal_code"],
+        "country": parts["country"],
+        "formatted_address": formatted,
+        "notes": parts["address_2"],
+    }
 
 
 def organization_of(org: dict | None) -> dict | None:
     """The record's organization from an HSDS/Ohana organization row."""
     if not isinstance(org, dict) or not text(org.get("name")):
         return None
-    return {"source_id": text(org.get("id")) or text(org.get("name")),
-            "name": text(org.get("name")), "description": text(org.get("description")),
-            "url": text(org.get("website"))}
+    return {
+        "source_id": text(org.get("id")) or text(org.get("name")),
+        "name": text(org.get("name")),
+        "description": text(org.get("description")),
+        "url": text(org.get("website")),
+    }
 
 
 def read_csv_table(path: Path, columns: Iterable[str]) -> list[dict]:

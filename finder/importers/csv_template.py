@@ -20,7 +20,12 @@ from finder.importers import Rejected, SourceFormatError
 from finder.importers.common import RowError, fold, numbered_rows, slugify
 from finder.importers.hours import parse_hours
 from finder.vocabulary import (
-    ATTENDANCE, KINDS, PROGRAMS, accessibility_codes, normalise_type_code, types,
+    ATTENDANCE,
+    KINDS,
+    PROGRAMS,
+    accessibility_codes,
+    normalise_type_code,
+    types,
 )  # fmt: skip
 
 COLUMNS = (
@@ -66,7 +71,10 @@ def _records(rows: Iterator[list[str]], header: list[str]) -> Iterator[dict | Re
     first_row = {}
     for number, cells in numbered_rows(rows):
         # Descriptions keep their line breaks; every other cell is one line.
-        row = {col: _clean(cell, col != "description") for col, cell in zip(header, cells)}
+        row = {
+            col: _clean(cell, col != "description")
+            for col, cell in zip(header, cells, strict=False)
+        }
         try:
             record = _record(row)
         except RowError as error:
@@ -148,7 +156,7 @@ def _kind(raw: str) -> str:
 
 
 def _program(raw: str, kind: str, name: str, description: str, issues: list) -> str | None:
-    """The stated program, else by kind, else clear from the name, else peer (none for helplines)."""
+    """The stated program, else by kind, else from the name, else peer (none for helplines)."""
     for code, full_name in PROGRAMS.items():
         if raw.lower() in (code.lower(), full_name.lower()):
             return code

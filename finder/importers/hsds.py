@@ -63,15 +63,18 @@ def _read_json(path: Path) -> list:
         return data
     if isinstance(data, dict) and _object_kind(data):
         return [data]
-    raise SourceFormatError(f"{path.name}: not an HSDS 3 organization, service or "
-                            "service_at_location object, nor a list or page of them")
+    raise SourceFormatError(
+        f"{path.name}: not an HSDS 3 organization, service or "
+        "service_at_location object, nor a list or page of them"
+    )
 
 
 def _object_kind(item: dict) -> str | None:
     if isinstance(item.get("service"), dict):
         return "service_at_location"
     if isinstance(item.get("services"), list) or any(
-            k in item for k in ("website", "legal_status", "year_incorporated", "locations")):
+        k in item for k in ("website", "legal_status", "year_incorporated", "locations")
+    ):
         return "organization"
     if any(k in item for k in ("status", "service_at_locations", "organization")):
         return "service"
@@ -81,8 +84,9 @@ def _object_kind(item: dict) -> str | None:
 def _item_records(item, row: int, seen: dict[str, int]) -> Iterator[dict | Rejected]:
     if not isinstance(item, dict) or _object_kind(item) is None:
         source_id = text(item.get("id")) if isinstance(item, dict) else ""
-        yield Rejected(source_id or None, "not an HSDS organization, service or "
-                       "service_at_location", row=row)
+        yield Rejected(
+            source_id or None, "not an HSDS organization, service or service_at_location", row=row
+        )
         return
     for service, sal, org in _units(item):
         try:
@@ -93,8 +97,9 @@ def _item_records(item, row: int, seen: dict[str, int]) -> Iterator[dict | Rejec
             continue
         if record["source_id"] in seen:
             first = seen[record["source_id"]]
-            yield Rejected(record["source_id"], f"duplicate id (first at row {first})", row=row,
-                           field="id")
+            yield Rejected(
+                record["source_id"], f"duplicate id (first at row {first})", row=row, field="id"
+            )
             continue
         seen[record["source_id"]] = row
         yield record
@@ -105,10 +110,16 @@ def _units(item: dict) -> list[tuple[dict, dict | None, dict | None]]:
     kind = _object_kind(item)
     if kind == "service_at_location":
         return [(item["service"], item, item["service"].get("organization"))]
-    pairs = ([(s, item) for s in item.get("services") or [] if isinstance(s, dict)]
-             if kind == "organization" else [(item, item.get("organization"))])
-    return [(service, sal, org) for service, org in pairs
-            for sal in _dicts(service.get("service_at_locations")) or [None]]
+    pairs = (
+        [(s, item) for s in item.get("services") or [] if isinstance(s, dict)]
+        if kind == "organization"
+        else [(item, item.get("organization"))]
+    )
+    return [
+        (service, sal, org)
+        for service, org in pairs
+        for sal in _dicts(service.get("service_at_locations")) or [None]
+    ]
 
 
 def _dicts(items) -> list[dict]:
@@ -126,25 +137,51 @@ def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
     place = _sal_location(sal, org, issues)
     location = _location(place, issues) if place else None
     program = service["program"] if isinstance(service.get("program"), dict) else {}
-    kind, program_code = classify(name, " ".join(text(v) for v in (
-        service.get("description"), program.get("name"), program.get("description"))))
-    schedules, timezone, hours = _schedules(next((s for s in (
-        (sal or {}).get("schedules"), service.get("schedules"), (place or {}).get("schedules"))
-        if s), []), issues)
+    kind, program_code = classify(
+        name,
+        " ".join(
+            text(v)
+            for v in (service.get("description"), program.get("name"), program.get("description"))
+        ),
+    )
+    schedules, timezone, hours = _schedules(
+        next(
+            (
+                s
+                for s in (
+                    (sal or {}).get("schedules"),
+                    service.get("schedules"),
+                    (place or {}).get("schedules"),
+                )
+                if s
+            ),
+            [],
+        ),
+        issues,
+    )
     access = accessibility_codes((location or {}).get("accessibility_text", ""))
     return {
-        "source_id": source_id, "kind": kind, "name": name, "program": program_code,
+        "source_id": source_id,
+        "kind": kind,
+        "name": name,
+        "program": program_code,
         "description": text(service.get("description")),
         "attendance": _attendance(service, place, location, issues),
-        "location": location, "organization": organization_of(org), "schedules": schedules,
-        "always_open": False, "by_appointment": not schedules and "appointment" in hours.lower(),
-        "hours_text": hours, "timezone": timezone,
+        "location": location,
+        "organization": organization_of(org),
+        "schedules": schedules,
+        "always_open": False,
+        "by_appointment": not schedules and "appointment" in hours.lower(),
+        "hours_text": hours,
+        "timezone": timezone,
         "types": [(code, f"HSDS accessibility: {phrase}") for code, phrase in access],
         "contacts": phone_contacts(_phones(sal, service, place, org), issues),
-        "url": text(service.get("url")), "updated": _date(service.get("last_modified")),
+        "url": text(service.get("url")),
+        "updated": _date(service.get("last_modified")),
         "last_verified": _date(service.get("assured_date")),
         "languages": _languages(service, place, issues),
-        "service_areas": _service_areas(service.get("service_areas"), issues), "issues": issues,
+        "service_areas": _service_areas(service.get("service_areas"), issues),
+        "issues": issues,
     }
 
 
@@ -168,13 +205,21 @@ def _location(place: dict, issues: Issues) -> dict | None:
     if place_type in ("virtual", "postal"):
         return None
     lat, lon = coordinates(place.get("latitude"), place.get("longitude"), issues)
-    access = [text(a.get(k)) for a in _dicts(place.get("accessibility"))
-              for k in ("description", "details")]
-    return {"source_id": text(place.get("id")), "name": text(place.get("name")),
-            **address_fields(_pick_address(_dicts(place.get("addresses")), issues)),
-            "latitude": lat, "longitude": lon, "approximate": False,
-            "transportation": text(place.get("transportation")),
-            "accessibility_text": " ".join(a for a in access if a)}
+    access = [
+        text(a.get(k))
+        for a in _dicts(place.get("accessibility"))
+        for k in ("description", "details")
+    ]
+    return {
+        "source_id": text(place.get("id")),
+        "name": text(place.get("name")),
+        **address_fields(_pick_address(_dicts(place.get("addresses")), issues)),
+        "latitude": lat,
+        "longitude": lon,
+        "approximate": False,
+        "transportation": text(place.get("transportation")),
+        "accessibility_text": " ".join(a for a in access if a),
+    }
 
 
 def _pick_address(rows: list[dict], issues: Issues) -> dict | None:
@@ -193,11 +238,15 @@ def _schedules(items: list, issues: Issues) -> tuple[list[dict], str | None, str
         if zone and zone not in zones:
             zones.append(zone)
         entries.extend(e for e in _schedule_entries(item, issues) if e not in entries)
-        notes.extend(t for t in (text(item.get("description")), text(item.get("notes")))
-                     if t and t not in notes)
+        notes.extend(
+            t
+            for t in (text(item.get("description")), text(item.get("notes")))
+            if t and t not in notes
+        )
     if len(zones) > 1:
-        issues.append(("repaired", "timezone", f"schedules disagree on the zone {zones}; "
-                       "first used"))
+        issues.append(
+            ("repaired", "timezone", f"schedules disagree on the zone {zones}; first used")
+        )
     entries.sort(key=lambda e: (e["day"], e["time"]))
     return entries, (zones[0] if zones else None), " ".join(notes)
 
@@ -222,8 +271,13 @@ def _weekly_days(item: dict, issues: Issues) -> list[int]:
     if not byday:
         return []
     if freq not in ("WEEKLY", "") or interval not in ("", "1", "1.0"):
-        issues.append(("repaired", "schedules", f"{freq} schedule, interval {interval or 1}, "
-                       "kept as text only"))
+        issues.append(
+            (
+                "repaired",
+                "schedules",
+                f"{freq} schedule, interval {interval or 1}, kept as text only",
+            )
+        )
         return []
     days: list[int] = []
     for token in (t for t in re.split(r"[,\s]+", byday) if t):
@@ -239,13 +293,20 @@ def _zone(value, issues: Issues) -> str | None:
         return None
     zone = valid_timezone(text(value))
     if zone is None:
-        issues.append(("repaired", "timezone", f"timezone {text(value)!r} is not an IANA zone "
-                       "name; ignored (the loader derives the zone from the location)"))
+        issues.append(
+            (
+                "repaired",
+                "timezone",
+                f"timezone {text(value)!r} is not an IANA zone "
+                "name; ignored (the loader derives the zone from the location)",
+            )
+        )
     return zone
 
 
-def _attendance(service: dict, place: dict | None, location: dict | None,
-                issues: Issues) -> str | None:
+def _attendance(
+    service: dict, place: dict | None, location: dict | None, issues: Issues
+) -> str | None:
     status = text(service.get("status")).lower()
     if status in INACTIVE_STATUSES:
         issues.append(("warning", "status", f"service status is {status!r}"))
@@ -275,8 +336,13 @@ def _service_areas(items, issues: Issues) -> list[dict]:
             if geometry:
                 areas.append({"kind": "geojson", "name": name, "geometry": geometry})
                 continue
-            issues.append(("repaired", "service_areas",
-                           f"extent of area {name[:40]!r} is not GeoJSON; kept as text"))
+            issues.append(
+                (
+                    "repaired",
+                    "service_areas",
+                    f"extent of area {name[:40]!r} is not GeoJSON; kept as text",
+                )
+            )
         if name or description:
             areas.append({"kind": "text", "name": name, "description": description})
     return areas
@@ -299,10 +365,16 @@ def _date(value) -> str | None:
 
 # Tables read, with the columns each must have when present; only services.csv must exist.
 CSV_FILES = {
-    "services.csv": ("id", "name"), "organizations.csv": ("id", "name"), "programs.csv": ("id",),
-    "locations.csv": ("id",), "service_at_location.csv": ("id", "service_id", "location_id"),
-    "addresses.csv": ("location_id",), "accessibility.csv": ("location_id",),
-    "phones.csv": ("number",), "schedules.csv": (), "languages.csv": (),
+    "services.csv": ("id", "name"),
+    "organizations.csv": ("id", "name"),
+    "programs.csv": ("id",),
+    "locations.csv": ("id",),
+    "service_at_location.csv": ("id", "service_id", "location_id"),
+    "addresses.csv": ("location_id",),
+    "accessibility.csv": ("location_id",),
+    "phones.csv": ("number",),
+    "schedules.csv": (),
+    "languages.csv": (),
     "service_areas.csv": ("service_id",),
 }
 # (child table, its link column, parent table, list on the parent), to nest rows like the API.
@@ -322,16 +394,21 @@ CSV_LISTS = [
     ("service_at_location.csv", "service_id", "services.csv", "service_at_locations"),
 ]
 # (table, reference column, referenced table, field) for the single object a row points to.
-CSV_REFERENCES = [("service_at_location.csv", "location_id", "locations.csv", "location"),
-                  ("services.csv", "organization_id", "organizations.csv", "organization"),
-                  ("services.csv", "program_id", "programs.csv", "program")]
+CSV_REFERENCES = [
+    ("service_at_location.csv", "location_id", "locations.csv", "location"),
+    ("services.csv", "organization_id", "organizations.csv", "organization"),
+    ("services.csv", "program_id", "programs.csv", "program"),
+]
 
 
 def _read_csv_folder(folder: Path) -> dict[str, list[dict]]:
     if not (folder / "services.csv").is_file():
         raise SourceFormatError(f"{folder.name}/services.csv: missing; HSDS 3 CSV needs it")
-    return {name: read_csv_table(folder / name, columns) for name, columns in CSV_FILES.items()
-            if (folder / name).is_file()}
+    return {
+        name: read_csv_table(folder / name, columns)
+        for name, columns in CSV_FILES.items()
+        if (folder / name).is_file()
+    }
 
 
 def _nest_csv(tables: dict[str, list[dict]]) -> list[dict]:

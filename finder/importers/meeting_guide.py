@@ -11,10 +11,27 @@ from .common import RowError, read_json, text
 
 # Conference providers the Meeting Guide ecosystem recognises as joinable online meetings.
 CONFERENCE_HOSTS = (
-    "zoom.us", "zoom.com", "meet.google.com", "teams.microsoft.com", "teams.live.com",
-    "webex.com", "gotomeeting.com", "gotomeet.me", "skype.com", "discord.gg", "discord.com",
-    "whereby.com", "meet.jit.si", "freeconferencecall.com", "bluejeans.com", "signal.group",
-    "chat.whatsapp.com", "facebook.com", "meet.goto.com", "app.gotomeeting.com", "us02web.zoom.us",
+    "zoom.us",
+    "zoom.com",
+    "meet.google.com",
+    "teams.microsoft.com",
+    "teams.live.com",
+    "webex.com",
+    "gotomeeting.com",
+    "gotomeet.me",
+    "skype.com",
+    "discord.gg",
+    "discord.com",
+    "whereby.com",
+    "meet.jit.si",
+    "freeconferencecall.com",
+    "bluejeans.com",
+    "signal.group",
+    "chat.whatsapp.com",
+    "facebook.com",
+    "meet.goto.com",
+    "app.gotomeeting.com",
+    "us02web.zoom.us",
 )
 _PLACEHOLDER = re.compile(r"1234567890|123 ?4567 ?890|0000000000")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::\d{2})?\s*$")
@@ -33,8 +50,12 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
             yield Rejected(None, "no slug or id", row=index, field="slug")
             continue
         if source_id in seen:
-            yield Rejected(source_id, f"duplicate slug (first at row {seen[source_id]})", row=index,
-                           field="slug")
+            yield Rejected(
+                source_id,
+                f"duplicate slug (first at row {seen[source_id]})",
+                row=index,
+                field="slug",
+            )
             continue
         seen[source_id] = index
         try:
@@ -63,8 +84,9 @@ def _record(row: dict, source_id: str) -> dict:
     conference_url = _conference_url(text(row.get("conference_url")), issues)
     conference_phone = _conference_phone(text(row.get("conference_phone")), issues)
     location = _location(row, issues)
-    attendance = derive_attendance(bool(conference_url or conference_phone), "TC" in codes,
-                                   _is_specific(location))
+    attendance = derive_attendance(
+        bool(conference_url or conference_phone), "TC" in codes, _is_specific(location)
+    )
     if location is not None and attendance == "online" and not _is_specific(location):
         location["virtual"] = True  # keep the area for its time zone, but there is nowhere to go
     return {
@@ -165,8 +187,13 @@ def _conference_url(url: str, issues: list) -> str:
         return ""
     host = re.sub(r"^https?://([^/?#]+).*$", r"\1", url, flags=re.I).lower()
     if not any(host == h or host.endswith("." + h) for h in CONFERENCE_HOSTS):
-        issues.append(("repaired", "conference_url",
-                       f"{host} is not a recognised meeting service; kept as the meeting's web link"))
+        issues.append(
+            (
+                "repaired",
+                "conference_url",
+                f"{host} is not a recognised meeting service; kept as the meeting's web link",
+            )
+        )
     return url
 
 
@@ -185,8 +212,9 @@ def _location(row: dict, issues: list) -> dict | None:
     if state_raw and state and state_raw != state and len(state_raw) <= 4:
         issues.append(("repaired", "state", f"state {state_raw!r} read as {state}"))
     location = {
-        "source_id": text(row.get("location_id")) or formatted or " ".join(
-            text(row.get(k)) for k in ("location", "address", "city", "state")).strip(),
+        "source_id": text(row.get("location_id"))
+        or formatted
+        or " ".join(text(row.get(k)) for k in ("location", "address", "city", "state")).strip(),
         "name": text(row.get("location")),
         "address": text(row.get("address")) or _street(formatted),
         "city": text(row.get("city")) or parsed.get("city", ""),
@@ -218,8 +246,11 @@ def _group(row: dict) -> dict | None:
     name = text(row.get("group"))
     if not name:
         return None
-    return {"source_id": text(row.get("group_id")) or name, "name": name,
-            "description": text(row.get("group_notes"))}
+    return {
+        "source_id": text(row.get("group_id")) or name,
+        "name": name,
+        "description": text(row.get("group_notes")),
+    }
 
 
 def _regions(row: dict) -> list[str]:

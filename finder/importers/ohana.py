@@ -53,7 +53,8 @@ FILES = {
 }
 REQUIRED_FILES = ("organizations.csv", "locations.csv")
 _TEST_ENTRY = re.compile(
-    r"\bNOT A REAL (ENTRY|SERVICE|ORGANI[SZ]ATION)\b|\bFOR TEST+ING PURPOSES\b", re.I)
+    r"\bNOT A REAL (ENTRY|SERVICE|ORGANI[SZ]ATION)\b|\bFOR TEST+ING PURPOSES\b", re.I
+)
 _LIST_SPLIT = re.compile(r",(?![^()]*\))")  # commas outside parentheses: "Chinese (Hakka, Min)"
 
 
@@ -74,8 +75,12 @@ def parse(folder: str | Path) -> Iterator[dict | Rejected]:
             continue
         if record["source_id"] in seen:
             first = seen[record["source_id"]]
-            yield Rejected(record["source_id"], f"duplicate location id (first at row {first})",
-                           row=row, field="id")
+            yield Rejected(
+                record["source_id"],
+                f"duplicate location id (first at row {first})",
+                row=row,
+                field="id",
+            )
             continue
         seen[record["source_id"]] = row
         yield record
@@ -85,8 +90,11 @@ def _read_tables(folder: Path) -> dict[str, list[dict]]:
     for name in REQUIRED_FILES:
         if not (folder / name).is_file():
             raise SourceFormatError(f"{folder.name}/{name}: missing; an Ohana CSV folder needs it")
-    return {name: read_csv_table(folder / name, columns) for name, columns in FILES.items()
-            if (folder / name).is_file()}
+    return {
+        name: read_csv_table(folder / name, columns)
+        for name, columns in FILES.items()
+        if (folder / name).is_file()
+    }
 
 
 def _index(tables: dict[str, list[dict]]) -> dict[str, dict]:
@@ -120,17 +128,29 @@ def _record(row: dict, index: dict) -> dict:
         issues.append(("warning", "description", "the source marks this entry as test data"))
     location = _location(row, index["addresses"].get(source_id, []), issues)
     return {
-        "source_id": source_id, "kind": kind, "name": name, "program": program,
-        "description": description or summary, "attendance": _attendance(row, services, issues),
-        "location": location, "organization": organization,
+        "source_id": source_id,
+        "kind": kind,
+        "name": name,
+        "program": program,
+        "description": description or summary,
+        "attendance": _attendance(row, services, issues),
+        "location": location,
+        "organization": organization,
         "schedules": _schedules(source_id, services, index, issues),
-        "always_open": False, "by_appointment": False, "timezone": None,
+        "always_open": False,
+        "by_appointment": False,
+        "timezone": None,
         "hours_text": text(row.get("hours")),  # free-text hours of older Ohana exports
         "types": _types(row.get("accessibility"), issues),
-        "contacts": phone_contacts(_phones(source_id, services, organization, index), issues,
-                                   kind_key="number_type", description_key="department"),
+        "contacts": phone_contacts(
+            _phones(source_id, services, organization, index),
+            issues,
+            kind_key="number_type",
+            description_key="department",
+        ),
         "url": text(row.get("website")) or (organization or {}).get("url", ""),
-        "updated": None, "last_verified": None,
+        "updated": None,
+        "last_verified": None,
         "languages": _languages(row, services, issues),
         "languages_text": text(row.get("languages")),  # names keep Mandarin vs Cantonese
         "service_areas": _service_areas(services, location),
@@ -153,11 +173,16 @@ def _location(row: dict, addresses: list[dict], issues: Issues) -> dict | None:
         return None  # Ohana's "virtual" location: no physical place
     if len(addresses) > 1:
         issues.append(("repaired", "location", f"{len(addresses)} addresses; the first is used"))
-    return {"source_id": text(row.get("id")), "name": text(row.get("name")),
-            **address_fields(addresses[0] if addresses else None),
-            "latitude": lat, "longitude": lon, "approximate": False,
-            "transportation": text(row.get("transportation")),
-            "accessibility_text": text(row.get("accessibility"))}
+    return {
+        "source_id": text(row.get("id")),
+        "name": text(row.get("name")),
+        **address_fields(addresses[0] if addresses else None),
+        "latitude": lat,
+        "longitude": lon,
+        "approximate": False,
+        "transportation": text(row.get("transportation")),
+        "accessibility_text": text(row.get("accessibility")),
+    }
 
 
 def _attendance(row: dict, services: list[dict], issues: Issues) -> str:
@@ -174,8 +199,9 @@ def _types(value, issues: Issues) -> list[tuple[str, str]]:
     for raw in (t.strip() for t in text(value).split(",")):
         key = re.sub(r"[\s-]+", "_", raw.lower())
         if key and key not in ACCESSIBILITY:
-            issues.append(("repaired", "types", f"accessibility {raw!r} is not an Ohana value; "
-                           "kept as text"))
+            issues.append(
+                ("repaired", "types", f"accessibility {raw!r} is not an Ohana value; kept as text")
+            )
         elif key and ACCESSIBILITY[key] and ACCESSIBILITY[key] not in {c for c, _ in found}:
             found.append((ACCESSIBILITY[key], f"Ohana accessibility: {raw}"))
     return found
@@ -185,8 +211,13 @@ def _schedules(location_id: str, services: list[dict], index: dict, issues: Issu
     own = index["location_hours"].get(location_id, [])
     of_services = [r for s in services for r in index["service_hours"].get(text(s.get("id")), [])]
     if own and of_services:
-        issues.append(("repaired", "schedules", f"{len(of_services)} service-specific hours kept "
-                       "out of the location's own hours"))
+        issues.append(
+            (
+                "repaired",
+                "schedules",
+                f"{len(of_services)} service-specific hours kept out of the location's own hours",
+            )
+        )
     elif of_services:
         issues.append(("repaired", "schedules", "the location has no hours; its services' used"))
     return _weekly(own or of_services, issues)
@@ -207,8 +238,10 @@ def _weekly(rows: list[dict], issues: Issues) -> list[dict]:
         if closes and closes < opens and closes != "00:00":
             # Ohana hours are typed by hand ('9am', '03:00'); a close before the open is a typo more
             # often than an overnight opening, so the end is dropped rather than guessed.
-            times = (f"closes {text(row.get('closes_at'))!r} "
-                     f"before it opens {text(row.get('opens_at'))!r}")
+            times = (
+                f"closes {text(row.get('closes_at'))!r} "
+                f"before it opens {text(row.get('opens_at'))!r}"
+            )
             issues.append(("repaired", "closes_at", f"{weekday} {times}; end time ignored"))
             closes = None
         entry = {"day": day, "time": opens, "end_time": closes}
@@ -217,8 +250,9 @@ def _weekly(rows: list[dict], issues: Issues) -> list[dict]:
     return sorted(entries, key=lambda e: (e["day"], e["time"]))
 
 
-def _phones(location_id: str, services: list[dict], organization: dict | None,
-            index: dict) -> list[dict]:
+def _phones(
+    location_id: str, services: list[dict], organization: dict | None, index: dict
+) -> list[dict]:
     rows = list(index["location_phones"].get(location_id, []))
     for service in services:
         rows += index["service_phones"].get(text(service.get("id")), [])

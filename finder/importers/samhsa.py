@@ -55,7 +55,9 @@ def _records(rows: Iterator[list[str]], header: list[str], fields) -> Iterator[d
     first_row = {}
     for number, cells in numbered_rows(rows):
         issues = []
-        row = {column: _text(cell, column, issues) for column, cell in zip(header, cells)}
+        row = {
+            column: _text(cell, column, issues) for column, cell in zip(header, cells, strict=False)
+        }
         record = _record(fields(row), issues)
         source_id = record["source_id"]
         if source_id in first_row:
