@@ -159,6 +159,8 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
     """Validate one record, geocode it and resolve its time zone; raises ValueError if unusable."""
     source_id = str(record.get("source_id") or "").strip()
     name = str(record.get("name") or "").strip()
+    if record.get("test_entry"):
+        raise ValueError("the source marks this entry as test data; not listed")
     kind = record.get("kind")
     if not source_id or not name:
         raise ValueError("record has no id or no name")

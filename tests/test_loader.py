@@ -176,3 +176,12 @@ def test_unreadable_feed_leaves_database_byte_for_byte(import_bundled, db_path, 
     with pytest.raises(Exception, match="not valid JSON"):
         import_bundled("kc", path=str(truncated))
     assert db_path.read_bytes() == before
+
+
+def test_entries_the_source_marks_as_test_data_are_never_listed(import_bundled, db):
+    summary = import_bundled("san-mateo")
+    rejected = {i["source_id"]: i["reason"] for i in summary.issues if i["severity"] == "rejected"}
+    assert set(rejected) == {"20", "21", "22"}  # "Fake Org", "Admin Test Org", "The Test Spot"
+    assert all("marks this entry as test data" in reason for reason in rejected.values())
+    names = {r["name"] for r in db.query("select name from resources")}
+    assert len(names) == 19 and not {n for n in names if "Test" in n or "Example" in n}

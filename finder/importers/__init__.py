@@ -36,6 +36,7 @@ A normalised record is a plain dict. Only ``source_id``, ``kind`` and ``name`` a
         "languages_text": "multiple",     # what the source said when it is not a list of codes
         "service_areas": [{"kind": "state", "code": "CA", "name": "California"}],
         "issues": [("repaired", "types", "unknown type code 'AC' ignored")],
+        "test_entry": False,              # the source says it is not real: never listed
     }
 """
 

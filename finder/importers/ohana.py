@@ -53,7 +53,9 @@ FILES = {
 }
 REQUIRED_FILES = ("organizations.csv", "locations.csv")
 _TEST_ENTRY = re.compile(
-    r"\bNOT A REAL (ENTRY|SERVICE|ORGANI[SZ]ATION)\b|\bFOR TEST+ING PURPOSES\b", re.I
+    r"\bNOT A REAL (ENTRY|SERVICE|ORGANI[SZ]ATION)\b|\bFOR TEST+ING PURPOSES\b"
+    r"|\bcreated for testing purposes\b",
+    re.I,
 )
 _LIST_SPLIT = re.compile(r",(?![^()]*\))")  # commas outside parentheses: "Chinese (Hakka, Min)"
 
@@ -124,7 +126,9 @@ def _record(row: dict, index: dict) -> dict:
     summary, description = text(row.get("short_desc")), text(row.get("description"))
     service_names = [text(s.get("name")) for s in services if text(s.get("name"))]
     kind, program = classify(name, " ".join([summary, description, *service_names]))
-    if _TEST_ENTRY.search(f"{summary} {description}"):
+    org_description = (organization or {}).get("description") or ""
+    test_entry = bool(_TEST_ENTRY.search(f"{summary} {description} {org_description}"))
+    if test_entry:
         issues.append(("warning", "description", "the source marks this entry as test data"))
     location = _location(row, index["addresses"].get(source_id, []), issues)
     return {
@@ -137,6 +141,7 @@ def _record(row: dict, index: dict) -> dict:
         "location": location,
         "organization": organization,
         "schedules": _schedules(source_id, services, index, issues),
+        "test_entry": test_entry,
         "always_open": False,
         "by_appointment": False,
         "timezone": None,
