@@ -10,7 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .db import connect, init_db
-from .geo import GeocodeError, build_geocoder
+from .geo import GeocodeError
+from .geocoders import build_geocoder
 from .importers import SourceFormatError
 from .loader import ImportSummary
 from .sources import FORMATS, import_source, read_registry

@@ -6,187 +6,39 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from . import search_online
-from .schedule import MINUTES_PER_WEEK, occurrence
+from .query import (  # noqa: F401 - the public search API is re-exported here
+    DEFAULT_KINDS,
+    DEFAULT_RADIUS_KM,
+    EMPTY_INT,
+    GROUPS,
+    IN_PROGRESS,
+    KM_PER_MILE,
+    LATER,
+    NEARBY,
+    ONLINE_NOW,
+    OPEN_NOW,
+    STARTING_SOON,
+    Candidates,
+    Hit,
+    Query,
+    Results,
+    empty,
+    untimed,
+)
+from .ranking import distinct_count, rank
+from .schedule import MINUTES_PER_WEEK
 from .search_index import DURATION_CLASSES, SearchIndex, cells_around, haversine_km, type_mask
 from .service_areas import serves
 from .vocabulary import ATTENDANCE, KINDS
 from .zones import utc_minutes
 
-KM_PER_MILE = 1.609344
-DEFAULT_RADIUS_KM = 10 * KM_PER_MILE
-DEFAULT_KINDS = frozenset(k for k in KINDS if k != "treatment")
-GROUPS = ("in_progress", "starting_soon", "online_now", "open_now", "later", "nearby")
-IN_PROGRESS, STARTING_SOON, ONLINE_NOW, OPEN_NOW, LATER, NEARBY = range(len(GROUPS))
 MIN_NEARBY = 5  # fewer in-person results than this widens the radius
 MAX_WIDENINGS = 3
 _MEETING = list(KINDS).index("meeting")
-
-
-@dataclass(frozen=True)
-class Query:
-    """What a person asked for. Times are absolute (aware) instants."""
-
-    now: datetime
-    latitude: float | None = None
-    longitude: float | None = None
-    place: str | None = None  # how to name the place: "ZIP 19103", "Denver, CO"
-    approximate: bool = False  # the place is a ZIP/city centroid, not an exact point
-    radius_km: float = DEFAULT_RADIUS_KM
-    unit: str = "mi"
-    when: str = "now"  # now | today | at | any
-    at: datetime | None = None  # with when="at": the chosen day and time
-    until: datetime | None = None  # with today/at: end of the searcher's day
-    hours: float = 2.0
-    grace_minutes: int = 10
-    kinds: frozenset = DEFAULT_KINDS
-    attendance: frozenset = frozenset(ATTENDANCE[:3])
-    programs: frozenset = frozenset()
-    include_types: frozenset = frozenset()
-    exclude_types: frozenset = frozenset()
-    order: str = "soonest"  # soonest | nearest
-    limit: int = 25
-    widen: bool = True
-
-    @property
-    def has_point(self) -> bool:
-        """Whether a location was given."""
-        return self.latitude is not None and self.longitude is not None
-
-    @property
-    def window(self) -> tuple[datetime, datetime, datetime] | None:
-        """(start, end of "soon", end) of the time window; None for any time."""
-        if self.when == "any":
-            return None
-        start = self.at if self.when == "at" and self.at else self.now
-        soon = start + timedelta(hours=self.hours)
-        end = max(self.until, soon) if self.until and self.when in ("today", "at") else soon
-        return start, soon, end
-
-    @property
-    def in_person(self) -> bool:
-        """Whether places to go to are wanted."""
-        return bool({"in_person", "hybrid"} & self.attendance)
-
-    @property
-    def online(self) -> bool:
-        """Whether online meetings and lines are wanted (hybrid ones count as both)."""
-        return "online" in self.attendance
-
-
-class Hit:
-    """One resource that matched, and why."""
-
-    __slots__ = (
-        "resource_id",
-        "group",
-        "distance_km",
-        "start_minute",
-        "duration",
-        "zone",
-        "minutes_until_start",
-        "query",
-        "_times",
-    )
-
-    def __init__(
-        self,
-        resource_id,
-        group,
-        distance_km,
-        start_minute=None,
-        duration=None,
-        zone=None,
-        minutes_until_start=None,
-        query=None,
-    ):
-        self.resource_id, self.group, self.distance_km = resource_id, group, distance_km
-        self.start_minute, self.duration, self.zone = start_minute, duration, zone
-        self.minutes_until_start, self.query, self._times = minutes_until_start, query, None
-
-    def __repr__(self) -> str:
-        return f"Hit({self.resource_id}, {self.group!r}, {self.distance_km}, {self.minutes_until_start})"  # noqa: E501
-
-    @property
-    def times(self) -> tuple[datetime, datetime] | None:
-        """Local start and end of the matching occurrence, in the resource's own zone."""
-        if self._times is None and self.start_minute is not None and self.zone:
-            zone = ZoneInfo(self.zone)
-            horizon = max(int(self.minutes_until_start) + 120, 0)
-            start, end = occurrence(
-                self.start_minute, self.duration, zone, self.query.window[0], horizon
-            )
-            self._times = start.astimezone(zone), end.astimezone(zone)
-        return self._times
-
-    @property
-    def minutes_until_end(self) -> float | None:
-        """Minutes from the query time to the end of the occurrence."""
-        if self.minutes_until_start is None:
-            return None
-        return self.minutes_until_start + self.duration
-
-    @property
-    def joinable(self) -> bool:
-        """Not started yet, or started no more than the grace period ago."""
-        until = self.minutes_until_start
-        return until is not None and until >= -self.query.grace_minutes
-
-    @property
-    def why(self) -> dict:
-        """A short machine-readable reason: group, distance, time and the filters it passed."""
-        why = {"group": self.group}
-        if self.distance_km is not None:
-            why["distance_km"] = round(self.distance_km, 2)
-        if self.minutes_until_start is not None:
-            why["minutes_until_start"] = round(self.minutes_until_start, 1)
-        query = self.query
-        if query.include_types or query.exclude_types:
-            why["types"] = sorted(query.include_types) + [
-                f"not {c}" for c in sorted(query.exclude_types)
-            ]
-        if query.programs:
-            why["programs"] = sorted(query.programs)
-        if query.kinds != DEFAULT_KINDS:
-            why["kinds"] = sorted(query.kinds)
-        return why
-
-
-@dataclass
-class Results:
-    """Hits by group (each cut to the query's limit), with full counts and any widening."""
-
-    query: Query
-    groups: dict[str, list[Hit]]
-    totals: dict[str, int]
-    radius_km: float
-    widened_from_km: float | None = None
-
-    def ids(self) -> list[tuple[str, int]]:
-        """(group, resource id) in order: handy for comparing two answers."""
-        return [(g, h.resource_id) for g in GROUPS for h in self.groups[g]]
-
-
-@dataclass
-class Candidates:
-    """Matching occurrences (or resources) as parallel arrays, before ranking."""
-
-    resource: np.ndarray
-    group: np.ndarray
-    distance: np.ndarray  # NaN where there is no distance (online)
-    until: np.ndarray  # minutes from the window start to the occurrence start (NaN: no time)
-    start: np.ndarray
-    duration: np.ndarray
-    zone: np.ndarray
-    fast: np.ndarray  # from the fast online path, which counts more than it hands over
-
-    def where(self, mask: np.ndarray) -> "Candidates":
-        """The candidates where ``mask`` is true."""
-        return Candidates(*(getattr(self, f)[mask] for f in Candidates.__dataclass_fields__))
 
 
 def search(index: SearchIndex, query: Query) -> Results:
@@ -215,23 +67,6 @@ def search(index: SearchIndex, query: Query) -> Results:
 
 def _distinct(found: "Candidates") -> int:
     return distinct_count(found.resource)
-
-
-def distinct_count(values: np.ndarray) -> int:
-    """How many different values (sort-based: NumPy 2.4's hash-based unique is slower here)."""
-    if len(values) < 2:
-        return len(values)
-    ordered = np.sort(values)
-    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
-
-
-def first_of_each(order: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """``order`` without repeated ids, keeping each id's first (best-ranked) position."""
-    ranked = ids[order]
-    by_id = np.argsort(ranked, kind="stable")
-    keep = np.ones(len(order), dtype=bool)
-    keep[by_id[1:][ranked[by_id[1:]] == ranked[by_id[:-1]]]] = False
-    return order[keep]
 
 
 @dataclass
@@ -503,159 +338,6 @@ def always_open(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
             keep[i] = distance[i] <= radius_km
         keep[i] = keep[i] and serves(index.areas.get(p), query)
     return untimed(positions[keep], distance[keep], OPEN_NOW)
-
-
-def untimed(positions: np.ndarray, distance: np.ndarray, group: int) -> Candidates:
-    """Candidates without a time (always open, or any-time searches)."""
-    n = len(positions)
-    return Candidates(
-        positions,
-        np.full(n, group),
-        distance,
-        np.full(n, np.nan),
-        np.full(n, -1),
-        np.zeros(n, dtype=np.int64),
-        np.full(n, -1),
-        np.zeros(n, dtype=bool),
-    )
-
-
-EMPTY_INT = np.empty(0, dtype=np.int64)
-
-
-def empty() -> Candidates:
-    """No candidates."""
-    return _EMPTY
-
-
-_EMPTY = untimed(EMPTY_INT, np.empty(0), NEARBY)
-
-
-def rank(
-    index: SearchIndex,
-    query: Query,
-    found: Candidates,
-    radius_km: float,
-    counts: dict | None = None,
-) -> Results:
-    """Group candidates, keep each resource once (its best occurrence), order, cut to the limit."""
-    # Rounded so that two exact ways of computing the same instant sort alike.
-    time_key = np.where(np.isnan(found.until), 0.0, np.round(np.abs(found.until), 6))
-    distance_key = np.where(np.isnan(found.distance), 0.0, np.round(found.distance, 9))
-    ids = index.ids[found.resource]
-    # soonest: in progress, most recently started first; then soonest to start; then nearest
-    keys = (distance_key, time_key) if query.order == "nearest" else (time_key, distance_key)
-    ranked = (_rank_small if len(ids) <= LARGE else _rank_large)(found, ids, keys, query.limit)
-    groups, totals = {}, {}
-    for number, name in enumerate(GROUPS):
-        chosen, totals[name] = ranked[number]
-        groups[name] = _hits(index, query, found, chosen, name)
-    for number, counted in (counts or {}).items():
-        totals[GROUPS[number]] = _fast_total(index, found, ids, number, counted)
-    return Results(query, groups, totals, radius_km)
-
-
-LARGE = 3000  # above this many candidates, select per group before sorting
-
-
-def _rank_small(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
-    """One sort of everything: (best members, distinct count) per group."""
-    primary, secondary = keys
-    order = first_of_each(np.lexsort((ids, secondary, primary, found.group)), ids)
-    bounds = np.searchsorted(found.group[order], np.arange(len(GROUPS) + 1))
-    return [
-        (order[bounds[n] : bounds[n + 1]][:limit], int(bounds[n + 1] - bounds[n]))
-        for n in range(len(GROUPS))
-    ]
-
-
-def _rank_large(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
-    """Per group: drop resources shown in an earlier group, count, and sort only the front."""
-    ranked, seen = [], np.empty(0, dtype=np.int64)
-    for number in range(len(GROUPS)):
-        members = np.flatnonzero(found.group == number)
-        members = members[~member_of(ids[members], seen)]
-        distinct = distinct_count(ids[members])
-        seen = np.concatenate([seen, ids[members]])
-        ranked.append((_best(members, ids, keys, limit, len(members) - distinct), distinct))
-    return ranked
-
-
-def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """Whether each value is in ``pool`` (binary search; pool is usually small)."""
-    if not len(pool) or not len(values):
-        return np.zeros(len(values), dtype=bool)
-    pool = np.sort(pool)
-    at = np.minimum(np.searchsorted(pool, values), len(pool) - 1)
-    return pool[at] == values
-
-
-def _fast_total(
-    index: SearchIndex, found: Candidates, ids: np.ndarray, number: int, counted: int
-) -> int:
-    """A group's true size when the fast online path counted occurrences it did not hand over.
-
-    ``counted`` includes hybrid meetings also listed in person: for "online now" those in an
-    earlier group (in progress, starting soon), for "later" those in this group.
-    """
-    handed = ~found.fast
-    earlier = ids[handed & (found.group < number)]
-    mine = ids[handed & (found.group == number)]
-    mine = mine[~member_of(mine, earlier)]
-    listed = earlier if number == ONLINE_NOW else mine
-    positions = np.searchsorted(index.ids, listed)
-    hybrids = listed[index.fast_online[positions] & (index.attendance[positions] == 2)]
-    return distinct_count(mine) + counted - distinct_count(hybrids)
-
-
-def _best(
-    members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats: int
-) -> np.ndarray:
-    """The first ``limit`` distinct resources by (primary key, secondary key, id).
-
-    Only candidates whose primary key is within the (limit + repeats)-th smallest can be among
-    them, so the full sort runs on those few rather than on every candidate.
-    """
-    primary, secondary = keys
-    enough = limit + repeats
-    if len(members) > enough:
-        cut = np.partition(primary[members], enough - 1)[enough - 1]
-        members = members[primary[members] <= cut]
-    order = members[np.lexsort((ids[members], secondary[members], primary[members]))]
-    return first_of_each(order, ids)[:limit]
-
-
-def _hits(
-    index: SearchIndex, query: Query, found: Candidates, chosen: np.ndarray, group: str
-) -> list[Hit]:
-    if not len(chosen):
-        return []
-    ids = index.ids[found.resource[chosen]].tolist()
-    distances = found.distance[chosen].tolist()
-    untils = found.until[chosen].tolist()
-    starts = found.start[chosen].tolist()
-    durations = found.duration[chosen].tolist()
-    zones = found.zone[chosen].tolist()
-    hits = []
-    for rid, distance, until, start, duration, zone in zip(
-        ids, distances, untils, starts, durations, zones, strict=True
-    ):
-        if until != until:  # NaN: no time (always open, or an any-time search)
-            hits.append(Hit(rid, group, None if distance != distance else distance, query=query))
-        else:
-            hits.append(
-                Hit(
-                    rid,
-                    group,
-                    None if distance != distance else distance,
-                    start,
-                    duration,
-                    index.zones[zone],
-                    until,
-                    query,
-                )
-            )
-    return hits
 
 
 def minutes_ceil(delta: timedelta) -> int:

@@ -4,10 +4,8 @@ import pytest
 from geopy.location import Location
 
 from finder.geo import (
-    CachedGeocoder,
     GeocodeError,
     OfflineGeocoder,
-    build_geocoder,
     check_coordinates,
     normalise_state,
     normalise_zip,
@@ -15,6 +13,7 @@ from finder.geo import (
     resolve_position,
     timezone_for,
 )
+from finder.geocoders import CachedGeocoder, build_geocoder
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,204 @@
+"""What a search asks and what it answers: Query, Hit, Results, and candidate arrays."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from .schedule import occurrence
+from .vocabulary import ATTENDANCE, KINDS
+
+KM_PER_MILE = 1.609344
+DEFAULT_RADIUS_KM = 10 * KM_PER_MILE
+DEFAULT_KINDS = frozenset(k for k in KINDS if k != "treatment")
+GROUPS = ("in_progress", "starting_soon", "online_now", "open_now", "later", "nearby")
+IN_PROGRESS, STARTING_SOON, ONLINE_NOW, OPEN_NOW, LATER, NEARBY = range(len(GROUPS))
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a person asked for. Times are absolute (aware) instants."""
+
+    now: datetime
+    latitude: float | None = None
+    longitude: float | None = None
+    place: str | None = None  # how to name the place: "ZIP 19103", "Denver, CO"
+    approximate: bool = False  # the place is a ZIP/city centroid, not an exact point
+    radius_km: float = DEFAULT_RADIUS_KM
+    unit: str = "mi"
+    when: str = "now"  # now | today | at | any
+    at: datetime | None = None  # with when="at": the chosen day and time
+    until: datetime | None = None  # with today/at: end of the searcher's day
+    hours: float = 2.0
+    grace_minutes: int = 10
+    kinds: frozenset = DEFAULT_KINDS
+    attendance: frozenset = frozenset(ATTENDANCE[:3])
+    programs: frozenset = frozenset()
+    include_types: frozenset = frozenset()
+    exclude_types: frozenset = frozenset()
+    order: str = "soonest"  # soonest | nearest
+    limit: int = 25
+    widen: bool = True
+
+    @property
+    def has_point(self) -> bool:
+        """Whether a location was given."""
+        return self.latitude is not None and self.longitude is not None
+
+    @property
+    def window(self) -> tuple[datetime, datetime, datetime] | None:
+        """(start, end of "soon", end) of the time window; None for any time."""
+        if self.when == "any":
+            return None
+        start = self.at if self.when == "at" and self.at else self.now
+        soon = start + timedelta(hours=self.hours)
+        end = max(self.until, soon) if self.until and self.when in ("today", "at") else soon
+        return start, soon, end
+
+    @property
+    def in_person(self) -> bool:
+        """Whether places to go to are wanted."""
+        return bool({"in_person", "hybrid"} & self.attendance)
+
+    @property
+    def online(self) -> bool:
+        """Whether online meetings and lines are wanted (hybrid ones count as both)."""
+        return "online" in self.attendance
+
+
+class Hit:
+    """One resource that matched, and why."""
+
+    __slots__ = (
+        "resource_id",
+        "group",
+        "distance_km",
+        "start_minute",
+        "duration",
+        "zone",
+        "minutes_until_start",
+        "query",
+        "_times",
+    )
+
+    def __init__(
+        self,
+        resource_id,
+        group,
+        distance_km,
+        start_minute=None,
+        duration=None,
+        zone=None,
+        minutes_until_start=None,
+        query=None,
+    ):
+        self.resource_id, self.group, self.distance_km = resource_id, group, distance_km
+        self.start_minute, self.duration, self.zone = start_minute, duration, zone
+        self.minutes_until_start, self.query, self._times = minutes_until_start, query, None
+
+    def __repr__(self) -> str:
+        return f"Hit({self.resource_id}, {self.group!r}, {self.distance_km}, {self.minutes_until_start})"  # noqa: E501
+
+    @property
+    def times(self) -> tuple[datetime, datetime] | None:
+        """Local start and end of the matching occurrence, in the resource's own zone."""
+        if self._times is None and self.start_minute is not None and self.zone:
+            zone = ZoneInfo(self.zone)
+            horizon = max(int(self.minutes_until_start) + 120, 0)
+            start, end = occurrence(
+                self.start_minute, self.duration, zone, self.query.window[0], horizon
+            )
+            self._times = start.astimezone(zone), end.astimezone(zone)
+        return self._times
+
+    @property
+    def minutes_until_end(self) -> float | None:
+        """Minutes from the query time to the end of the occurrence."""
+        if self.minutes_until_start is None:
+            return None
+        return self.minutes_until_start + self.duration
+
+    @property
+    def joinable(self) -> bool:
+        """Not started yet, or started no more than the grace period ago."""
+        until = self.minutes_until_start
+        return until is not None and until >= -self.query.grace_minutes
+
+    @property
+    def why(self) -> dict:
+        """A short machine-readable reason: group, distance, time and the filters it passed."""
+        why = {"group": self.group}
+        if self.distance_km is not None:
+            why["distance_km"] = round(self.distance_km, 2)
+        if self.minutes_until_start is not None:
+            why["minutes_until_start"] = round(self.minutes_until_start, 1)
+        query = self.query
+        if query.include_types or query.exclude_types:
+            why["types"] = sorted(query.include_types) + [
+                f"not {c}" for c in sorted(query.exclude_types)
+            ]
+        if query.programs:
+            why["programs"] = sorted(query.programs)
+        if query.kinds != DEFAULT_KINDS:
+            why["kinds"] = sorted(query.kinds)
+        return why
+
+
+@dataclass
+class Results:
+    """Hits by group (each cut to the query's limit), with full counts and any widening."""
+
+    query: Query
+    groups: dict[str, list[Hit]]
+    totals: dict[str, int]
+    radius_km: float
+    widened_from_km: float | None = None
+
+    def ids(self) -> list[tuple[str, int]]:
+        """(group, resource id) in order: handy for comparing two answers."""
+        return [(g, h.resource_id) for g in GROUPS for h in self.groups[g]]
+
+
+@dataclass
+class Candidates:
+    """Matching occurrences (or resources) as parallel arrays, before ranking."""
+
+    resource: np.ndarray
+    group: np.ndarray
+    distance: np.ndarray  # NaN where there is no distance (online)
+    until: np.ndarray  # minutes from the window start to the occurrence start (NaN: no time)
+    start: np.ndarray
+    duration: np.ndarray
+    zone: np.ndarray
+    fast: np.ndarray  # from the fast online path, which counts more than it hands over
+
+    def where(self, mask: np.ndarray) -> "Candidates":
+        """The candidates where ``mask`` is true."""
+        return Candidates(*(getattr(self, f)[mask] for f in Candidates.__dataclass_fields__))
+
+
+def untimed(positions: np.ndarray, distance: np.ndarray, group: int) -> Candidates:
+    """Candidates without a time (always open, or any-time searches)."""
+    n = len(positions)
+    return Candidates(
+        positions,
+        np.full(n, group),
+        distance,
+        np.full(n, np.nan),
+        np.full(n, -1),
+        np.zeros(n, dtype=np.int64),
+        np.full(n, -1),
+        np.zeros(n, dtype=bool),
+    )
+
+
+EMPTY_INT = np.empty(0, dtype=np.int64)
+
+
+def empty() -> Candidates:
+    """No candidates."""
+    return _EMPTY
+
+
+_EMPTY = untimed(EMPTY_INT, np.empty(0), NEARBY)

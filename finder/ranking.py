@@ -1,0 +1,150 @@
+"""Ranking: group candidates, keep each resource once, order soonest-then-nearest, cut."""
+
+import numpy as np
+
+from .query import GROUPS, ONLINE_NOW, Candidates, Hit, Query, Results
+from .search_index import SearchIndex
+
+
+def distinct_count(values: np.ndarray) -> int:
+    """How many different values (sort-based: NumPy 2.4's hash-based unique is slower here)."""
+    if len(values) < 2:
+        return len(values)
+    ordered = np.sort(values)
+    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+
+
+def first_of_each(order: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``order`` without repeated ids, keeping each id's first (best-ranked) position."""
+    ranked = ids[order]
+    by_id = np.argsort(ranked, kind="stable")
+    keep = np.ones(len(order), dtype=bool)
+    keep[by_id[1:][ranked[by_id[1:]] == ranked[by_id[:-1]]]] = False
+    return order[keep]
+
+
+def rank(
+    index: SearchIndex,
+    query: Query,
+    found: Candidates,
+    radius_km: float,
+    counts: dict | None = None,
+) -> Results:
+    """Group candidates, keep each resource once (its best occurrence), order, cut to the limit."""
+    # Rounded so that two exact ways of computing the same instant sort alike.
+    time_key = np.where(np.isnan(found.until), 0.0, np.round(np.abs(found.until), 6))
+    distance_key = np.where(np.isnan(found.distance), 0.0, np.round(found.distance, 9))
+    ids = index.ids[found.resource]
+    # soonest: in progress, most recently started first; then soonest to start; then nearest
+    keys = (distance_key, time_key) if query.order == "nearest" else (time_key, distance_key)
+    ranked = (_rank_small if len(ids) <= LARGE else _rank_large)(found, ids, keys, query.limit)
+    groups, totals = {}, {}
+    for number, name in enumerate(GROUPS):
+        chosen, totals[name] = ranked[number]
+        groups[name] = _hits(index, query, found, chosen, name)
+    for number, counted in (counts or {}).items():
+        totals[GROUPS[number]] = _fast_total(index, found, ids, number, counted)
+    return Results(query, groups, totals, radius_km)
+
+
+LARGE = 3000  # above this many candidates, select per group before sorting
+
+
+def _rank_small(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
+    """One sort of everything: (best members, distinct count) per group."""
+    primary, secondary = keys
+    order = first_of_each(np.lexsort((ids, secondary, primary, found.group)), ids)
+    bounds = np.searchsorted(found.group[order], np.arange(len(GROUPS) + 1))
+    return [
+        (order[bounds[n] : bounds[n + 1]][:limit], int(bounds[n + 1] - bounds[n]))
+        for n in range(len(GROUPS))
+    ]
+
+
+def _rank_large(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
+    """Per group: drop resources shown in an earlier group, count, and sort only the front."""
+    ranked, seen = [], np.empty(0, dtype=np.int64)
+    for number in range(len(GROUPS)):
+        members = np.flatnonzero(found.group == number)
+        members = members[~member_of(ids[members], seen)]
+        distinct = distinct_count(ids[members])
+        seen = np.concatenate([seen, ids[members]])
+        ranked.append((_best(members, ids, keys, limit, len(members) - distinct), distinct))
+    return ranked
+
+
+def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Whether each value is in ``pool`` (binary search; pool is usually small)."""
+    if not len(pool) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    pool = np.sort(pool)
+    at = np.minimum(np.searchsorted(pool, values), len(pool) - 1)
+    return pool[at] == values
+
+
+def _fast_total(
+    index: SearchIndex, found: Candidates, ids: np.ndarray, number: int, counted: int
+) -> int:
+    """A group's true size when the fast online path counted occurrences it did not hand over.
+
+    ``counted`` includes hybrid meetings also listed in person: for "online now" those in an
+    earlier group (in progress, starting soon), for "later" those in this group.
+    """
+    handed = ~found.fast
+    earlier = ids[handed & (found.group < number)]
+    mine = ids[handed & (found.group == number)]
+    mine = mine[~member_of(mine, earlier)]
+    listed = earlier if number == ONLINE_NOW else mine
+    positions = np.searchsorted(index.ids, listed)
+    hybrids = listed[index.fast_online[positions] & (index.attendance[positions] == 2)]
+    return distinct_count(mine) + counted - distinct_count(hybrids)
+
+
+def _best(
+    members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats: int
+) -> np.ndarray:
+    """The first ``limit`` distinct resources by (primary key, secondary key, id).
+
+    Only candidates whose primary key is within the (limit + repeats)-th smallest can be among
+    them, so the full sort runs on those few rather than on every candidate.
+    """
+    primary, secondary = keys
+    enough = limit + repeats
+    if len(members) > enough:
+        cut = np.partition(primary[members], enough - 1)[enough - 1]
+        members = members[primary[members] <= cut]
+    order = members[np.lexsort((ids[members], secondary[members], primary[members]))]
+    return first_of_each(order, ids)[:limit]
+
+
+def _hits(
+    index: SearchIndex, query: Query, found: Candidates, chosen: np.ndarray, group: str
+) -> list[Hit]:
+    if not len(chosen):
+        return []
+    ids = index.ids[found.resource[chosen]].tolist()
+    distances = found.distance[chosen].tolist()
+    untils = found.until[chosen].tolist()
+    starts = found.start[chosen].tolist()
+    durations = found.duration[chosen].tolist()
+    zones = found.zone[chosen].tolist()
+    hits = []
+    for rid, distance, until, start, duration, zone in zip(
+        ids, distances, untils, starts, durations, zones, strict=True
+    ):
+        if until != until:  # NaN: no time (always open, or an any-time search)
+            hits.append(Hit(rid, group, None if distance != distance else distance, query=query))
+        else:
+            hits.append(
+                Hit(
+                    rid,
+                    group,
+                    None if distance != distance else distance,
+                    start,
+                    duration,
+                    index.zones[zone],
+                    until,
+                    query,
+                )
+            )
+    return hits
