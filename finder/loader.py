@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from geopy.geocoders.base import Geocoder
 from sqlite_utils import Database
@@ -64,10 +63,6 @@ class Prepared:
     contacts: list[dict]
     service_areas: list[dict]
     content_hash: str
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _reason_family(reason: str) -> str:
