@@ -43,7 +43,7 @@ def rank(
         chosen, totals[name] = ranked[number]
         groups[name] = _hits(index, query, found, chosen, name)
     for number, counted in (counts or {}).items():
-        totals[GROUPS[number]] = _fast_total(index, found, ids, number, counted)
+        totals[GROUPS[number]] = _fast_total(index, found, number, counted)
     return Results(query, groups, totals, radius_km)
 
 
@@ -82,21 +82,20 @@ def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return pool[at] == values
 
 
-def _fast_total(
-    index: SearchIndex, found: Candidates, ids: np.ndarray, number: int, counted: int
-) -> int:
+def _fast_total(index: SearchIndex, found: Candidates, number: int, counted: int) -> int:
     """A group's true size when the fast online path counted occurrences it did not hand over.
 
     ``counted`` includes hybrid meetings also listed in person: for "online now" those in an
     earlier group (in progress, starting soon), for "later" those in this group.
     """
     handed = ~found.fast
-    earlier = ids[handed & (found.group < number)]
-    mine = ids[handed & (found.group == number)]
+    earlier = found.resource[handed & (found.group < number)]
+    mine = found.resource[handed & (found.group == number)]
+    if not len(mine) and (number != ONLINE_NOW or not len(earlier)):
+        return counted
     mine = mine[~member_of(mine, earlier)]
     listed = earlier if number == ONLINE_NOW else mine
-    positions = np.searchsorted(index.ids, listed)
-    hybrids = listed[index.fast_online[positions] & (index.attendance[positions] == 2)]
+    hybrids = listed[index.fast_online[listed] & (index.attendance[listed] == 2)]
     return distinct_count(mine) + counted - distinct_count(hybrids)
 
 

@@ -117,40 +117,50 @@ class Plan:
     def of(cls, index: SearchIndex, query: Query) -> "Plan":
         """Lookup tables for the filters and the clock for the window."""
         window = query.window
+        return cls(query, Clock.at(index, window) if window else None, *_filters(index, query))
+
+    def allowed(self, index: SearchIndex, positions: np.ndarray) -> np.ndarray:
+        """Which of these resources pass the kind, attendance, program and type filters."""
+        return _allowed(self, index, positions)
+
+
+def _filters(index: SearchIndex, query: Query) -> tuple:
+    """Lookup tables for a query's filters (cached: few distinct filter sets are ever used)."""
+    key = (query.kinds, query.attendance, query.programs, query.include_types, query.exclude_types)
+    if key not in index.filter_cache:
         words = [
             tuple(np.uint64(w) for w in type_mask(t)) if t else None
             for t in (query.include_types, query.exclude_types)
         ]
-        return cls(
-            query,
-            Clock.at(index, window) if window else None,
+        attendance = [
+            a in query.attendance or (a == "hybrid" and bool(query.attendance)) for a in ATTENDANCE
+        ]
+        if len(index.filter_cache) > 256:
+            index.filter_cache.clear()
+        index.filter_cache[key] = (
             np.array([k in query.kinds for k in KINDS]),
-            np.array(
-                [
-                    a in query.attendance or (a == "hybrid" and bool(query.attendance))
-                    for a in ATTENDANCE
-                ]
-            ),
+            np.array(attendance),
             np.array([p in query.programs for p in index.programs]) if query.programs else None,
             *words,
         )
+    return index.filter_cache[key]
 
-    def allowed(self, index: SearchIndex, positions: np.ndarray) -> np.ndarray:
-        """Which of these resources pass the kind, attendance, program and type filters."""
-        mask = self.kinds[index.kind[positions]] & self.attendance[index.attendance[positions]]
-        if self.programs is not None:
-            mask &= self.programs[index.program[positions]]
-        if self.include is not None:
-            low, high = self.include
-            mask &= ((index.types_low[positions] & low) == low) & (
-                (index.types_high[positions] & high) == high
-            )
-        if self.exclude is not None:
-            low, high = self.exclude
-            mask &= ((index.types_low[positions] & low) == 0) & (
-                (index.types_high[positions] & high) == 0
-            )
-        return mask
+
+def _allowed(plan: "Plan", index: SearchIndex, positions: np.ndarray) -> np.ndarray:
+    mask = plan.kinds[index.kind[positions]] & plan.attendance[index.attendance[positions]]
+    if plan.programs is not None:
+        mask &= plan.programs[index.program[positions]]
+    if plan.include is not None:
+        low, high = plan.include
+        mask &= ((index.types_low[positions] & low) == low) & (
+            (index.types_high[positions] & high) == high
+        )
+    if plan.exclude is not None:
+        low, high = plan.exclude
+        mask &= ((index.types_low[positions] & low) == 0) & (
+            (index.types_high[positions] & high) == 0
+        )
+    return mask
 
 
 def answer(
@@ -195,11 +205,11 @@ def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[Candidate
     if not search_online.usable(index, plan, plan.clock):
         return _occurrences(index, index.online, plan, [-1], None), None
     t0, soon, t1 = plan.query.window
+    soon_minutes = (soon - t0).total_seconds() / 60
     picked, now_count, later_count = search_online.window(
-        index, plan.clock, (soon - t0).total_seconds() / 60, (t1 - t0).total_seconds() / 60, need
+        index, plan.clock, soon_minutes, (t1 - t0).total_seconds() / 60, need
     )
-    fast = _materialize(index, index.online, plan, picked, None, filtered=True)
-    fast.fast[:] = True
+    fast = _fast_candidates(index.online, picked, plan.clock, soon_minutes)
     slow = _occurrences(index, index.online_slow, plan, [-1], None)
     if not len(slow.resource):
         return fast, {ONLINE_NOW: now_count, LATER: later_count}
@@ -212,6 +222,24 @@ def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[Candidate
     return merged, {ONLINE_NOW: now_count, LATER: later_count}
 
 
+def _fast_candidates(occ, picked: np.ndarray, clock: Clock, soon_minutes: float) -> Candidates:
+    """Candidates from the fast online path: all in the window, no zone changing its offset."""
+    zone = occ.zone[picked]
+    wall = (occ.start[picked] - clock.lows[zone]) % MINUTES_PER_WEEK
+    until = np.where(wall > clock.horizon + 60, wall - MINUTES_PER_WEEK, wall) - clock.fraction
+    count = len(picked)
+    return Candidates(
+        occ.resource[picked],
+        np.where(until <= soon_minutes, ONLINE_NOW, LATER),
+        np.full(count, np.nan),
+        until,
+        occ.start[picked],
+        occ.duration[picked],
+        zone,
+        np.ones(count, dtype=bool),
+    )
+
+
 def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
     if not len(occ.key):
         return empty()
@@ -221,15 +249,12 @@ def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
     return _materialize(index, occ, plan, picked, radius_km)
 
 
-def _materialize(
-    index, occ, plan: Plan, picked: np.ndarray, radius_km, filtered: bool = False
-) -> Candidates:
-    """Filter picked occurrences (unless ``filtered``), measure distances and times, group them."""
+def _materialize(index, occ, plan: Plan, picked: np.ndarray, radius_km) -> Candidates:
+    """Filter picked occurrences, measure distances and times, and group them."""
     clock, query = plan.clock, plan.query
     resource = occ.resource[picked]
-    if not filtered:
-        keep = plan.allowed(index, resource)
-        picked, resource = picked[keep], resource[keep]
+    keep = plan.allowed(index, resource)
+    picked, resource = picked[keep], resource[keep]
     distance = np.full(len(picked), np.nan)
     if radius_km is not None:
         distance = haversine_km(
@@ -327,6 +352,8 @@ def always_open(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
     """24/7 resources open to this searcher: inside the radius, or serving the searcher's area."""
     query = plan.query
     positions = index.always_open_positions
+    if not len(positions):
+        return empty()
     positions = positions[plan.allowed(index, positions)]
     distance = np.full(len(positions), np.nan)
     keep = np.ones(len(positions), dtype=bool)

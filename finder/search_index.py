@@ -129,6 +129,7 @@ class SearchIndex:
         rid, kind, attendance, program, zone, always, appointment, lat, lon = columns
         self.zones = sorted({z for z in zone if z})
         self.clock = ZoneClock(self.zones)
+        self.filter_cache: dict = {}  # query filters -> lookup tables (finder.search)
         self.programs = sorted({p or "" for p in program})
         self.ids = np.array(rid, dtype=np.int64)
         self.kind = _codes(kind, {k: n for n, k in enumerate(KINDS)}, np.int8)

@@ -75,32 +75,35 @@ def window(index: SearchIndex, clock, soon: float, end: float, need: int):
             for lo, hi in _pieces(low, high)
         ]
     bounds = np.array([(p[0], p[1]) for p in pieces], dtype=np.int64) << _POSITION_BITS
-    found = np.searchsorted(table.key, bounds.ravel()).reshape(-1, 2).tolist()
-    lefts, rights, counts = [], [], [0, 0]
-    for (first, last), (_, _, side, later) in zip(found, pieces, strict=True):
-        counts[later] += last - first
-        for left, right in _ends(table.key, first, last, need, side):
-            lefts.append(left)
-            rights.append(right)
-    picked = table.rows[
-        ranges_to_indices(np.array(lefts, dtype=np.int64), np.array(rights, dtype=np.int64))
-    ]
-    return picked, counts[0], counts[1]
+    found = np.searchsorted(table.key, bounds.ravel()).reshape(-1, 2)
+    left, right = found[:, 0], found[:, 1]
+    later = np.array([p[3] for p in pieces], dtype=bool)
+    tail = np.array([p[2] == "tail" for p in pieces], dtype=bool)
+    counts = right - left
+    lefts, rights = _best_ends(table.key, left, right, tail, need)
+    picked = table.rows[ranges_to_indices(lefts, rights)]
+    return picked, int(counts[~later].sum()), int(counts[later].sum())
 
 
-def _ends(key: np.ndarray, left: int, right: int, need: int, side: str) -> list[tuple[int, int]]:
-    """The ``need`` best of [left, right): soonest first (head), or latest minute first and
-    lowest id first within a minute (tail: in progress, most recently started first)."""
-    if side == "head" or right - left <= need:
-        return [(left, min(left + need, right))]
-    pieces = []
-    while need > 0 and right > left:
-        minute = key[right - 1] >> _POSITION_BITS
-        start = max(int(np.searchsorted(key, minute << _POSITION_BITS)), left)
-        pieces.append((start, min(start + need, right)))
-        need -= min(need, right - start)
-        right = start
-    return pieces
+def _best_ends(key, left, right, tail, need: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``need`` best entries of each [left, right): the first ones (heads: soonest), or the
+    latest minute first and lowest id first within it (tails: most recently started first)."""
+    lefts = [left[~tail]]
+    rights = [np.minimum(left[~tail] + need, right[~tail])]
+    low, high = left[tail], right[tail]
+    remaining = np.full(len(low), need)
+    while True:
+        active = (remaining > 0) & (high > low)
+        if not active.any():
+            break
+        low, high, remaining = low[active], high[active], remaining[active]
+        minute = key[high - 1] >> _POSITION_BITS
+        start = np.maximum(np.searchsorted(key, minute << _POSITION_BITS), low)
+        lefts.append(start)
+        rights.append(np.minimum(start + remaining, high))
+        remaining = remaining - np.minimum(remaining, high - start)
+        high = start
+    return np.concatenate(lefts), np.concatenate(rights)
 
 
 def _pieces(low: int, high: int) -> list[tuple[int, int]]:

@@ -6,13 +6,12 @@ zone by zone costs microseconds each; this precomputes each year's transitions o
 (found by day, refined to the minute) so both answers are a couple of NumPy operations.
 """
 
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-
-from .schedule import MINUTES_PER_WEEK
 
 # 1970-01-04 was a Sunday: minutes since then, modulo a week, are UTC minutes of the week.
 _EPOCH_SUNDAY = datetime(1970, 1, 4, tzinfo=UTC)
@@ -36,6 +35,11 @@ class YearTable:
     zones: np.ndarray  # zone number of each transition
     before: np.ndarray  # offset before, minutes
     after: np.ndarray  # offset after, minutes
+    instant_list: list = field(default_factory=list)  # the instants, for bisect
+    by_interval: dict = field(default_factory=dict)  # transitions passed -> offsets
+
+    def __post_init__(self):
+        self.instant_list = self.instants.tolist()
 
 
 class ZoneClock:
@@ -45,7 +49,6 @@ class ZoneClock:
         self.names = names
         self.zones = [ZoneInfo(n) for n in names]
         self._years: dict[int, YearTable] = {}
-        self._year_starts: list[int] = []
 
     def _table(self, year: int) -> YearTable:
         if year not in self._years:
@@ -74,27 +77,24 @@ class ZoneClock:
         )
 
     def offsets(self, instant: datetime) -> np.ndarray:
-        """Every zone's UTC offset (minutes) at an instant."""
+        """Every zone's UTC offset (minutes) at an instant (do not modify: it is shared)."""
         table = self._table(instant.astimezone(UTC).year)
-        offsets = table.start_offsets.copy()
-        passed = int(np.searchsorted(table.instants, utc_minutes(instant), side="right"))
-        if passed:  # each zone takes the offset after its latest transition so far
-            zones, last = np.unique(table.zones[:passed][::-1], return_index=True)
-            offsets[zones] = table.after[:passed][::-1][last]
-        return offsets
-
-    def week_minutes(self, instant: datetime) -> np.ndarray:
-        """Every zone's local wall-clock minute of the week (Sunday 00:00 = 0) at an instant."""
-        return (utc_minutes(instant) + self.offsets(instant)) % MINUTES_PER_WEEK
+        passed = bisect_right(table.instant_list, utc_minutes(instant))
+        if passed not in table.by_interval:  # offsets are constant between two transitions
+            offsets = table.start_offsets.copy()
+            if passed:  # each zone takes the offset after its latest transition so far
+                zones, last = np.unique(table.zones[:passed][::-1], return_index=True)
+                offsets[zones] = table.after[:passed][::-1][last]
+            table.by_interval[passed] = offsets
+        return table.by_interval[passed]
 
     def transitions(self, start: datetime, end: datetime) -> list[tuple[int, int, int, int]]:
         """(zone number, UTC minute, offset before, offset after) of changes in [start, end]."""
         found = []
         for year in range(start.astimezone(UTC).year, end.astimezone(UTC).year + 1):
             table = self._table(year)
-            lo, hi = np.searchsorted(
-                table.instants, [utc_minutes(start), utc_minutes(end)], side="left"
-            )
+            lo = bisect_left(table.instant_list, utc_minutes(start))
+            hi = bisect_left(table.instant_list, utc_minutes(end))
             found += [
                 (
                     int(table.zones[i]),
