@@ -38,10 +38,8 @@ def rank(
     # soonest: in progress, most recently started first; then soonest to start; then nearest
     keys = (distance_key, time_key) if query.order == "nearest" else (time_key, distance_key)
     ranked = (_rank_small if len(ids) <= LARGE else _rank_large)(found, ids, keys, query.limit)
-    groups, totals = {}, {}
-    for number, name in enumerate(GROUPS):
-        chosen, totals[name] = ranked[number]
-        groups[name] = _hits(index, query, found, chosen, name)
+    totals = {name: ranked[number][1] for number, name in enumerate(GROUPS)}
+    groups = _hits(index, query, found, [chosen for chosen, _ in ranked])
     for number, counted in (counts or {}).items():
         totals[GROUPS[number]] = _fast_total(index, found, number, counted)
     return Results(query, groups, totals, radius_km)
@@ -116,34 +114,25 @@ def _best(
     return first_of_each(order, ids)[:limit]
 
 
-def _hits(
-    index: SearchIndex, query: Query, found: Candidates, chosen: np.ndarray, group: str
-) -> list[Hit]:
-    if not len(chosen):
-        return []
-    ids = index.ids[found.resource[chosen]].tolist()
-    distances = found.distance[chosen].tolist()
-    untils = found.until[chosen].tolist()
-    starts = found.start[chosen].tolist()
-    durations = found.duration[chosen].tolist()
-    zones = found.zone[chosen].tolist()
-    hits = []
-    for rid, distance, until, start, duration, zone in zip(
-        ids, distances, untils, starts, durations, zones, strict=True
-    ):
-        if until != until:  # NaN: no time (always open, or an any-time search)
-            hits.append(Hit(rid, group, None if distance != distance else distance, query=query))
-        else:
-            hits.append(
-                Hit(
-                    rid,
-                    group,
-                    None if distance != distance else distance,
-                    start,
-                    duration,
-                    index.zones[zone],
-                    until,
-                    query,
-                )
-            )
-    return hits
+def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: list) -> dict:
+    """Hit objects for the chosen candidates of every group (one conversion for all groups)."""
+    everything = np.concatenate(chosen)
+    columns = zip(
+        index.ids[found.resource[everything]].tolist(),
+        found.distance[everything].tolist(),
+        found.until[everything].tolist(),
+        found.start[everything].tolist(),
+        found.duration[everything].tolist(),
+        found.zone[everything].tolist(),
+        strict=True,
+    )
+    groups, zones = {}, index.zones
+    for name, members in zip(GROUPS, chosen, strict=True):
+        hits = groups[name] = []
+        for _, (rid, distance, until, start, duration, zone) in zip(members, columns, strict=False):
+            distance = None if distance != distance else distance  # NaN: no distance (online)
+            if until != until:  # NaN: no time (always open, or an any-time search)
+                hits.append(Hit(rid, name, distance, query=query))
+            else:
+                hits.append(Hit(rid, name, distance, start, duration, zones[zone], until, query))
+    return groups

@@ -11,7 +11,7 @@ meeting stays at 19:00 all year; zones whose offset changes inside the window ta
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlite_utils import Database
@@ -83,6 +83,7 @@ class Occurrences:
     duration: np.ndarray
     zone: np.ndarray
     groups: dict  # bucket (cell or -1) -> (duration classes, zones, key bases) present
+    cache: dict = field(default_factory=dict)  # bucket sets -> their groups, concatenated
 
 
 @dataclass
@@ -251,13 +252,15 @@ class SearchIndex:
         :param horizon: window length in minutes (from the window start to its end)
         :param margins: extra minutes on both sides for zones whose offset changes in the window
         """
-        parts = [occurrences.groups[b] for b in buckets if b in occurrences.groups]
-        if not parts:
+        ranges = self._ranges_of(occurrences, tuple(buckets))
+        if ranges is None:
             return np.empty(0, dtype=np.int64)
-        dclass, zone, base = (np.concatenate([p[i] for p in parts]) for i in range(3))
-        margin = np.zeros(len(zone), dtype=np.int64)
-        for z, minutes in margins.items():
-            margin[zone == z] = minutes
+        dclass, zone, base = ranges
+        margin = 0
+        if margins:
+            margin = np.zeros(len(zone), dtype=np.int64)
+            for z, minutes in margins.items():
+                margin[zone == z] = minutes
         low = lows[zone] - _CLASS_BOUNDS[dclass] - margin
         high = lows[zone] + horizon + margin
         whole = high - low >= MINUTES_PER_WEEK - 1
@@ -274,6 +277,18 @@ class SearchIndex:
         left = np.searchsorted(occurrences.key, starts)
         right = np.searchsorted(occurrences.key, ends)
         return ranges_to_indices(left, right)
+
+    def _ranges_of(self, occurrences: Occurrences, buckets: tuple) -> tuple | None:
+        """(duration classes, zones, key bases) present in these buckets (cached per bucket set)."""
+        cache = occurrences.cache
+        if buckets not in cache:
+            parts = [occurrences.groups[b] for b in buckets if b in occurrences.groups]
+            if len(cache) > 8192:
+                cache.clear()
+            cache[buckets] = (
+                tuple(np.concatenate([p[i] for p in parts]) for i in range(3)) if parts else None
+            )
+        return cache[buckets]
 
     def resources_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Located resources in the grid cells around a circle (not yet filtered by distance)."""
