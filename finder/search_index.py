@@ -321,7 +321,21 @@ class SearchIndex:
                 "where r.status = 'active'"
             )
         )
-        return cls(resources, schedules, resource_types, areas)
+        index = cls(resources, schedules, resource_types, areas)
+        index.warm_up()
+        return index
+
+    def warm_up(self, year: int | None = None) -> None:
+        """Build the fast online keys for this year's winter and summer offsets ahead of time."""
+        from datetime import UTC, datetime
+
+        from .search_online import regime
+
+        if self.online_fast is None:
+            return
+        year = year or datetime.now(UTC).year
+        for month in (1, 7):
+            regime(self, self.clock.offsets(datetime(year, month, 15, tzinfo=UTC)))
 
 
 def _key(bucket, dclass, zone, start, nzones):
