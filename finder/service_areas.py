@@ -24,6 +24,8 @@ def area_contains(area: dict, query) -> bool:
     region = region_of(query.latitude, query.longitude)
     if kind == "country":
         return code == "US" and region is not None
+    if kind == "radius":  # a GeoJSON point and a radius in km (the code)
+        return _within_radius(area, query)
     if area.get("shape") is not None:
         return bool(area["shape"].contains(shapely.Point(query.longitude, query.latitude)))
     if region is None:
@@ -39,6 +41,17 @@ def area_contains(area: dict, query) -> bool:
     if kind == "place":
         return _near_town(area.get("name") or "", area.get("state") or region.state, query)
     return False
+
+
+def _within_radius(area: dict, query) -> bool:
+    shape = area.get("shape")
+    try:
+        radius_km = float(area.get("code") or "")
+    except ValueError:
+        return False
+    if shape is None or shape.geom_type != "Point":
+        return False
+    return distance_km((query.latitude, query.longitude), (shape.y, shape.x)) <= radius_km
 
 
 def _bare(county: str | None) -> str:

@@ -91,6 +91,15 @@ def found(results) -> dict[int, str]:
 
 
 DENVER_TZ = ZoneInfo("America/Denver")
+POINT_NEAR_DENVER = json.dumps({"type": "Point", "coordinates": [-104.8, 39.9]})
+
+
+def warmline(area: dict):
+    """A 24/7 warmline with no office, serving one area."""
+    return meeting(
+        1, [], kind="warmline", at=None, attendance="online", always_open=True, areas=(area,)
+    )
+
 
 CASES = [
     # (what it shows, resources, now, query options, expected {id: group})
@@ -303,6 +312,34 @@ CASES = [
         at(DENVER_TZ, 2026, 7, 14, 3, 0),
         {"widen": False, "radius_km": 3000},
         {1: "open_now"},
+    ),
+    (
+        "a radius service area (GeoJSON point, km) matches inside it",
+        [warmline(area={"kind": "radius", "code": "50", "geometry": POINT_NEAR_DENVER})],
+        at(DENVER_TZ, 2026, 7, 14, 3, 0),
+        {},
+        {1: "open_now"},
+    ),
+    (
+        "and not outside it",
+        [warmline(area={"kind": "radius", "code": "5", "geometry": POINT_NEAR_DENVER})],
+        at(DENVER_TZ, 2026, 7, 14, 3, 0),
+        {},
+        {},
+    ),
+    (
+        "by-appointment resources have no 'now'",
+        [meeting(1, [], kind="center")],
+        at(DENVER_TZ, 2026, 7, 14, 10, 0),
+        {},
+        {},
+    ),
+    (
+        "but are listed for any time",
+        [meeting(1, [], kind="center")],
+        at(DENVER_TZ, 2026, 7, 14, 10, 0),
+        {"when": "any"},
+        {1: "nearby"},
     ),
     (
         "today includes later meetings",
