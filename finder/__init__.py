@@ -22,9 +22,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
-    from . import cli, db, views
+    from werkzeug.exceptions import HTTPException
+
+    from . import api, cli, db, views
 
     db.init_app(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    app.register_error_handler(HTTPException, api.json_errors)
     cli.init_app(app)
     return app

@@ -47,3 +47,19 @@ def close_db(_error=None) -> None:
 def init_app(app) -> None:
     """Register teardown with the app."""
     app.teardown_appcontext(close_db)
+
+
+def get_index():
+    """The search index for the app's database, rebuilt when the database file changes."""
+    from pathlib import Path
+
+    from .search_index import SearchIndex
+
+    path = current_app.config["DATABASE"]
+    stamp = Path(path).stat().st_mtime_ns
+    cached = current_app.extensions.get("finder_index")
+    if cached is None or cached[0] != (path, stamp):
+        with connect(path) as db_connection:
+            index = SearchIndex.from_db(db_connection)
+        cached = current_app.extensions["finder_index"] = ((path, stamp), index)
+    return cached[1]

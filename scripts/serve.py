@@ -4,13 +4,17 @@ Usage: python scripts/serve.py [--database data/finder.db] [--host 127.0.0.1]
 """
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from finder import create_app  # noqa: E402
+from finder.serving import serve  # noqa: E402
 
 
 def main() -> int:
@@ -22,21 +26,6 @@ def main() -> int:
     args = parser.parse_args()
     database = str(Path(args.database).resolve())
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "FINDER_DATABASE": database}
-    site = subprocess.Popen(
-        [
-            str(bin_dir / "flask"),
-            "--app",
-            "finder",
-            "run",
-            "--host",
-            args.host,
-            "--port",
-            str(args.site_port),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     datasette = subprocess.Popen(
         [
             str(bin_dir / "datasette"),
@@ -52,26 +41,25 @@ def main() -> int:
         ],
         cwd=ROOT,
     )
+    app = create_app()  # FINDER_* settings from the environment, as `flask run` reads them
+    app.config["DATABASE"] = database
+    site = threading.Thread(target=serve, daemon=True, args=(app, args.host, args.site_port))
+    site.start()
     print(f"\n  Site:      http://{args.host}:{args.site_port}/", flush=True)
     print(f"  Datasette: http://{args.host}:{args.datasette_port}/ (read-only)\n", flush=True)
     print("  Press Ctrl-C to stop both.\n", flush=True)
     try:
-        while site.poll() is None and datasette.poll() is None:
-            try:
-                site.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                pass
+        while site.is_alive() and datasette.poll() is None:
+            site.join(timeout=1)
     except KeyboardInterrupt:
         pass
     finally:
-        for process in (site, datasette):
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in (site, datasette):
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        if datasette.poll() is None:
+            datasette.send_signal(signal.SIGINT)
+        try:
+            datasette.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            datasette.kill()
     return 0
 
 

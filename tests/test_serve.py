@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -90,3 +91,46 @@ def test_datasette_is_read_only(served):
     )
     assert json.loads(body)[0]["n"] == 613
     assert database.read_bytes() == before
+
+
+def test_search_api_over_http_and_nothing_searched_in_the_log(tmp_path, registry, geocoder):
+    database = tmp_path / "finder.db"
+    db = connect(str(database))
+    init_db(db)
+    import_source(db, registry["nwta"], geocoder)
+    db.close()
+    site, datasette = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "serve.py"),
+            "--database",
+            str(database),
+            "--site-port",
+            str(site),
+            "--datasette-port",
+            str(datasette),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        status, body = fetch(f"http://127.0.0.1:{site}/api/search?q=79401&when=any&limit=3")
+        answer = json.loads(body)
+        assert status == 200 and answer["ok"] and answer["place"]["label"] == "ZIP 79401"
+        assert answer["totals"]["nearby"] > 20  # Lubbock meetings from the real feed
+        assert answer["groups"]["nearby"][0]["distance_mi"] < 5
+        status, body = fetch(f"http://127.0.0.1:{site}/api/search?lat=33.5779&lon=-101.8552")
+        assert status == 200
+        request = urllib.request.Request(f"http://127.0.0.1:{site}/api/search?radius=lots")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 400
+        assert "radius must be a number" in json.loads(refused.value.read())["error"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert '"GET /api/search" 200' in output
+    for secret in ("79401", "33.57", "-101.85", "radius=lots", "127.0.0.1 -"):
+        assert secret not in output

@@ -1,0 +1,78 @@
+"""The JSON search API: answers over real data, and clear 400s for bad parameters."""
+
+import pytest
+
+from finder import create_app
+
+
+@pytest.fixture
+def api(db_path, import_bundled):
+    import_bundled("aasepia")
+    import_bundled("national-lines")
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2026-11-24T19:00:00-05:00"}
+    )
+    return app.test_client()
+
+
+def test_tuesday_evening_in_philadelphia(api):
+    answer = api.get("/api/search?q=19103&kind=meeting&limit=5").get_json()
+    assert answer["ok"] and answer["place"]["label"] == "ZIP 19103"
+    assert answer["place"]["timezone"] == "America/New_York"
+    assert answer["summary"].startswith("Meetings in progress or starting in the next 2 hours")
+    first = answer["groups"]["in_progress"][0]
+    assert first["start"] == "2026-11-24T19:00:00-05:00" and first["zone"] == "EST"
+    assert first["joinable"] and first["distance_mi"] < 1
+    assert answer["totals"]["in_progress"] >= len(answer["groups"]["in_progress"]) == 5
+    assert answer["groups"]["online_now"], "online meetings are listed without a distance"
+    assert all(h["distance_km"] is None for h in answer["groups"]["online_now"])
+
+
+def test_lines_open_now_for_everyone(api):
+    answer = api.get("/api/search?attendance=online").get_json()
+    names = {h["name"] for h in answer["groups"]["open_now"]}
+    assert "988 Suicide & Crisis Lifeline" in names
+    assert "California Peer-Run Warm Line" not in names  # serves California only
+
+
+def test_today_and_a_chosen_time(api):
+    today = api.get("/api/search?q=19103&when=today").get_json()
+    assert today["totals"]["later"] > 0
+    chosen = api.get("/api/search?q=19103&when=at&day=saturday&time=09:00").get_json()
+    starts = [h["start"] for h in chosen["groups"]["starting_soon"]]
+    assert starts and all(s.startswith("2026-11-28T") for s in starts)
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("radius=abc", "radius must be a number"),
+        ("radius=100000", "radius must be a number between 0.1 and 311"),
+        ("q=Atlantis", "could not find"),
+        ("q=" + "x" * 5000, "too long"),
+        ("lat=91&lon=0", "lat must be between -90 and 90"),
+        ("lat=39", "Give both lat and lon"),
+        ("when=today", "needs a place or a time zone"),
+        ("when=yesterday", "when must be one of"),
+        ("q=19103&when=at&day=funday", "day must be a day of the week"),
+        ("q=19103&when=at&day=monday&time=25:00", "time must be HH:MM"),
+        ("type=BOGUS", "Unknown type"),
+        ("kind=casino", "Unknown kind"),
+        ("tz=Mars/Olympus", "tz must be an IANA time zone"),
+        ("limit=0", "limit must be a number"),
+        ("q=19103&q=19104", "Give q only once"),
+        ("q=%27%3B%20drop%20table%20resources%3B--", "could not find"),
+    ],
+)
+def test_bad_parameters_are_400_with_a_reason(api, db_path, query, message):
+    before = db_path.read_bytes()
+    response = api.get(f"/api/search?{query}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["ok"] is False and message in body["error"]
+    assert db_path.read_bytes() == before
+
+
+def test_unknown_api_path_is_json_404(api):
+    response = api.get("/api/nowhere")
+    assert response.status_code == 404 and response.get_json()["ok"] is False
