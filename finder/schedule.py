@@ -35,12 +35,6 @@ def schedule_row(schedule: dict) -> dict:
     }
 
 
-def week_minute(instant: datetime, zone: ZoneInfo) -> int:
-    """Local wall-clock minute of the week (Sunday 00:00 = 0) of an instant in a zone."""
-    local = instant.astimezone(zone)
-    return (local.isoweekday() % 7) * MINUTES_PER_DAY + local.hour * 60 + local.minute
-
-
 def wrap_offset(start_minute: int, reference_minute: int, horizon: int) -> int:
     """Wall-clock minutes from the reference to the weekly start, in (horizon - 1 week, horizon]."""
     offset = (start_minute - reference_minute) % MINUTES_PER_WEEK
@@ -64,13 +58,3 @@ def occurrence(
     # a timedelta to a zoned datetime adds wall-clock time.
     start = wall.replace(tzinfo=zone).astimezone(UTC)
     return start, start + timedelta(minutes=duration)
-
-
-def has_transition(zone: ZoneInfo, start: datetime, end: datetime) -> bool:
-    """Whether the zone's UTC offset changes between two instants (DST or a zone rule change)."""
-    return start.astimezone(zone).utcoffset() != end.astimezone(zone).utcoffset()
-
-
-def zone_abbreviation(instant: datetime) -> str:
-    """'EST', 'MDT'... for an aware local datetime."""
-    return instant.tzname() or ""

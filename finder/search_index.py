@@ -50,11 +50,6 @@ def haversine_km(lat1, lon1, lat2, lon2):
     return 2 * 6371.0088 * np.arcsin(np.sqrt(h))
 
 
-def cell_of(lat: float, lon: float) -> int:
-    """Grid cell number of a point."""
-    return int((lat + 90) // CELL_DEGREES) * 1000 + int((lon + 180) // CELL_DEGREES)
-
-
 def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
     """Cells that overlap the bounding box of a circle."""
     dlat = radius_km / KM_PER_DEGREE
@@ -66,11 +61,6 @@ def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
         int((lon - dlon + 180) // CELL_DEGREES), int((lon + dlon + 180) // CELL_DEGREES) + 1
     )
     return [r * 1000 + (c % int(360 / CELL_DEGREES)) for r in rows for c in cols]
-
-
-def duration_class(duration: int) -> int:
-    """Index of the smallest duration class that holds this duration."""
-    return next(i for i, bound in enumerate(DURATION_CLASSES) if duration <= bound)
 
 
 @dataclass
@@ -388,7 +378,3 @@ def _prepared_area(area: dict) -> dict:
             shapely.prepare(geometry)
         area["shape"] = geometry
     return area
-
-
-def _nan(value) -> float:
-    return float("nan") if value is None else float(value)
