@@ -33,33 +33,51 @@ def fetch(url: str, attempts: int = 100) -> tuple[int, bytes]:
     raise AssertionError(f"{url} never answered")
 
 
+class Servers:
+    """scripts/serve.py running over a database of the real NW Texas feed."""
+
+    def __init__(self, tmp_path, registry, geocoder):
+        self.database = tmp_path / "finder.db"
+        db = connect(str(self.database))
+        init_db(db)
+        import_source(db, registry["nwta"], geocoder)
+        db.close()
+        site, datasette = free_port(), free_port()
+        self.site, self.datasette = f"http://127.0.0.1:{site}", f"http://127.0.0.1:{datasette}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "serve.py"),
+                "--database",
+                str(self.database),
+                "--site-port",
+                str(site),
+                "--datasette-port",
+                str(datasette),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def stop(self) -> str:
+        """Ctrl-C both servers; what they printed."""
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=20)
+        assert self.process.returncode == 0, output
+        return output
+
+
 @pytest.fixture
-def served(tmp_path, registry, geocoder):
-    database = tmp_path / "finder.db"
-    db = connect(str(database))
-    init_db(db)
-    import_source(db, registry["nwta"], geocoder)
-    db.close()
-    site, datasette = free_port(), free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "serve.py"),
-            "--database",
-            str(database),
-            "--site-port",
-            str(site),
-            "--datasette-port",
-            str(datasette),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield f"http://127.0.0.1:{site}", f"http://127.0.0.1:{datasette}", database
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=20)
-    assert process.returncode == 0, output
+def servers(tmp_path, registry, geocoder):
+    running = Servers(tmp_path, registry, geocoder)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def served(servers):
+    return servers.site, servers.datasette, servers.database
 
 
 def test_site_and_datasette_come_up(served):
@@ -94,43 +112,22 @@ def test_datasette_is_read_only(served):
 
 
 def test_search_api_over_http_and_nothing_searched_in_the_log(tmp_path, registry, geocoder):
-    database = tmp_path / "finder.db"
-    db = connect(str(database))
-    init_db(db)
-    import_source(db, registry["nwta"], geocoder)
-    db.close()
-    site, datasette = free_port(), free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "serve.py"),
-            "--database",
-            str(database),
-            "--site-port",
-            str(site),
-            "--datasette-port",
-            str(datasette),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    running = Servers(tmp_path, registry, geocoder)
+    site = running.site
     try:
-        status, body = fetch(f"http://127.0.0.1:{site}/api/search?q=79401&when=any&limit=3")
+        status, body = fetch(f"{site}/api/search?q=79401&when=any&limit=3")
         answer = json.loads(body)
         assert status == 200 and answer["ok"] and answer["place"]["label"] == "ZIP 79401"
         assert answer["totals"]["nearby"] > 20  # Lubbock meetings from the real feed
         assert answer["groups"]["nearby"][0]["distance_mi"] < 5
-        status, body = fetch(f"http://127.0.0.1:{site}/api/search?lat=33.5779&lon=-101.8552")
+        status, body = fetch(f"{site}/api/search?lat=33.5779&lon=-101.8552")
         assert status == 200
-        request = urllib.request.Request(f"http://127.0.0.1:{site}/api/search?radius=lots")
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=5)
+            urllib.request.urlopen(f"{site}/api/search?radius=lots", timeout=5)
         assert refused.value.code == 400
         assert "radius must be a number" in json.loads(refused.value.read())["error"]
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
+        output = running.stop()
     assert '"GET /api/search" 200' in output
     for secret in ("79401", "33.57", "-101.85", "radius=lots", "127.0.0.1 -"):
         assert secret not in output
