@@ -306,33 +306,25 @@ def classify(
     """Group each occurrence: in progress, starting soon, later, online now or open now."""
     t0, soon, t1 = query.window
     soon_minutes = (soon - t0).total_seconds() / 60
-    end_minutes = (t1 - t0).total_seconds() / 60
-    in_progress = (until <= 0) & (until + duration > 0)
-    starting = (until > 0) & (until <= soon_minutes)
-    later = (until > soon_minutes) & (until <= end_minutes)
-    group = np.full(len(until), -1, dtype=np.int64)
-    if online:
-        group[in_progress | starting] = ONLINE_NOW
-    else:
-        meeting = index.kind[resource] == _MEETING
-        group[in_progress & meeting] = IN_PROGRESS
-        group[in_progress & ~meeting] = OPEN_NOW
-        group[starting] = STARTING_SOON
-    group[later] = LATER
-    keep = group >= 0
+    keep = (until + duration > 0) & (until <= (t1 - t0).total_seconds() / 60)
     if index.areas:
-        scoped = np.flatnonzero(keep & index.has_area[resource])
-        for i in scoped:
+        for i in np.flatnonzero(keep & index.has_area[resource]):
             keep[i] = serves(index.areas[int(resource[i])], query)
+    resource, until = resource[keep], until[keep]
+    if online:
+        group = np.where(until <= soon_minutes, ONLINE_NOW, LATER)
+    else:
+        now = np.where(index.kind[resource] == _MEETING, IN_PROGRESS, OPEN_NOW)
+        group = np.where(until <= 0, now, np.where(until <= soon_minutes, STARTING_SOON, LATER))
     return Candidates(
-        resource[keep],
-        group[keep],
+        resource,
+        group,
         distance[keep],
-        until[keep],
+        until,
         start[keep],
         duration[keep],
         zone[keep],
-        np.zeros(int(keep.sum()), dtype=bool),
+        np.zeros(len(resource), dtype=bool),
     )
 
 
