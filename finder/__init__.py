@@ -22,6 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
+    _check_frozen_now(app.config.get("FROZEN_NOW"))
+    app.json.sort_keys = False  # result groups keep their order: in progress first
     from werkzeug.exceptions import HTTPException
 
     from . import api, cli, db, views
@@ -32,3 +34,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_error_handler(HTTPException, api.json_errors)
     cli.init_app(app)
     return app
+
+
+def _check_frozen_now(value) -> None:
+    """FROZEN_NOW must be an ISO 8601 instant with its UTC offset, or unset."""
+    if not value:
+        return
+    from datetime import datetime
+
+    try:
+        frozen = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"FINDER_FROZEN_NOW={value!r} is not an ISO 8601 date and time") from error
+    if frozen.tzinfo is None:
+        raise ValueError(f"FINDER_FROZEN_NOW={value!r} needs a UTC offset, like -05:00")

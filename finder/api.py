@@ -34,9 +34,13 @@ def search_endpoint():
         return jsonify({"ok": False, "error": str(error)}), 400
     results = search(get_index(), found.query)
     details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
+    hint = None
+    if not any(results.totals.values()) and found.query.when != "any":
+        hint = "Nothing matches at this time. Places without set hours appear with when=any."
     return jsonify(
         {
             "ok": True,
+            "hint": hint,
             "summary": describe(
                 found.query, results.radius_km, results.widened_from_km, found.zone
             ),
@@ -52,7 +56,7 @@ def search_endpoint():
 
 
 def _now() -> datetime:
-    """The current instant, or FROZEN_NOW (ISO 8601) from config, for tests and demos."""
+    """The current instant, or FROZEN_NOW (checked by create_app) for tests and demos."""
     frozen = current_app.config.get("FROZEN_NOW")
     return datetime.fromisoformat(frozen) if frozen else datetime.now(UTC)
 
@@ -65,8 +69,19 @@ def _geocoder():
 def _details(ids: list[int]) -> dict[int, dict]:
     if not ids:
         return {}
-    sql = DETAIL_SQL.format(marks=", ".join("?" * len(ids)))
-    return {row["id"]: row for row in get_db().query(sql, ids)}
+    marks = ", ".join("?" * len(ids))
+    db = get_db()
+    rows = {
+        row["id"]: {**row, "contacts": []} for row in db.query(DETAIL_SQL.format(marks=marks), ids)
+    }
+    contacts = db.query(
+        f"select resource_id, kind, value, extension, description from contacts "
+        f"where resource_id in ({marks}) order by id",
+        ids,
+    )
+    for contact in contacts:
+        rows[contact.pop("resource_id")]["contacts"].append({k: v for k, v in contact.items() if v})
+    return rows
 
 
 def _place(found) -> dict | None:
@@ -97,6 +112,7 @@ def _hit(hit: Hit, row: dict) -> dict:
         "approximate_location": row["geocode_precision"] not in (None, "rooftop"),
         "join_url": row["conference_url"] or None,
         "join_phone": row["conference_phone"] or None,
+        "contacts": row["contacts"],
         "url": row["url"] or None,
         "languages": json.loads(row["languages"] or "[]"),
         "updated": row["updated"],
@@ -109,6 +125,7 @@ def _hit(hit: Hit, row: dict) -> dict:
             start=start.isoformat(),
             end=end.isoformat(),
             zone=start.tzname(),
+            timezone=hit.zone,
             minutes_until_start=round(hit.minutes_until_start, 1),
             minutes_until_end=round(hit.minutes_until_end, 1),
             joinable=hit.joinable,

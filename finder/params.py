@@ -54,30 +54,34 @@ def parse_search(args, geocoder: Geocoder, now: datetime) -> Search:
         include_types=_codes(args, "type", types()),
         exclude_types=_codes(args, "not", types()),
         order=_choice(args, "order", ("soonest", "nearest"), "soonest"),
-        limit=int(_number(args, "limit", 25, 1, MAX_LIMIT)),
+        limit=int(_number(args, "limit", 25, 1, MAX_LIMIT, whole=True)),
         widen=_choice(args, "widen", ("yes", "no"), "yes") == "yes",
     )
+    both = query.include_types & query.exclude_types
+    if both:
+        raise ParamError(f"A type cannot be both wanted and excluded: {', '.join(sorted(both))}.")
     return Search(_when(args, query, zone, now), place, zone)
 
 
+def _raw(args, name: str) -> list[str]:
+    raw = args.getlist(name) if hasattr(args, "getlist") else args.get(name, [])
+    return [raw] if isinstance(raw, str) else [str(v) for v in raw]
+
+
 def _one(args, name: str) -> str:
-    values = _many(args, name)
+    """A single-valued parameter, as given (commas are part of it: "Denver, CO")."""
+    values = [v.strip() for v in _raw(args, name) if v.strip()]
     if len(values) > 1:
         raise ParamError(f"Give {name} only once.")
     return values[0] if values else ""
 
 
 def _many(args, name: str) -> list[str]:
-    raw = args.getlist(name) if hasattr(args, "getlist") else args.get(name, [])
-    values = [raw] if isinstance(raw, str) else list(raw)
-    cleaned = []
-    for value in values:
-        for part in str(value).split(","):
-            if part.strip():
-                cleaned.append(part.strip())
-    if len(cleaned) > MAX_CODES:
+    """A multi-valued parameter: repeated (type=O&type=X) or comma-separated (type=O,X)."""
+    values = [part.strip() for v in _raw(args, name) for part in v.split(",") if part.strip()]
+    if len(values) > MAX_CODES:
         raise ParamError(f"Too many values for {name} (at most {MAX_CODES}).")
-    return cleaned
+    return values
 
 
 def _place(args, geocoder: Geocoder) -> Place | None:
@@ -115,16 +119,20 @@ def _zone(args, place: Place | None) -> str | None:
     return timezone_for(None, place.latitude, place.longitude, None)[0]
 
 
-def _number(args, name: str, default: float, low: float, high: float) -> float:
+def _number(
+    args, name: str, default: float, low: float, high: float, unit: str = "", whole: bool = False
+) -> float:
     text = _one(args, name)
     if not text:
         return default
+    kind = "a whole number" if whole else "a number"
+    message = f"{name} must be {kind} between {low:g} and {high:g}{unit}."
     try:
-        value = float(text)
+        value = int(text) if whole else float(text)
     except ValueError as error:
-        raise ParamError(f"{name} must be a number between {low:g} and {high:g}.") from error
+        raise ParamError(message) from error
     if not low <= value <= high:
-        raise ParamError(f"{name} must be a number between {low:g} and {high:g}.")
+        raise ParamError(message)
     return value
 
 
@@ -132,7 +140,8 @@ def _radius(args) -> float:
     unit = _choice(args, "unit", ("mi", "km"), "mi")
     per_unit = KM_PER_MILE if unit == "mi" else 1.0
     top = MAX_RADIUS_KM / per_unit
-    return _number(args, "radius", 10 if unit == "mi" else 16, 0.1, round(top)) * per_unit
+    default = 10 if unit == "mi" else 16
+    return _number(args, "radius", default, 0.1, round(top), f" {unit}") * per_unit
 
 
 def _choice(args, name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -147,7 +156,8 @@ def _codes(args, name: str, known) -> frozenset:
     unknown = [v for v in values if v not in known]
     if unknown:
         shown = ", ".join(repr(v[:20]) for v in unknown[:3])
-        raise ParamError(f"Unknown {name}: {shown}.")
+        allowed = f" Use one of: {', '.join(known)}." if len(known) <= 12 else ""
+        raise ParamError(f"Unknown {name}: {shown}.{allowed}")
     return frozenset(values)
 
 
@@ -179,9 +189,11 @@ def _when(args, query: Query, zone: str | None, now: datetime) -> Query:
 
 
 def _chosen_time(args, tz: ZoneInfo, now: datetime) -> datetime:
-    day, clock = _one(args, "day").lower(), _one(args, "time") or "00:00"
+    day, clock = _one(args, "day").lower(), _one(args, "time")
     if day not in DAYS:
         raise ParamError("day must be a day of the week, like tuesday.")
+    if not clock:
+        raise ParamError("when=at needs a time too, like time=19:00.")
     try:
         minute = minutes(clock)
     except ValueError as error:

@@ -28,11 +28,45 @@ def test_tuesday_evening_in_philadelphia(api):
     assert all(h["distance_km"] is None for h in answer["groups"]["online_now"])
 
 
-def test_lines_open_now_for_everyone(api):
+def test_lines_open_now_for_everyone_with_their_numbers(api):
     answer = api.get("/api/search?attendance=online").get_json()
-    names = {h["name"] for h in answer["groups"]["open_now"]}
-    assert "988 Suicide & Crisis Lifeline" in names
-    assert "California Peer-Run Warm Line" not in names  # serves California only
+    lines = {h["name"]: h for h in answer["groups"]["open_now"]}
+    assert "California Peer-Run Warm Line" not in lines  # serves California only
+    contacts = lines["988 Suicide & Crisis Lifeline"]["contacts"]
+    assert {"kind": "voice", "value": "988"} in contacts
+    assert {"kind": "text", "value": "988"} in contacts
+
+
+@pytest.mark.parametrize(
+    "query, label",
+    [
+        ("Philadelphia, PA", "Philadelphia, PA"),
+        ("39.95, -75.16", "your location"),
+        ("1500 Market St, Philadelphia, PA 19102", "ZIP 19102"),
+    ],
+)
+def test_places_with_commas(api, query, label):
+    answer = api.get("/api/search", query_string={"q": query}).get_json()
+    assert answer["ok"] and answer["place"]["label"] == label
+
+
+def test_groups_keep_their_order_and_times_name_their_zone(api):
+    answer = api.get("/api/search?q=19103").get_json()
+    assert list(answer["groups"]) == [
+        "in_progress",
+        "starting_soon",
+        "online_now",
+        "open_now",
+        "later",
+        "nearby",
+    ]
+    assert answer["groups"]["in_progress"][0]["timezone"] == "America/New_York"
+
+
+def test_empty_answer_suggests_any_time(api):
+    answer = api.get("/api/search?q=19103&kind=treatment").get_json()
+    assert not any(answer["totals"].values())
+    assert "when=any" in answer["hint"]
 
 
 def test_today_and_a_chosen_time(api):
@@ -59,7 +93,11 @@ def test_today_and_a_chosen_time(api):
         ("type=BOGUS", "Unknown type"),
         ("kind=casino", "Unknown kind"),
         ("tz=Mars/Olympus", "tz must be an IANA time zone"),
-        ("limit=0", "limit must be a number"),
+        ("limit=0", "limit must be a whole number"),
+        ("limit=2.5", "limit must be a whole number"),
+        ("radius=900", "between 0.1 and 311 mi"),
+        ("type=X&not=X", "both wanted and excluded"),
+        ("q=19103&when=at&day=monday", "needs a time too"),
         ("q=19103&q=19104", "Give q only once"),
         ("q=%27%3B%20drop%20table%20resources%3B--", "could not find"),
     ],
