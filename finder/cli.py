@@ -1,6 +1,7 @@
 """Command-line interface: ``flask --app finder <command>``."""
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -60,14 +61,24 @@ def import_command(source_ids: tuple[str, ...], import_all: bool) -> None:
 @click.option("--name", help="A human name for the source.")
 @click.option("--program", help="Default program/fellowship code, e.g. AA, NA, Al-Anon.")
 @click.option("--timezone", help="IANA zone used when a record has no other clue.")
+@click.option("--replace", is_flag=True, help="Allow replacing a source listed in the registry.")
 @with_appcontext
-def import_file_command(path, fmt, source_id, name, program, timezone) -> None:
+def import_file_command(path, fmt, source_id, name, program, timezone, replace) -> None:
     """Import one file or folder that is not in the registry.
 
     Example:
 
         flask --app finder import-file --format meeting_guide --id myfeed feed.json
     """
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", source_id):
+        raise click.UsageError(
+            "--id must be lowercase letters, digits, - or _ (e.g. my-intergroup)"
+        )
+    if source_id in {s["id"] for s in _registry()} and not replace:
+        raise click.UsageError(
+            f"{source_id!r} is a registered source; importing this file would replace its "
+            "records (pass --replace if that is what you mean)"
+        )
     source = {
         "id": source_id,
         "name": name or source_id,

@@ -140,3 +140,20 @@ def test_import_file_outside_the_registry(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "kc: 206 in, 206 added" in result.output
+
+
+def test_import_file_will_not_silently_replace_a_registered_source(tmp_path):
+    runner = cli(tmp_path, small_registry(tmp_path), tmp_path / "f.db")
+    feed = str(DATA / "meeting-guide" / "michigan-sample.json")
+    refused = runner.invoke(
+        args=["import-file", "--format", "meeting_guide", "--id", "sussexaa", feed]
+    )
+    assert refused.exit_code == 2 and "is a registered source" in refused.output
+    bad_id = runner.invoke(
+        args=["import-file", "--format", "meeting_guide", "--id", "Bad id!", feed]
+    )
+    assert bad_id.exit_code == 2 and "--id must be lowercase" in bad_id.output
+    allowed = runner.invoke(
+        args=["import-file", "--format", "meeting_guide", "--id", "sussexaa", "--replace", feed]
+    )
+    assert allowed.exit_code == 0 and "46 added" in allowed.output

@@ -154,3 +154,13 @@ def test_unreadable_feed_raises(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(SourceFormatError, match=message):
         list(parse(path))
+
+
+def test_implausible_end_time_is_ignored_with_a_reason():
+    mustard = next(
+        r
+        for r in records(FEEDS / "aasepia.json")
+        if r["name"] == "Mustard Seed 2.0" and r["schedules"][0]["day"] == 3
+    )
+    assert mustard["schedules"][0]["end_time"] is None  # the feed says 12:15 to 01:15
+    assert any("would last over 6 hours" in reason for _, _, reason in mustard["issues"])

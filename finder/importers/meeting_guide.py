@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..geo import normalise_state, normalise_zip, parse_place_text
+from ..schedule import duration
 from ..vocabulary import normalise_type_code
 from . import Rejected, SourceFormatError
 from .common import RowError, read_json, text
@@ -34,6 +35,7 @@ CONFERENCE_HOSTS = (
     "us02web.zoom.us",
 )
 _PLACEHOLDER = re.compile(r"1234567890|123 ?4567 ?890|0000000000")
+MAX_MEETING_MINUTES = 6 * 60
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::\d{2})?\s*$")
 
 
@@ -136,6 +138,12 @@ def _schedules(row: dict, issues: list) -> tuple[list[dict], bool]:
             end = _time(row.get("end_time"), "end_time")
         except RowError as error:
             issues.append(("repaired", "end_time", f"{error}; end time ignored"))
+    if end and duration(start, end) > MAX_MEETING_MINUTES:
+        # aasepia.json: "12:15" to "01:15" (a slip for 13:15) would be "in progress" for 13 hours
+        issues.append(
+            ("repaired", "end_time", f"{start}-{end} would last over 6 hours; end time ignored")
+        )
+        end = None
     schedules = []
     for day in days:
         try:
