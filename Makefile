@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DB := data/finder.db
-SOURCES := data/sources.toml $(shell find data -type f \( -name '*.json' -o -name '*.csv' -o -name '*.txt' \) 2>/dev/null)
+# The database is rebuilt when any bundled data file or any importing code is newer than it.
+SOURCES := $(shell find data -type f ! -name '*.db*' 2>/dev/null) $(wildcard finder/*.py finder/importers/*.py)
 
 .PHONY: run test db serve clean
 

@@ -12,9 +12,10 @@ bp = Blueprint("views", __name__)
 def index():
     """What the directory holds, by kind and source."""
     db = get_db()
+    # Peer support first; professional treatment (complementary, not peer-run) last.
     kinds = db.query(
         "select kind, count(*) as n from resources where status = 'active' "
-        "group by kind order by n desc"
+        "group by kind order by kind = 'treatment', n desc"
     )
     sources = db.query(
         "select s.id, s.name, s.attribution, s.license, s.last_imported, count(r.id) as n "

@@ -40,7 +40,9 @@ def main() -> int:
             str(args.datasette_port),
         ],
         cwd=ROOT,
+        start_new_session=True,  # Ctrl-C reaches us only; we stop Datasette once, cleanly
     )
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop works like Ctrl-C
     app = create_app()  # FINDER_* settings from the environment, as `flask run` reads them
     app.config["DATABASE"] = database
     site = threading.Thread(target=serve, daemon=True, args=(app, args.host, args.site_port))
@@ -55,12 +57,16 @@ def main() -> int:
         pass
     finally:
         if datasette.poll() is None:
-            datasette.send_signal(signal.SIGINT)
+            datasette.send_signal(signal.SIGTERM)
         try:
             datasette.wait(timeout=10)
         except subprocess.TimeoutExpired:
             datasette.kill()
     return 0
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -60,11 +60,12 @@ class Servers:
             text=True,
         )
 
-    def stop(self) -> str:
-        """Ctrl-C both servers; what they printed."""
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, how=signal.SIGINT) -> str:
+        """Ctrl-C (or SIGTERM) both servers; what they printed."""
+        self.process.send_signal(how)
         output, _ = self.process.communicate(timeout=20)
         assert self.process.returncode == 0, output
+        assert "Traceback" not in output, output
         return output
 
 
@@ -131,3 +132,12 @@ def test_search_api_over_http_and_nothing_searched_in_the_log(tmp_path, registry
     assert '"GET /api/search" 200' in output
     for secret in ("79401", "33.57", "-101.85", "radius=lots", "127.0.0.1 -"):
         assert secret not in output
+
+
+def test_sigterm_stops_both_servers(tmp_path, registry, geocoder):
+    running = Servers(tmp_path, registry, geocoder)
+    assert fetch(running.datasette + "/finder.json")[0] == 200
+    output = running.stop(signal.SIGTERM)
+    assert "Traceback" not in output
+    with pytest.raises(OSError):
+        urllib.request.urlopen(running.datasette + "/finder.json", timeout=2)

@@ -5,7 +5,7 @@ def test_index_lists_kinds_and_sources(import_bundled, client):
     import_bundled("sussexaa")
     import_bundled("national-lines")
     page = client.get("/").get_data(as_text=True)
-    assert "Meeting: 123" in page
+    assert "Meeting: 123" in page and "/api/search?q=" in page
     assert "Sussex County, Delaware (AA)" in page
     assert 'href="tel:988"' in page
 
