@@ -25,6 +25,7 @@ def init_db_command() -> None:
 
     Example:
 
+    \b
         flask --app finder init-db
     """
     init_db(connect(current_app.config["DATABASE"]))
@@ -40,6 +41,7 @@ def import_command(source_ids: tuple[str, ...], import_all: bool) -> None:
 
     Example:
 
+    \b
         flask --app finder import aasepia na-gnyr
         flask --app finder import --all
     """
@@ -68,6 +70,7 @@ def import_file_command(path, fmt, source_id, name, program, timezone, replace) 
 
     Example:
 
+    \b
         flask --app finder import-file --format meeting_guide --id myfeed feed.json
     """
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", source_id):
@@ -98,6 +101,7 @@ def build_command(output: str | None) -> None:
 
     Example:
 
+    \b
         flask --app finder build --output data/finder.db
     """
     target = Path(output or current_app.config["DATABASE"])
@@ -167,8 +171,11 @@ def format_summary(summary: ImportSummary) -> str:
         ),
     ]
     for severity in ("rejected", "repaired", "warning"):
-        for reason, count in summary.top_reasons(severity):
-            lines.append(f"  {severity}: {count} × {reason}")
+        for reason, count, example in summary.top_reasons(severity):
+            shown = "" if count == 1 or example == reason else f" (e.g. {example})"
+            lines.append(f"  {severity}: {count} × {reason}{shown}")
+    if summary.issues:
+        lines.append(f"  every row and reason: table import_issues, run_id = {summary.run_id}")
     return "\n".join(lines)
 
 

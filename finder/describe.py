@@ -60,7 +60,7 @@ def _when(query: Query, zone: str | None) -> str:
     if query.when == "at" and query.at is not None:
         local = query.at.astimezone(ZoneInfo(zone)) if zone else query.at
         clock = local.strftime("%I:%M %p").lstrip("0")
-        return f"on {local.strftime('%A')} from {clock} for {hours}"
+        return f"on {local.strftime('%A')} from {clock}: starting within {hours}, or later that day"
     return "at any time"
 
 

@@ -42,12 +42,15 @@ class ImportSummary:
         """Records added, updated or removed."""
         return self.added + self.updated + self.removed
 
-    def top_reasons(self, severity: str, limit: int = 5) -> list[tuple[str, int]]:
-        """The most frequent reasons for rejected or repaired rows."""
-        reasons = Counter(
-            _reason_family(i["reason"]) for i in self.issues if i["severity"] == severity
-        )
-        return reasons.most_common(limit)
+    def top_reasons(self, severity: str, limit: int = 5) -> list[tuple[str, int, str]]:
+        """The most frequent kinds of reason for rejected or repaired rows, with an example."""
+        reasons, examples = Counter(), {}
+        for issue in self.issues:
+            if issue["severity"] == severity:
+                family = _reason_family(issue["reason"])
+                reasons[family] += 1
+                examples.setdefault(family, issue["reason"])
+        return [(r, n, examples[r]) for r, n in reasons.most_common(limit)]
 
 
 @dataclass
