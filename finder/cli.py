@@ -172,8 +172,10 @@ def format_summary(summary: ImportSummary) -> str:
     ]
     for severity in ("rejected", "repaired", "warning"):
         for reason, count, example in summary.top_reasons(severity):
-            shown = "" if count == 1 or example == reason else f" (e.g. {example})"
-            lines.append(f"  {severity}: {count} × {reason}{shown}")
+            if count == 1 or example == reason:
+                lines.append(f"  {severity}: {count} × {example}")
+            else:
+                lines.append(f"  {severity}: {count} × {reason} (e.g. {example})")
     if summary.issues:
         lines.append(f"  every row and reason: table import_issues, run_id = {summary.run_id}")
     return "\n".join(lines)
