@@ -14,6 +14,7 @@ DST weekends) and speed.
 """
 
 import argparse
+import math
 import random
 import resource
 import sqlite3
@@ -25,16 +26,18 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 import tzfpy  # noqa: E402
 import zipcodes  # noqa: E402
 
 from finder.db import connect, init_db  # noqa: E402
 from finder.search import Query, search  # noqa: E402
-from finder.search_index import SearchIndex  # noqa: E402
+from finder.search_index import SearchIndex, haversine_km  # noqa: E402
 from finder.search_naive import search_naive  # noqa: E402
 from finder.vocabulary import types  # noqa: E402
 
@@ -184,6 +187,7 @@ def main() -> None:
             f"{len(index.online.key):,} online weekly occurrences)"
         )
         run(index, queries(args.queries), queries(100, seed=3, dst=True), args.naive_sample)
+        rtree_baseline(index, queries(args.queries), Path(tmp))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory (max RSS): {peak:.0f} MB")
 
@@ -232,6 +236,84 @@ def run(index: SearchIndex, batch: list[Query], dst_batch: list[Query], naive_sa
         f"{statistics.median(fast_ms):.3f} ms: "
         f"{statistics.median(naive_ms) / statistics.median(fast_ms):,.0f}x faster"
     )
+
+
+def rtree_baseline(index: SearchIndex, batch: list[Query], folder: Path) -> None:
+    """The issue's reference design, measured in the same run: a SQLite 3-D R*Tree over
+    (latitude, longitude, local minute of the week) of each in-person occurrence, then exact
+    distance and time filtering of what it returns. Interleaved with our near part, query by
+    query, so the machine's noise falls on both alike."""
+    conn = sqlite3.connect(folder / "rtree.db")
+    conn.execute("create virtual table occ using rtree(id, lat0, lat1, lon0, lon1, m0, m1)")
+    occ = index.near
+    lat, lon = index.latitude[occ.resource], index.longitude[occ.resource]
+    started = time.perf_counter()
+    with conn:
+        conn.executemany(
+            "insert into occ values (?, ?, ?, ?, ?, ?, ?)",
+            zip(
+                range(len(occ.key)),
+                lat.tolist(),
+                lat.tolist(),
+                lon.tolist(),
+                lon.tolist(),
+                occ.start.tolist(),
+                occ.start.tolist(),
+                strict=True,
+            ),
+        )
+    print(f"R*Tree build: {time.perf_counter() - started:.1f} s")
+    ours, theirs = [], []
+    for query in batch:
+        near = replace(
+            query,
+            attendance=frozenset({"in_person", "hybrid"}),
+            kinds=frozenset({"meeting"}),
+            widen=False,
+        )
+        ours.append(timed(search, index, near)[0])
+        theirs.append(timed(_rtree_query, conn, index, near)[0])
+    print(f"{'near part, our index':<28} {percentiles(ours)}")
+    print(f"{'near part, 3-D R*Tree':<28} {percentiles(theirs)}")
+    ratio = statistics.median(theirs) / statistics.median(ours)
+    print(f"R*Tree / ours, same queries: p50 {ratio:.2f}x")
+
+
+def _rtree_query(conn, index: SearchIndex, query: Query) -> list[int]:
+    zone = tzfpy.get_tz(query.longitude, query.latitude)
+    local = query.now.astimezone(ZoneInfo(zone))
+    minute = (local.isoweekday() % 7) * 1440 + local.hour * 60 + local.minute
+    dlat = query.radius_km / 111.195
+    dlon = dlat / max(math.cos(math.radians(query.latitude)), 0.01)
+    low, high = minute - 120, minute + 120  # 2 h ahead; meetings of up to 2 h behind
+    spans = [(low, high)] if low >= 0 else [(0, high), (low + 10080, 10079)]
+    ids = []
+    for first, last in spans:
+        ids += [
+            row[0]
+            for row in conn.execute(
+                "select id from occ where lat0 >= ? and lat1 <= ? and lon0 >= ? and lon1 <= ? "
+                "and m0 >= ? and m1 <= ?",
+                (
+                    query.latitude - dlat,
+                    query.latitude + dlat,
+                    query.longitude - dlon,
+                    query.longitude + dlon,
+                    first,
+                    last,
+                ),
+            )
+        ]
+    picked = np.array(ids, dtype=np.int64)
+    occ = index.near
+    resource = occ.resource[picked]
+    distance = haversine_km(
+        query.latitude, query.longitude, index.latitude[resource], index.longitude[resource]
+    )
+    offset = (occ.start[picked] - minute + 120) % 10080 - 120
+    keep = (distance <= query.radius_km) & (offset + occ.duration[picked] > 0) & (offset <= 120)
+    order = np.lexsort((distance[keep], np.abs(offset[keep])))
+    return index.ids[resource[keep][order][: query.limit]].tolist()
 
 
 if __name__ == "__main__":
