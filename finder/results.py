@@ -1,0 +1,155 @@
+"""Running a search for a request: parameters in, results with their listings' details out.
+
+The JSON API and the HTML pages both call ``answer_request`` and render the same items.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from .db import get_db, get_index
+from .describe import describe
+from .geocoders import build_geocoder
+from .params import Search, parse_search
+from .query import GROUPS, KM_PER_MILE, Hit, Results
+from .search import search
+
+DETAIL_SQL = """
+select r.id, r.name, r.kind, r.program, r.attendance, r.timezone, r.conference_url,
+       r.conference_phone, r.url, r.always_open, r.languages, r.updated, r.last_verified,
+       r.source, l.name as location_name, l.formatted_address, l.address, l.city, l.state,
+       l.postal_code, l.latitude, l.longitude, l.geocode_precision
+from resources r left join locations l on l.id = r.location_id
+where r.id in ({marks})
+"""
+
+
+@dataclass
+class Answer:
+    """A search, its results and the listings to show, by group."""
+
+    found: Search
+    results: Results
+    summary: str
+    hint: str | None
+    groups: dict[str, list[dict]]
+
+
+def answer_request(args) -> Answer:
+    """Parse, search and fetch details; raises params.ParamError for bad parameters."""
+    found = parse_search(args, _geocoder(), _now())
+    results = search(get_index(), found.query)
+    details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
+    hint = None
+    if not any(results.totals.values()) and found.query.when != "any":
+        hint = "Nothing matches at this time. Places without set hours appear with when=any."
+    summary = describe(found.query, results.radius_km, results.widened_from_km, found.zone)
+    groups = {g: [_hit(h, details[h.resource_id]) for h in results.groups[g]] for g in GROUPS}
+    return Answer(found, results, summary, hint, groups)
+
+
+def _now() -> datetime:
+    """The current instant, or FROZEN_NOW (checked by create_app) for tests and demos."""
+    frozen = current_app.config.get("FROZEN_NOW")
+    return datetime.fromisoformat(frozen) if frozen else datetime.now(UTC)
+
+
+def _geocoder():
+    config = current_app.config
+    return build_geocoder(config["GEOCODER"], config["GEOCODER_USER_AGENT"], get_db())
+
+
+def _details(ids: list[int]) -> dict[int, dict]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    db = get_db()
+    rows = {
+        row["id"]: {**row, "contacts": [], "types": []}
+        for row in db.query(DETAIL_SQL.format(marks=marks), ids)
+    }
+    contacts = db.query(
+        f"select resource_id, kind, value, extension, description from contacts "
+        f"where resource_id in ({marks}) order by id",
+        ids,
+    )
+    for contact in contacts:
+        rows[contact.pop("resource_id")]["contacts"].append({k: v for k, v in contact.items() if v})
+    vocab = types()
+    claims = db.query(
+        f"select resource_id, code, claim from resource_types where resource_id in ({marks})", ids
+    )
+    for claim in claims:
+        known = vocab.get(claim["code"], {})
+        rows[claim["resource_id"]]["types"].append(
+            {
+                "code": claim["code"],
+                "name": known.get("en", claim["code"]),
+                "category": known.get("category"),
+                "claim": claim["claim"],
+            }
+        )
+    return rows
+
+
+def place_of(found) -> dict | None:
+    """The searched place as data (no more precise than 4 decimals)."""
+    if found.place is None:
+        return None
+    place = found.place
+    return {
+        "label": place.label,
+        "approximate": place.approximate,
+        "precision": place.precision,
+        "latitude": round(place.latitude, 4),
+        "longitude": round(place.longitude, 4),
+        "timezone": found.zone,
+    }
+
+
+def _hit(hit: Hit, row: dict) -> dict:
+    item = {
+        "id": hit.resource_id,
+        "name": row["name"],
+        "kind": row["kind"],
+        "program": row["program"],
+        "attendance": row["attendance"],
+        "why": hit.why,
+        "distance_km": None if hit.distance_km is None else round(hit.distance_km, 2),
+        "distance_mi": None if hit.distance_km is None else round(hit.distance_km / KM_PER_MILE, 2),
+        "address": row["formatted_address"] or _address(row),
+        "approximate_location": row["geocode_precision"] not in (None, "rooftop"),
+        "join_url": row["conference_url"] or None,
+        "join_phone": row["conference_phone"] or None,
+        "contacts": row["contacts"],
+        "types": row["types"],
+        "url": row["url"] or None,
+        "languages": json.loads(row["languages"] or "[]"),
+        "updated": row["updated"],
+        "last_verified": row["last_verified"],
+        "source": row["source"],
+    }
+    if hit.times:
+        start, end = hit.times
+        item.update(
+            start=start.isoformat(),
+            end=end.isoformat(),
+            zone=start.tzname(),
+            timezone=hit.zone,
+            minutes_until_start=round(hit.minutes_until_start, 1),
+            minutes_until_end=round(hit.minutes_until_end, 1),
+            joinable=hit.joinable,
+        )
+    return item
+
+
+def _address(row: dict) -> str | None:
+    parts = [
+        row["address"],
+        row["city"],
+        " ".join(p for p in (row["state"], row["postal_code"]) if p),
+    ]
+    text = ", ".join(p for p in parts if p)
+    return text or None
