@@ -15,6 +15,7 @@ from .geocoders import build_geocoder
 from .params import Search, parse_search
 from .query import GROUPS, KM_PER_MILE, Hit, Results
 from .search import search
+from .vocabulary import types
 
 DETAIL_SQL = """
 select r.id, r.name, r.kind, r.program, r.attendance, r.timezone, r.conference_url,
