@@ -1,4 +1,8 @@
-"""The overview page over a real imported feed."""
+"""The overview page and the search page over real imported feeds."""
+
+import pytest
+
+from finder import create_app
 
 
 def test_index_lists_kinds_and_sources(import_bundled, client):
@@ -15,5 +19,41 @@ def test_imported_html_is_shown_as_text(import_bundled, db, client):
     with db.atomic():
         db.execute("update sources set name = '<script>alert(1)</script>' where id = 'sussexaa'")
     page = client.get("/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.fixture
+def site(db_path, import_bundled):
+    import_bundled("aasepia")
+    import_bundled("national-lines")
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2026-11-24T19:00:00-05:00"}
+    )
+    return app.test_client()
+
+
+def test_search_page_lists_what_is_on_now_without_javascript(site):
+    page = site.get("/search?q=19103&type=X").get_data(as_text=True)
+    assert "within 10 miles of ZIP 19103, with wheelchair access" in page
+    assert "In progress now (" in page and "Starting soon (" in page and "Online now (" in page
+    assert "Tue 7:00 PM EST, starting now, ends in 1 h" in page
+    assert "starts in 15 min" in page or "starts in 30 min" in page
+    assert "Accessibility: Wheelchair Access" in page
+    assert "<script" not in page
+    assert 'value="19103"' in page and 'value="X" checked' in page
+
+
+def test_search_page_shows_lines_with_their_numbers(site):
+    page = site.get("/search?attendance=online").get_data(as_text=True)
+    assert "988 Suicide &amp; Crisis Lifeline" in page
+    assert 'href="tel:988"' in page
+
+
+def test_search_page_error_is_announced_and_keeps_what_was_typed(site):
+    response = site.get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'role="alert"' in page and 'aria-invalid="true"' in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
