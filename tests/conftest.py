@@ -67,3 +67,15 @@ def import_bundled(db, registry, geocoder):
         return import_source(db, {**registry[source_id], **overrides}, geocoder)
 
     return run
+
+
+@pytest.fixture
+def tuesday_evening(db_path, import_bundled):
+    """A client of the app over SE Pennsylvania's meetings and the national lines, answering
+    as of Tuesday 24 November 2026, 19:00 in Philadelphia."""
+    import_bundled("aasepia")
+    import_bundled("national-lines")
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2026-11-24T19:00:00-05:00"}
+    )
+    return app.test_client()

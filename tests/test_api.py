@@ -2,17 +2,10 @@
 
 import pytest
 
-from finder import create_app
-
 
 @pytest.fixture
-def api(db_path, import_bundled):
-    import_bundled("aasepia")
-    import_bundled("national-lines")
-    app = create_app(
-        {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2026-11-24T19:00:00-05:00"}
-    )
-    return app.test_client()
+def api(tuesday_evening):
+    return tuesday_evening
 
 
 def test_tuesday_evening_in_philadelphia(api):

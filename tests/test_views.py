@@ -2,8 +2,6 @@
 
 import pytest
 
-from finder import create_app
-
 
 def test_index_lists_kinds_and_sources(import_bundled, client):
     import_bundled("sussexaa")
@@ -24,13 +22,8 @@ def test_imported_html_is_shown_as_text(import_bundled, db, client):
 
 
 @pytest.fixture
-def site(db_path, import_bundled):
-    import_bundled("aasepia")
-    import_bundled("national-lines")
-    app = create_app(
-        {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2026-11-24T19:00:00-05:00"}
-    )
-    return app.test_client()
+def site(tuesday_evening):
+    return tuesday_evening
 
 
 def test_search_page_lists_what_is_on_now_without_javascript(site):
