@@ -1,6 +1,7 @@
 """Database connections: one per request in the web app, one per command in the CLI."""
 
 import sqlite3
+import threading
 
 from flask import current_app, g
 from sqlite_utils import Database
@@ -57,9 +58,11 @@ def get_index():
 
     path = current_app.config["DATABASE"]
     stamp = Path(path).stat().st_mtime_ns
-    cached = current_app.extensions.get("finder_index")
-    if cached is None or cached[0] != (path, stamp):
-        with connect(path) as db_connection:
-            index = SearchIndex.from_db(db_connection)
-        cached = current_app.extensions["finder_index"] = ((path, stamp), index)
+    lock = current_app.extensions.setdefault("finder_index_lock", threading.Lock())
+    with lock:  # concurrent first requests build the index once, not once each
+        cached = current_app.extensions.get("finder_index")
+        if cached is None or cached[0] != (path, stamp):
+            with connect(path) as db_connection:
+                index = SearchIndex.from_db(db_connection)
+            cached = current_app.extensions["finder_index"] = ((path, stamp), index)
     return cached[1]

@@ -11,7 +11,7 @@ from flask import current_app
 
 from .db import get_db, get_index
 from .describe import describe
-from .geocoders import build_geocoder
+from .geo import OfflineGeocoder
 from .params import Search, parse_search
 from .query import GROUPS, KM_PER_MILE, Hit, Results
 from .search import search
@@ -40,7 +40,9 @@ class Answer:
 
 def answer_request(args) -> Answer:
     """Parse, search and fetch details; raises params.ParamError for bad parameters."""
-    found = parse_search(args, _geocoder(), _now())
+    # Searched places are always resolved offline: sending them to an online geocoder would be
+    # a third-party request, and its cache would write what people search into the database.
+    found = parse_search(args, OfflineGeocoder(), _now())
     results = search(get_index(), found.query)
     details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
     hint = None
@@ -55,11 +57,6 @@ def _now() -> datetime:
     """The current instant, or FROZEN_NOW (checked by create_app) for tests and demos."""
     frozen = current_app.config.get("FROZEN_NOW")
     return datetime.fromisoformat(frozen) if frozen else datetime.now(UTC)
-
-
-def _geocoder():
-    config = current_app.config
-    return build_geocoder(config["GEOCODER"], config["GEOCODER_USER_AGENT"], get_db())
 
 
 def _details(ids: list[int]) -> dict[int, dict]:

@@ -2,6 +2,8 @@
 
 import pytest
 
+from finder import create_app
+
 
 @pytest.fixture
 def api(tuesday_evening):
@@ -107,3 +109,19 @@ def test_bad_parameters_are_400_with_a_reason(api, db_path, query, message):
 def test_unknown_api_path_is_json_404(api):
     response = api.get("/api/nowhere")
     assert response.status_code == 404 and response.get_json()["ok"] is False
+
+
+def test_searched_places_never_leave_the_machine_nor_enter_the_database(db_path, import_bundled):
+    import_bundled("sussexaa")
+    before = db_path.read_bytes()
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(db_path),
+            "GEOCODER": "nominatim",
+            "GEOCODER_USER_AGENT": "recovery-support-finder-tests",
+        }
+    )
+    answer = app.test_client().get("/api/search?q=Rehoboth Beach, DE").get_json()
+    assert answer["ok"] and answer["place"]["label"] == "Rehoboth Beach, DE"  # offline lookup
+    assert db_path.read_bytes() == before  # no geocode_cache row, nothing else written
