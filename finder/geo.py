@@ -22,6 +22,8 @@ from geopy.distance import EARTH_RADIUS as EARTH_RADIUS_KM
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
+from .messages import PersonMessage
+
 COUNTIES_FILE = Path(__file__).resolve().parent.parent / "data" / "census-counties" / "counties.txt"
 PRECISIONS = ("rooftop", "zip", "city", "county", "state", "none")
 # A source coordinate further than this from its stated ZIP's centroid is not trusted.
@@ -30,7 +32,7 @@ STATE_BOX_MARGIN_DEG = 0.5
 ZIP_SOURCE = "zipcodes package ZIP centroid"
 
 
-class GeocodeError(Exception):
+class GeocodeError(PersonMessage):
     """A location could not be resolved at all."""
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from geopy.geocoders.base import Geocoder
 
 from .geo import GeocodeError, timezone_for, valid_timezone
+from .messages import PersonMessage
 from .query import DEFAULT_KINDS, KM_PER_MILE, Query
 from .schedule import minutes
 from .vocabulary import ATTENDANCE, KINDS, types
@@ -22,7 +23,7 @@ MAX_LIMIT = 100
 MAX_CODES = 30
 
 
-class ParamError(ValueError):
+class ParamError(PersonMessage, ValueError):
     """A search parameter that cannot be used, with a message for the person."""
 
 
@@ -59,7 +60,9 @@ def parse_search(args, geocoder: Geocoder, now: datetime) -> Search:
     )
     both = query.include_types & query.exclude_types
     if both:
-        raise ParamError(f"A type cannot be both wanted and excluded: {', '.join(sorted(both))}.")
+        raise ParamError(
+            "A type cannot be both wanted and excluded: %(codes)s.", codes=", ".join(sorted(both))
+        )
     return Search(_when(args, query, zone, now), place, zone)
 
 
@@ -72,7 +75,7 @@ def _one(args, name: str) -> str:
     """A single-valued parameter, as given (commas are part of it: "Denver, CO")."""
     values = [v.strip() for v in _raw(args, name) if v.strip()]
     if len(values) > 1:
-        raise ParamError(f"Give {name} only once.")
+        raise ParamError("Give %(name)s only once.", name=name)
     return values[0] if values else ""
 
 
@@ -80,7 +83,9 @@ def _many(args, name: str) -> list[str]:
     """A multi-valued parameter: repeated (type=O&type=X) or comma-separated (type=O,X)."""
     values = [part.strip() for v in _raw(args, name) for part in v.split(",") if part.strip()]
     if len(values) > MAX_CODES:
-        raise ParamError(f"Too many values for {name} (at most {MAX_CODES}).")
+        raise ParamError(
+            "Too many values for %(name)s (at most %(most)s).", name=name, most=MAX_CODES
+        )
     return values
 
 
@@ -96,7 +101,7 @@ def _place(args, geocoder: Geocoder) -> Place | None:
     try:
         return locate(text, geocoder)
     except GeocodeError as error:
-        raise ParamError(str(error)) from error
+        raise ParamError(error.template, **error.values) from error
 
 
 def _check_coordinates(lat: str, lon: str) -> None:
@@ -125,14 +130,17 @@ def _number(
     text = _one(args, name)
     if not text:
         return default
-    kind = "a whole number" if whole else "a number"
-    message = f"{name} must be {kind} between {low:g} and {high:g}{unit}."
     try:
         value = int(text) if whole else float(text)
-    except ValueError as error:
-        raise ParamError(message) from error
-    if not low <= value <= high:
-        raise ParamError(message)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        bounds = {"name": name, "low": f"{low:g}", "high": f"{high:g}{unit}"}
+        if whole:
+            raise ParamError(
+                "%(name)s must be a whole number between %(low)s and %(high)s.", **bounds
+            )
+        raise ParamError("%(name)s must be a number between %(low)s and %(high)s.", **bounds)
     return value
 
 
@@ -147,7 +155,9 @@ def _radius(args) -> float:
 def _choice(args, name: str, allowed: tuple[str, ...], default: str) -> str:
     value = _one(args, name) or default
     if value not in allowed:
-        raise ParamError(f"{name} must be one of: {', '.join(allowed)}.")
+        raise ParamError(
+            "%(name)s must be one of: %(allowed)s.", name=name, allowed=", ".join(allowed)
+        )
     return value
 
 
@@ -156,8 +166,14 @@ def _codes(args, name: str, known) -> frozenset:
     unknown = [v for v in values if v not in known]
     if unknown:
         shown = ", ".join(repr(v[:20]) for v in unknown[:3])
-        allowed = f" Use one of: {', '.join(known)}." if len(known) <= 12 else ""
-        raise ParamError(f"Unknown {name}: {shown}.{allowed}")
+        if len(known) <= 12:
+            raise ParamError(
+                "Unknown %(name)s: %(shown)s. Use one of: %(allowed)s.",
+                name=name,
+                shown=shown,
+                allowed=", ".join(known),
+            )
+        raise ParamError("Unknown %(name)s: %(shown)s.", name=name, shown=shown)
     return frozenset(values)
 
 
@@ -174,7 +190,9 @@ def _when(args, query: Query, zone: str | None, now: datetime) -> Query:
     if when in ("now", "any"):
         return replace(query, when=when)
     if zone is None:
-        raise ParamError(f"when={when} needs a place or a time zone (tz) to know your day.")
+        raise ParamError(
+            "when=%(when)s needs a place or a time zone (tz) to know your day.", when=when
+        )
     tz = ZoneInfo(zone)
     if when == "today":
         midnight = (now.astimezone(tz) + timedelta(days=1)).replace(

@@ -10,31 +10,43 @@ import re
 from functools import cache
 from pathlib import Path
 
+
+def N_(text: str) -> str:
+    """Marks text for translation (``pybabel extract``); the site translates it when shown."""
+    return text
+
+
 TYPES_FILE = Path(__file__).resolve().parent.parent / "data" / "meeting-guide-types" / "types.json"
 
 KINDS = {
-    "meeting": "Meeting",
-    "center": "Community or recovery center",
-    "peer_organization": "Peer-run organization",
-    "warmline": "Warmline",
-    "helpline": "Helpline",
-    "crisis_line": "Crisis line",
-    "online_forum": "Online forum",
-    "online_directory": "Online meetings directory",
-    "treatment": "Professional treatment",
+    "meeting": N_("Meeting"),
+    "center": N_("Community or recovery center"),
+    "peer_organization": N_("Peer-run organization"),
+    "warmline": N_("Warmline"),
+    "helpline": N_("Helpline"),
+    "crisis_line": N_("Crisis line"),
+    "online_forum": N_("Online forum"),
+    "online_directory": N_("Online meetings directory"),
+    "treatment": N_("Professional treatment"),
 }
 
 ATTENDANCE = ("in_person", "online", "hybrid", "inactive")
+ATTENDANCE_NAMES = {
+    "in_person": N_("In person"),
+    "online": N_("Online"),
+    "hybrid": N_("Hybrid: in person and online"),
+    "inactive": N_("Temporarily not meeting"),
+}
 
 PROGRAMS = {
-    "AA": "Alcoholics Anonymous",
-    "Al-Anon": "Al-Anon Family Groups",
-    "NA": "Narcotics Anonymous",
-    "SMART": "SMART Recovery",
-    "peer": "Peer support",
-    "community": "Community services",
-    "treatment": "Treatment",
-    "crisis": "Crisis support",
+    "AA": N_("Alcoholics Anonymous"),
+    "Al-Anon": N_("Al-Anon Family Groups"),
+    "NA": N_("Narcotics Anonymous"),
+    "SMART": N_("SMART Recovery"),
+    "peer": N_("Peer support"),
+    "community": N_("Community services"),
+    "treatment": N_("Treatment"),
+    "crisis": N_("Crisis support"),
 }
 
 # Category of every Meeting Guide code; codes not listed here are "format".

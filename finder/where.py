@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from geopy.geocoders.base import Geocoder
 
 from .geo import GeocodeError
+from .vocabulary import N_
 
 MAX_LENGTH = 200
+YOUR_LOCATION = N_("your location")
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 
 
@@ -28,17 +30,20 @@ def locate(text: str, geocoder: Geocoder) -> Place:
     if not text:
         raise GeocodeError("Enter a ZIP code, a city and state, or an address.")
     if len(text) > MAX_LENGTH:
-        raise GeocodeError(f"That is too long to be a place (over {MAX_LENGTH} characters).")
+        raise GeocodeError(
+            "That is too long to be a place (over %(most)s characters).", most=MAX_LENGTH
+        )
     if match := _COORDINATES.match(text):
         latitude, longitude = float(match.group(1)), float(match.group(2))
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise GeocodeError("Those coordinates are not on Earth.")
-        return Place(latitude, longitude, "your location", "rooftop", False)
+        return Place(latitude, longitude, YOUR_LOCATION, "rooftop", False)
     found = geocoder.geocode(text)
     if found is None:
         raise GeocodeError(
-            f"We could not find “{text}”. Try a 5-digit ZIP code or a city and state, "
-            "like “Denver, CO”."
+            "We could not find “%(text)s”. Try a 5-digit ZIP code or a city and state, "
+            "like “Denver, CO”.",
+            text=text,
         )
     raw = found.raw if isinstance(found.raw, dict) else {}
     precision = raw.get("precision", "rooftop")

@@ -1,0 +1,97 @@
+"""Languages of the site: English and Spanish, chosen by ?lang= or the browser's Accept-Language.
+
+No cookie is needed: an explicit choice travels in the URL (links and the search form carry it),
+so a bookmarked or shared page opens in the language it was read in.
+"""
+
+from datetime import datetime
+
+from babel.dates import format_date, format_time
+from babel.units import format_unit
+from flask import request
+from flask_babel import Babel, get_locale, gettext
+
+from . import ROOT
+
+LANGUAGES = {"en": "English", "es": "Español"}
+# US formatting conventions in both languages (12-hour clock, miles).
+FORMAT_LOCALES = {"en": "en_US", "es": "es_US"}
+
+
+def chosen_language() -> str | None:
+    """The language asked for in the URL, if it is one we have."""
+    lang = request.args.get("lang", "")
+    return lang if lang in LANGUAGES else None
+
+
+def select_locale() -> str:
+    return chosen_language() or request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "finder" / "translations"))
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(lang=language, format_locale=format_locale)
+
+
+def language() -> str:
+    return str(get_locale().language) if get_locale() else "en"
+
+
+def format_locale() -> str:
+    return FORMAT_LOCALES[language()]
+
+
+def day_and_clock(moment: datetime, long_day: bool = False) -> str:
+    """ "Tue 7:00 PM EST" / "mar 7:00 p.m. EST": the listing's local time with its zone."""
+    locale = format_locale()
+    day = format_date(moment, "EEEE" if long_day else "EEE", locale=locale)
+    return f"{day} {clock(moment)} {moment.tzname()}"
+
+
+def clock(moment) -> str:
+    return format_time(moment, "short", locale=format_locale())
+
+
+def weekday_name(day: int) -> str:
+    """Day 0 = Sunday (the feeds' numbering), in the page's language."""
+    # 2026-11-22 is a Sunday.
+    return format_date(datetime(2026, 11, 22 + day), "EEEE", locale=format_locale())
+
+
+def duration(minutes: float) -> str:
+    """ "25 min", "1 hr 5 min", "2 h" (locale's short units)."""
+    minutes = max(0, round(minutes))
+    hours, rest = divmod(minutes, 60)
+    locale = format_locale()
+    parts = []
+    if hours:
+        parts.append(format_unit(hours, "duration-hour", length="short", locale=locale))
+    if rest or not hours:
+        parts.append(format_unit(rest, "duration-minute", length="short", locale=locale))
+    return " ".join(parts)
+
+
+def distance(miles: float) -> str:
+    """ "1.2 miles" / "1.2 millas"; under a tenth of a mile reads "0.1"."""
+    value = max(round(miles, 1), 0.1)
+    return format_unit(value, "length-mile", length="long", locale=format_locale())
+
+
+def when_text(item: dict) -> str:
+    """ "Tue 7:00 PM EST, started 5 min ago, ends in 55 min" for a timed result, else ""."""
+    if "start" not in item:
+        return gettext("Open 24/7") if item["kind"] != "meeting" else ""
+    start = datetime.fromisoformat(item["start"])
+    at = day_and_clock(start)
+    until, end = item["minutes_until_start"], item["minutes_until_end"]
+    if until >= 1:
+        return gettext("%(at)s, starts in %(wait)s", at=at, wait=duration(until))
+    if until > -1:
+        return gettext("%(at)s, starting now, ends in %(left)s", at=at, left=duration(end))
+    return gettext(
+        "%(at)s, started %(ago)s ago, ends in %(left)s",
+        at=at,
+        ago=duration(-until),
+        left=duration(end),
+    )
