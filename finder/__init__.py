@@ -9,13 +9,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: defaults, then FINDER_* environment variables or ``test_config``."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"))
+    app = Flask(
+        __name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static")
+    )
     app.config.from_mapping(
         DATABASE=str(ROOT / "data" / "finder.db"),
         SOURCES=str(ROOT / "data" / "sources.toml"),
         GEOCODER="offline",
         GEOCODER_USER_AGENT=None,
         DEFAULT_RADIUS_KM=16.09,
+        # Map tiles: requested by the browser only on the map page, never on load elsewhere.
+        TILE_URL="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        TILE_ATTRIBUTION="© OpenStreetMap contributors",
     )
     if test_config is None:
         app.config.from_prefixed_env("FINDER")
@@ -26,9 +31,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # result groups keep their order: in progress first
     from werkzeug.exceptions import HTTPException
 
-    from . import api, cli, db, views
+    from . import api, cli, db, headers, i18n, views
 
     db.init_app(app)
+    i18n.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_error_handler(HTTPException, api.json_errors)

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, jsonify, request
 
+from . import views
 from .params import ParamError
 from .results import answer_request, place_of
 
@@ -31,7 +32,7 @@ def search_endpoint():
 
 
 def json_errors(error):
-    """Errors under /api are JSON: {"ok": false, "error": ...}; elsewhere Flask's own pages."""
+    """Errors under /api are JSON: {"ok": false, "error": ...}; elsewhere a page of the site."""
     if not request.path.startswith("/api/"):
-        return error
+        return views.error_page(error)
     return jsonify({"ok": False, "error": error.description}), error.code

@@ -7,11 +7,13 @@ so a bookmarked or shared page opens in the language it was read in.
 from datetime import datetime
 
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from babel.units import format_unit
 from flask import request
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, gettext, ngettext
 
 from . import ROOT
+from .describe import Wording
 
 LANGUAGES = {"en": "English", "es": "Español"}
 # US formatting conventions in both languages (12-hour clock, miles).
@@ -42,33 +44,46 @@ def format_locale() -> str:
     return FORMAT_LOCALES[language()]
 
 
-def day_and_clock(moment: datetime, long_day: bool = False) -> str:
+def wording() -> Wording:
+    """The search summary's words in the page's language."""
+    return Wording(gettext, ngettext, language(), format_locale())
+
+
+def day_and_clock(moment: datetime, long_day: bool = False, zone: str | None = None) -> str:
     """ "Tue 7:00 PM EST" / "mar 7:00 p.m. EST": the listing's local time with its zone."""
     locale = format_locale()
     day = format_date(moment, "EEEE" if long_day else "EEE", locale=locale)
-    return f"{day} {clock(moment)} {moment.tzname()}"
+    return f"{day} {clock(moment)} {zone or moment.tzname()}"
+
+
+def date_text(iso_date: str) -> str:
+    """ "November 24, 2026" / "24 de noviembre de 2026"; text that is not a date is shown as is."""
+    try:
+        day = datetime.fromisoformat(iso_date).date()
+    except ValueError:
+        return iso_date
+    return format_date(day, "long", locale=format_locale())
+
+
+def number(value) -> str:
+    return format_decimal(value, locale=format_locale())
+
+
+def weekday(moment: datetime) -> str:
+    return format_date(moment, "EEEE", locale=format_locale())
 
 
 def clock(moment) -> str:
     return format_time(moment, "short", locale=format_locale())
 
 
-def weekday_name(day: int) -> str:
-    """Day 0 = Sunday (the feeds' numbering), in the page's language."""
-    # 2026-11-22 is a Sunday.
-    return format_date(datetime(2026, 11, 22 + day), "EEEE", locale=format_locale())
-
-
 def duration(minutes: float) -> str:
-    """ "25 min", "1 hr 5 min", "2 h" (locale's short units)."""
+    """ "25 min", "1 hr 5 min", "2 hr" ("2 h" in Spanish)."""
     minutes = max(0, round(minutes))
     hours, rest = divmod(minutes, 60)
-    locale = format_locale()
-    parts = []
-    if hours:
-        parts.append(format_unit(hours, "duration-hour", length="short", locale=locale))
+    parts = [gettext("%(num)s hr", num=hours)] if hours else []
     if rest or not hours:
-        parts.append(format_unit(rest, "duration-minute", length="short", locale=locale))
+        parts.append(gettext("%(num)s min", num=rest))
     return " ".join(parts)
 
 
@@ -83,7 +98,7 @@ def when_text(item: dict) -> str:
     if "start" not in item:
         return gettext("Open 24/7") if item["kind"] != "meeting" else ""
     start = datetime.fromisoformat(item["start"])
-    at = day_and_clock(start)
+    at = day_and_clock(start, zone=item["zone"])
     until, end = item["minutes_until_start"], item["minutes_until_end"]
     if until >= 1:
         return gettext("%(at)s, starts in %(wait)s", at=at, wait=duration(until))

@@ -170,6 +170,7 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
                 "conference_phone",
                 "conference_phone_notes",
                 "url",
+                "feedback_url",
                 "hours_text",
                 "languages_text",
             )

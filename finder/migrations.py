@@ -236,3 +236,9 @@ def create_geocode_cache(db: Database) -> None:
         },
         pk=("provider", "query"),
     )
+
+
+@migrations()
+def add_feedback_url(db: Database) -> None:
+    """Where a listing's own source takes corrections (Meeting Guide's ``feedback_url``)."""
+    _table(db, "resources").add_column("feedback_url", str)

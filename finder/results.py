@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from flask import current_app
 
 from .db import get_db, get_index
-from .describe import describe
+from .describe import ENGLISH, Wording, describe
 from .geo import OfflineGeocoder
 from .params import Search, parse_search
 from .query import GROUPS, KM_PER_MILE, Hit, Results
@@ -38,22 +38,25 @@ class Answer:
     groups: dict[str, list[dict]]
 
 
-def answer_request(args) -> Answer:
-    """Parse, search and fetch details; raises params.ParamError for bad parameters."""
+def answer_request(args, words: Wording = ENGLISH) -> Answer:
+    """Parse, search and fetch details; raises params.ParamError for bad parameters.
+
+    :param words: the language of the summary (the site passes the reader's)
+    """
     # Searched places are always resolved offline: sending them to an online geocoder would be
     # a third-party request, and its cache would write what people search into the database.
-    found = parse_search(args, OfflineGeocoder(), _now())
+    found = parse_search(args, OfflineGeocoder(), now())
     results = search(get_index(), found.query)
     details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
     hint = None
     if not any(results.totals.values()) and found.query.when != "any":
         hint = "Nothing matches at this time. Places without set hours appear with when=any."
-    summary = describe(found.query, results.radius_km, results.widened_from_km, found.zone)
+    summary = describe(found.query, results.radius_km, results.widened_from_km, found.zone, words)
     groups = {g: [_hit(h, details[h.resource_id]) for h in results.groups[g]] for g in GROUPS}
     return Answer(found, results, summary, hint, groups)
 
 
-def _now() -> datetime:
+def now() -> datetime:
     """The current instant, or FROZEN_NOW (checked by create_app) for tests and demos."""
     frozen = current_app.config.get("FROZEN_NOW")
     return datetime.fromisoformat(frozen) if frozen else datetime.now(UTC)
@@ -119,6 +122,8 @@ def _hit(hit: Hit, row: dict) -> dict:
         "distance_mi": None if hit.distance_km is None else round(hit.distance_km / KM_PER_MILE, 2),
         "address": row["formatted_address"] or _address(row),
         "approximate_location": row["geocode_precision"] not in (None, "rooftop"),
+        "latitude": _rounded(row["latitude"]),
+        "longitude": _rounded(row["longitude"]),
         "join_url": row["conference_url"] or None,
         "join_phone": row["conference_phone"] or None,
         "contacts": row["contacts"],
@@ -141,6 +146,10 @@ def _hit(hit: Hit, row: dict) -> dict:
             joinable=hit.joinable,
         )
     return item
+
+
+def _rounded(degrees: float | None) -> float | None:
+    return None if degrees is None else round(degrees, 5)
 
 
 def _address(row: dict) -> str | None:

@@ -83,6 +83,29 @@ EXTRA_TYPES = {
     "ILL": ("audience", "Chronic illness", "Enfermedad crónica"),
 }
 
+# What to expect, for the types people most often wonder about (shown on listing pages).
+TYPE_EXPLANATIONS = {
+    "O": N_("Open: anyone is welcome, including family, friends and anyone curious."),
+    "C": N_(
+        "Closed: for people who want help with their own drinking or drug use (at family "
+        "groups such as Al-Anon, for people affected by someone else's). If you think you might "
+        "be one of them, you are welcome."
+    ),
+    "BE": N_("Newcomer: especially for people who are new to recovery or to this fellowship."),
+    "D": N_("Discussion: people share on a topic. You can just listen; nobody has to speak."),
+    "SP": N_("Speaker: one or more members tell their story, then the group may share."),
+    "ST": N_("Step study: the group reads and talks about one of the Twelve Steps."),
+    "B": N_("Big Book: the group reads and discusses the book Alcoholics Anonymous."),
+    "MED": N_("Meditation: includes a period of quiet meditation."),
+    "W": N_("Women: for women."),
+    "M": N_("Men: for men."),
+    "LGBTQ": N_("LGBTQ: focused on lesbian, gay, bisexual, transgender and queer people."),
+    "Y": N_("Young people: focused on younger members."),
+    "SM": N_("Smoking permitted: people may smoke at or near the meeting."),
+    "TC": N_("Location temporarily closed: not meeting in person for now."),
+    "ONL": N_("Online: meets by video or phone, so you can join from anywhere."),
+}
+
 # Codes seen in real feeds that mean an existing code (feeds are case-insensitive in practice).
 ALIASES = {
     "LGBTQIA": "LGBTQ",

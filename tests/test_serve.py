@@ -83,8 +83,8 @@ def served(servers):
 
 def test_site_and_datasette_come_up(served):
     site, datasette, _ = served
-    status, body = fetch(site + "/")
-    assert status == 200 and b"Meeting: 613" in body
+    status, body = fetch(site + "/about")
+    assert status == 200 and b"Meeting: 613" in body and b'<html lang="en">' in body
     status, body = fetch(datasette + "/finder/resources.json?_shape=array&source=nwta&_size=1")
     assert status == 200 and json.loads(body)[0]["source"] == "nwta"
 

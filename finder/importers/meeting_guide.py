@@ -108,6 +108,7 @@ def _record(row: dict, source_id: str) -> dict:
         "conference_phone": conference_phone,
         "conference_phone_notes": text(row.get("conference_phone_notes")),
         "url": text(row.get("url")),
+        "feedback_url": _feedback_url(text(row.get("feedback_url"))),
         "updated": text(row.get("updated")) or None,
         "regions": _regions(row),
         "issues": issues,
@@ -182,6 +183,11 @@ def _types(value, issues: list) -> list[tuple[str, str]]:
         elif code not in found:
             found[code] = f"Meeting Guide type {item}"
     return list(found.items())
+
+
+def _feedback_url(url: str) -> str:
+    """The source's own correction form for this meeting; only web links are kept."""
+    return url if re.match(r"^https?://", url, re.I) else ""
 
 
 def _conference_url(url: str, issues: list) -> str:

@@ -1,0 +1,80 @@
+"""Screenshots of every page, desktop and mobile, English and Spanish, for people to look at.
+
+    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
+
+Serves the app over the bundled database (data/finder.db, built by `make db`) with the clock
+frozen at Tuesday 24 November 2026, 19:00 in Philadelphia, and drives Debian's Chromium.
+"""
+
+import json
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import click
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from finder import create_app  # noqa: E402
+
+FROZEN_NOW = "2026-11-24T19:00:00-05:00"
+DEVICES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 320, "height": 640}}
+
+
+def pages(base: str) -> dict[str, str]:
+    """Page name -> path, with a real listing from the search for the detail page."""
+    with urllib.request.urlopen(f"{base}/api/search?q=19103&limit=1") as response:
+        found = json.load(response)
+    first = next(items[0] for items in found["groups"].values() if items)
+    return {
+        "home": "/",
+        "results": "/search?q=19103&when=now",
+        "no-results": "/search?q=19103&when=now&type=ASL&type=LOOP&attendance=in_person",
+        "map": "/map?q=19103&when=now",
+        "detail": f"/resource/{first['id']}",
+        "lines": "/lines",
+        "privacy": "/privacy",
+        "error": "/search?q=nowhere-at-all",
+        "not-found": "/resource/999999999",
+    }
+
+
+@click.command()
+@click.option("--database", default=str(ROOT / "data" / "finder.db"), show_default=True)
+@click.option("--out", default=str(ROOT / "docs" / "screenshots"), show_default=True)
+@click.option("--chromium", default="/usr/bin/chromium", show_default=True)
+def main(database: str, out: str, chromium: str) -> None:
+    # No tile server: screenshots must not depend on (or call) the internet.
+    app = create_app({"DATABASE": database, "FROZEN_NOW": FROZEN_NOW, "TILE_URL": ""})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--disable-gpu"])
+        for device, viewport in DEVICES.items():
+            for lang in ("en", "es"):
+                context = browser.new_context(
+                    viewport=viewport, locale=lang, extra_http_headers={"Accept-Language": lang}
+                )
+                page = context.new_page()
+                for name, path in pages(base).items():
+                    page.goto(base + path)
+                    page.screenshot(
+                        path=str(folder / f"{name}-{lang}-{device}.png"), full_page=True
+                    )
+                    written += 1
+                context.close()
+        browser.close()
+    server.shutdown()
+    click.echo(f"{written} screenshots in {folder}")
+
+
+if __name__ == "__main__":
+    main()
