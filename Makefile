@@ -6,7 +6,7 @@ DB := data/finder.db
 # The database is rebuilt when any bundled data file or any importing code is newer than it.
 SOURCES := $(shell find data -type f ! -name '*.db*' 2>/dev/null) $(wildcard finder/*.py finder/importers/*.py)
 
-.PHONY: run test db serve clean
+.PHONY: run test db serve clean translations screenshots
 
 run: $(DB)
 	$(BIN)/python scripts/serve.py --database $(DB)
@@ -25,6 +25,17 @@ $(VENV)/.installed: requirements.txt
 # Rebuilt when missing or older than any bundled source; written to a temporary file first.
 $(DB): $(VENV)/.installed $(SOURCES)
 	scripts/build_db.sh $(DB)
+
+# After changing any text: collect it, merge it into the Spanish catalog, translate, compile.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ParamError -k GeocodeError --no-location \
+	  --sort-output --omit-header -o finder/translations/messages.pot .
+	$(BIN)/pybabel update -i finder/translations/messages.pot -d finder/translations -l es \
+	  --width 100 --ignore-obsolete
+	$(BIN)/pybabel compile -d finder/translations
+
+screenshots: $(DB)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) $(DB)

@@ -1,32 +1,66 @@
-// Map of the results listed on the page: one marker per place, each linking to its listing.
-// Only this page loads Leaflet and map tiles; without JavaScript the list is the whole page.
+// Map of the results listed on the page. Places closer than a marker's size at the current
+// zoom share one marker (so every marker is a large enough target), whose popup links to each
+// listing there. Only this page loads Leaflet and tiles; without JavaScript the list is the page.
 (function () {
   "use strict";
   var box = document.getElementById("map");
   if (!box || !window.L) return;
-  var places = document.querySelectorAll("#places > li[data-lat]");
   box.hidden = false;
   document.getElementById("map-note").textContent = box.dataset.note;
   var map = L.map(box, { scrollWheelZoom: false });
   if (box.dataset.tiles) {
     L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution }).addTo(map);
   }
-  var bounds = [];
-  places.forEach(function (place) {
-    var at = [parseFloat(place.dataset.lat), parseFloat(place.dataset.lon)];
-    var title = place.querySelector("h3 a");
-    var marker = L.marker(at, { title: title.textContent, alt: title.textContent }).addTo(map);
-    var link = document.createElement("a");
-    link.href = title.getAttribute("href");
-    link.textContent = title.textContent;
-    marker.bindPopup(link);
-    bounds.push(at);
+  var places = [];
+  document.querySelectorAll("#places > li[data-lat]").forEach(function (item) {
+    var link = item.querySelector("h3 a");
+    places.push({
+      at: L.latLng(parseFloat(item.dataset.lat), parseFloat(item.dataset.lon)),
+      href: link.getAttribute("href"),
+      name: link.textContent
+    });
   });
-  var here = box.dataset.here.split(",").map(parseFloat);
-  if (!isNaN(here[0])) bounds.push(here);
-  if (bounds.length) {
-    map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 });
-  } else {
-    map.setView([39.8, -98.6], 4);
+  var layer = L.layerGroup().addTo(map);
+
+  function groups() {
+    var found = [];
+    places.forEach(function (place) {
+      var point = map.latLngToLayerPoint(place.at);
+      var near = found.find(function (group) {
+        return Math.abs(group.point.x - point.x) < 32 && Math.abs(group.point.y - point.y) < 48;
+      });
+      if (near) near.places.push(place);
+      else found.push({ point: point, places: [place] });
+    });
+    return found;
   }
+
+  function popup(group) {
+    var list = document.createElement("ul");
+    group.places.forEach(function (place) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = place.href;
+      link.textContent = place.name;
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function draw() {
+    layer.clearLayers();
+    groups().forEach(function (group) {
+      var names = group.places.map(function (place) { return place.name; }).join(", ");
+      L.marker(group.places[0].at, { title: names, alt: names }).bindPopup(popup(group)).addTo(layer);
+    });
+  }
+
+  var bounds = places.map(function (place) { return place.at; });
+  var here = box.dataset.here.split(",").map(parseFloat);
+  if (!isNaN(here[0])) bounds.push(L.latLng(here[0], here[1]));
+  if (bounds.length) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 });
+  else map.setView([39.8, -98.6], 4);
+  map.on("zoomend", draw);
+  draw();
 })();

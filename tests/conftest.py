@@ -79,3 +79,17 @@ def tuesday_evening(db_path, import_bundled):
         {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2026-11-24T19:00:00-05:00"}
     )
     return app.test_client()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly when the browser tests did not run (no Chromium or Playwright here)."""
+    from .browser import BROWSER_SKIP
+
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = {
+        str(report.longrepr[-1]) for report in skipped if BROWSER_SKIP in str(report.longrepr)
+    }
+    if reasons:
+        terminalreporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", red=True, bold=True)
+        for reason in sorted(reasons):
+            terminalreporter.write_line(reason.removeprefix("Skipped: "), red=True, bold=True)

@@ -1,0 +1,258 @@
+"""The site in real headless Chromium: axe-core WCAG 2.2 AA checks at desktop and 320 px,
+keyboard-only use, "use my location" allowed and denied, the map, no third-party requests,
+no JavaScript, dark mode and reduced motion."""
+
+import re
+import threading
+
+import pytest
+
+from finder import create_app
+from finder.db import connect, init_db
+from finder.serving import PrivateRequestHandler
+from finder.sources import import_source
+
+from .browser import CHROMIUM, missing, serious_violations
+
+if why := missing():
+    pytest.skip(why, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+FROZEN_NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
+TILES = "http://tiles.invalid"
+PHILADELPHIA = {"latitude": 39.9526, "longitude": -75.1652}
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory, registry, geocoder):
+    """The site over SE Pennsylvania's meetings and the national lines, on a free port."""
+    path = tmp_path_factory.mktemp("site") / "finder.db"
+    db = connect(str(path))
+    init_db(db)
+    for source in ("aasepia", "national-lines"):
+        import_source(db, registry[source], geocoder)
+    db.close()
+    app = create_app(
+        {"DATABASE": str(path), "FROZEN_NOW": FROZEN_NOW, "TILE_URL": TILES + "/{z}/{x}/{y}.png"}
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PrivateRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--disable-gpu", "--disable-quic"]
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def listing_path(base_url):
+    """A real meeting in progress near ZIP 19103 (its detail page)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/api/search?q=19103") as response:
+        found = json.load(response)
+    return f"/resource/{found['groups']['in_progress'][0]['id']}"
+
+
+def open_context(browser, base_url, width=1280, locale="en-US", **options):
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": width, "height": 800}, locale=locale, **options
+    )
+    context.set_default_timeout(5000)
+    # No request may leave the site, except map tiles (answered here with nothing).
+    context.route(f"{TILES}/**", lambda route: route.fulfill(status=204))
+    return context
+
+
+@pytest.fixture
+def context(browser, base_url):
+    context = open_context(browser, base_url)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+PAGES = {
+    "home": "/",
+    "results": "/search?q=19103",
+    "no results": "/search?q=19103&type=ASL&type=LOOP&attendance=in_person",
+    "map": "/map?q=19103",
+    "lines": "/lines",
+    "privacy": "/privacy",
+    "sources": "/about",
+    "error": "/search?q=nowhere-at-all",
+    "not found": "/resource/999999999",
+    "spanish results": "/search?q=19103&lang=es",
+}
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+@pytest.mark.parametrize("name", list(PAGES) + ["detail", "report"])
+def test_no_serious_accessibility_violations(browser, base_url, listing_path, name, width):
+    path = {"detail": listing_path, "report": listing_path + "/report"}.get(name) or PAGES[name]
+    context = open_context(browser, base_url, width=width)
+    page = context.new_page()
+    page.goto(path)
+    problems = serious_violations(page)
+    # Reflow (WCAG 1.4.10): nothing scrolls sideways at 320 CSS px, i.e. 1280 px at 400% zoom.
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert not problems, "\n".join(problems)
+    assert overflow <= width
+
+
+def test_dark_mode_keeps_contrast(browser, base_url, listing_path):
+    context = open_context(browser, base_url, color_scheme="dark")
+    page = context.new_page()
+    for path in ("/", "/search?q=19103", listing_path):
+        page.goto(path)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(18, 18, 18)"
+        assert not serious_violations(page), path
+    context.close()
+
+
+def test_keyboard_only_from_search_to_a_listing(page):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    for _ in range(3):  # the main landmark, then the place field
+        if page.evaluate("document.activeElement.id") == "q":
+            break
+        page.keyboard.press("Tab")
+    expect(page.locator("#q")).to_be_focused()
+    page.keyboard.type("19103")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=19103"))
+    first = page.locator("ol.results h3 a").first
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if first.evaluate("link => link === document.activeElement"):
+            break
+    expect(first).to_be_focused()
+    name = first.inner_text()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/resource/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def test_use_my_location_fills_the_form_when_allowed(browser, base_url):
+    context = open_context(browser, base_url, permissions=["geolocation"], geolocation=PHILADELPHIA)
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_role("button", name="Use my location").click()
+    expect(page.locator("#q")).to_have_value("39.953, -75.165")
+    expect(page.locator("#locate-status")).to_contain_text("Location added")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#summary")).to_contain_text("within 10 miles of your location")
+    assert page.locator("ol.results > li").count() > 5
+    context.close()
+
+
+def test_use_my_location_denied_says_what_to_do(page):
+    page.goto("/")
+    page.get_by_role("button", name="Use my location").click()
+    expect(page.locator("#locate-status")).to_contain_text("Type a ZIP code or a city instead")
+    expect(page.locator("#q")).to_be_focused()
+
+
+def test_everything_works_without_javascript(browser, base_url):
+    context = open_context(browser, base_url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/")
+    expect(page.get_by_role("button", name="Use my location")).to_be_hidden()
+    page.get_by_label("ZIP code, city and state, or address").fill("19103")
+    page.get_by_label("Wheelchair Access").check()
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#summary")).to_contain_text("with wheelchair access")
+    assert page.locator("ol.results > li").count() > 3
+    page.get_by_role("link", name="Show on a map").click()
+    expect(page.locator("#map")).to_be_hidden()
+    expect(page.locator("#map-note")).to_contain_text("The map needs JavaScript")
+    assert page.locator("#places > li").count() > 3
+    context.close()
+
+
+def test_map_shows_a_marker_per_place_and_loads_tiles_only_there(context):
+    page = context.new_page()
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto("/search?q=19103")
+    page.get_by_role("link", name="Show on a map").click()
+    expect(page.locator("#map")).to_be_visible()
+    markers = page.locator(".leaflet-marker-icon")
+    expect(markers.first).to_be_visible()
+    listed = set()
+    for marker in markers.all():  # every listed place is behind exactly one marker
+        marker.focus()
+        page.keyboard.press("Enter")
+        links = page.locator(".leaflet-popup-content a")
+        expect(links.first).to_have_attribute("href", re.compile(r"^/resource/\d+"))
+        listed.update(links.evaluate_all("links => links.map(a => a.getAttribute('href'))"))
+    hrefs = page.locator("#places > li h3 a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert listed == set(hrefs)
+    before_map = requested[: requested.index(page.url)]
+    assert not [url for url in before_map if not url.startswith(context_base(page))]
+    assert any(url.startswith(TILES) for url in requested)
+    outside = [u for u in requested if not u.startswith((context_base(page), TILES))]
+    assert not outside, outside
+
+
+def context_base(page) -> str:
+    return re.match(r"https?://[^/]+", page.url).group(0)
+
+
+@pytest.mark.parametrize("path", ["/", "/search?q=19103", "/lines", "/privacy"])
+def test_pages_request_nothing_from_elsewhere(page, path):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    base = context_base(page)
+    assert requested and all(url.startswith(base) for url in requested), requested
+
+
+def test_reduced_motion_turns_off_transitions(browser, base_url):
+    context = open_context(browser, base_url, reduced_motion="reduce")
+    page = context.new_page()
+    page.goto("/")
+    duration = page.evaluate(
+        "getComputedStyle(document.querySelector('button')).transitionDuration"
+    )
+    assert duration in ("0s", "")
+    context.close()
+
+
+def test_spanish_page_and_language_switch(browser, base_url):
+    context = open_context(browser, base_url, locale="es")
+    page = context.new_page()
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.get_by_label("Código postal, ciudad y estado, o dirección").fill("19103")
+    page.get_by_role("button", name="Buscar", exact=True).click()
+    expect(page.locator("#summary")).to_contain_text("a menos de 10 millas")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#summary")).to_contain_text("within 10 miles of ZIP 19103")
+    context.close()
