@@ -32,16 +32,22 @@ def init_db(db: Database) -> None:
 
 
 def get_db() -> Database:
-    """The request's database connection, opened on first use."""
+    """The request's database connection, opened on first use.
+
+    Pages only read. One read transaction per request gives them a consistent view and spares
+    each query its own lock and file check (sqlite-utils wraps every query in a savepoint).
+    """
     if "db" not in g:
         g.db = connect(current_app.config["DATABASE"])
+        g.db.execute("BEGIN")
     return g.db
 
 
 def close_db(_error=None) -> None:
-    """Close the request's connection, if one was opened."""
+    """End the request's read transaction and close its connection, if one was opened."""
     db = g.pop("db", None)
     if db is not None:
+        db.conn.rollback()
         db.close()
 
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from babel.units import format_unit
-from flask import request
-from flask_babel import Babel, get_locale, gettext, ngettext
+from flask import g, request
+from flask_babel import Babel, get_locale, get_translations
 
 from . import ROOT
 from .describe import Wording
@@ -33,11 +33,36 @@ def select_locale() -> str:
 def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "finder" / "translations"))
     Babel(app, locale_selector=select_locale)
+    # A results page translates a few hundred strings: look the catalog up once per request.
+    app.jinja_env.install_gettext_callables(
+        lambda text: _catalog().gettext(text),
+        lambda singular, plural, n: _catalog().ngettext(singular, plural, n),
+        newstyle=True,
+    )
     app.jinja_env.globals.update(lang=language, format_locale=format_locale)
 
 
+def _catalog():
+    if "catalog" not in g:
+        g.catalog = get_translations()
+    return g.catalog
+
+
+def gettext(template: str, **values) -> str:
+    """The template in the page's language, with its %(name)s values filled in."""
+    text = _catalog().gettext(template)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, num, **values) -> str:
+    return _catalog().ngettext(singular, plural, num) % {"num": num, **values}
+
+
 def language() -> str:
-    return str(get_locale().language) if get_locale() else "en"
+    if "language" not in g:
+        locale = get_locale()
+        g.language = str(locale.language) if locale else "en"
+    return g.language
 
 
 def format_locale() -> str:

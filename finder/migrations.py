@@ -242,3 +242,9 @@ def create_geocode_cache(db: Database) -> None:
 def add_feedback_url(db: Database) -> None:
     """Where a listing's own source takes corrections (Meeting Guide's ``feedback_url``)."""
     _table(db, "resources").add_column("feedback_url", str)
+
+
+@migrations()
+def index_resources_by_kind(db: Database) -> None:
+    """The 24/7 lines page lists active resources of a few kinds."""
+    db.execute("CREATE INDEX resources_kind_status ON resources(kind, status)")

@@ -6,6 +6,7 @@ The JSON API and the HTML pages both call ``answer_request`` and render the same
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from flask import current_app
 
@@ -45,7 +46,7 @@ def answer_request(args, words: Wording = ENGLISH) -> Answer:
     """
     # Searched places are always resolved offline: sending them to an online geocoder would be
     # a third-party request, and its cache would write what people search into the database.
-    found = parse_search(args, OfflineGeocoder(), now())
+    found = parse_search(args, _geocoder(), now())
     results = search(get_index(), found.query)
     details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
     hint = None
@@ -54,6 +55,12 @@ def answer_request(args, words: Wording = ENGLISH) -> Answer:
     summary = describe(found.query, results.radius_km, results.widened_from_km, found.zone, words)
     groups = {g: [_hit(h, details[h.resource_id]) for h in results.groups[g]] for g in GROUPS}
     return Answer(found, results, summary, hint, groups)
+
+
+@cache
+def _geocoder() -> OfflineGeocoder:
+    """One offline geocoder for all requests: it only reads its gazetteers."""
+    return OfflineGeocoder()
 
 
 def now() -> datetime:

@@ -6,12 +6,12 @@ Every page is complete without JavaScript; scripts only add "use my location" an
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from . import i18n
 from .calendar import listing_calendar
 from .db import get_db
+from .i18n import gettext
 from .listing import fetch_listing, is_approximate, next_times
 from .params import MAX_LIMIT, ParamError
 from .query import GROUPS
