@@ -27,7 +27,7 @@
     places.forEach(function (place) {
       var point = map.latLngToLayerPoint(place.at);
       var near = found.find(function (group) {
-        return Math.abs(group.point.x - point.x) < 32 && Math.abs(group.point.y - point.y) < 48;
+        return Math.abs(group.point.x - point.x) < 40 && Math.abs(group.point.y - point.y) < 44;
       });
       if (near) near.places.push(place);
       else found.push({ point: point, places: [place] });
@@ -52,7 +52,14 @@
     layer.clearLayers();
     groups().forEach(function (group) {
       var names = group.places.map(function (place) { return place.name; }).join(", ");
-      L.marker(group.places[0].at, { title: names, alt: names }).bindPopup(popup(group)).addTo(layer);
+      var options = { title: names, alt: names };
+      if (group.places.length > 1) {
+        options.title = box.dataset.several.replace("%(count)s", group.places.length) + ": " + names;
+        options.icon = L.divIcon({
+          className: "cluster", html: String(group.places.length), iconSize: [36, 36]
+        });
+      }
+      L.marker(group.places[0].at, options).bindPopup(popup(group)).addTo(layer);
     });
   }
 
