@@ -1,6 +1,6 @@
 """Screenshots of every page, desktop and mobile, English and Spanish, for people to look at.
 
-    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
+    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.jpg
 
 Serves the app over the bundled database (data/finder.db, built by `make db`) with the clock
 frozen at Tuesday 24 November 2026, 19:00 in Philadelphia, and drives Debian's Chromium.
@@ -20,9 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from finder import create_app  # noqa: E402
+from finder.serving import PrivateRequestHandler  # noqa: E402
 
 FROZEN_NOW = "2026-11-24T19:00:00-05:00"
 DEVICES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 320, "height": 640}}
+MAX_HEIGHT = 2400  # long result pages are cut here: the top is what a person sees first
 
 
 def pages(base: str) -> dict[str, str]:
@@ -50,7 +52,7 @@ def pages(base: str) -> dict[str, str]:
 def main(database: str, out: str, chromium: str) -> None:
     # No tile server: screenshots must not depend on (or call) the internet.
     app = create_app({"DATABASE": database, "FROZEN_NOW": FROZEN_NOW, "TILE_URL": ""})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PrivateRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     folder = Path(out)
@@ -66,8 +68,12 @@ def main(database: str, out: str, chromium: str) -> None:
                 page = context.new_page()
                 for name, path in pages(base).items():
                     page.goto(base + path)
+                    height = min(MAX_HEIGHT, page.evaluate("document.body.scrollHeight"))
                     page.screenshot(
-                        path=str(folder / f"{name}-{lang}-{device}.png"), full_page=True
+                        path=str(folder / f"{name}-{lang}-{device}.jpg"),
+                        full_page=True,
+                        clip={"x": 0, "y": 0, "width": viewport["width"], "height": height},
+                        quality=60,
                     )
                     written += 1
                 context.close()
