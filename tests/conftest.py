@@ -81,15 +81,16 @@ def tuesday_evening(db_path, import_bundled):
     return app.test_client()
 
 
-def pytest_terminal_summary(terminalreporter):
-    """Say plainly when the browser tests did not run (no Chromium or Playwright here)."""
+def pytest_unconfigure(config):
+    """Say plainly, as the very last lines, when the browser tests did not run."""
     from .browser import BROWSER_SKIP
 
-    skipped = terminalreporter.stats.get("skipped", [])
-    reasons = {
-        str(report.longrepr[-1]) for report in skipped if BROWSER_SKIP in str(report.longrepr)
-    }
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = reporter.stats.get("skipped", [])
+    reasons = {str(r.longrepr[-1]) for r in skipped if BROWSER_SKIP in str(r.longrepr)}
     if reasons:
-        terminalreporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", red=True, bold=True)
+        reporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", red=True, bold=True)
         for reason in sorted(reasons):
-            terminalreporter.write_line(reason.removeprefix("Skipped: "), red=True, bold=True)
+            reporter.write_line(reason.removeprefix("Skipped: "), red=True, bold=True)
