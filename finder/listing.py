@@ -26,6 +26,8 @@ where r.id = ?
 
 def fetch_listing(db: Database, resource_id: int) -> dict | None:
     """The listing with its schedules, contacts, types (each with its source's claim) and areas."""
+    if not 0 < resource_id < 2**63:  # beyond SQLite's integers: no such listing
+        return None
     rows = list(db.query(LISTING_SQL, [resource_id]))
     if not rows:
         return None

@@ -186,6 +186,8 @@ def test_unknown_pages_are_pages_and_api_errors_stay_json(site):
     response = site.get("/resource/999999999", headers={"Accept-Language": "es"})
     assert response.status_code == 404 and response.mimetype == "text/html"
     assert "No hay ningún anuncio con ese número." in text_of(response)
+    for path in ("/resource/99999999999999999999999", "/resource/99999999999999999999999.ics"):
+        assert site.get(path).status_code == 404  # beyond SQLite's integers: not a 500
     api = site.get("/api/nothing")
     assert api.status_code == 404 and api.get_json()["ok"] is False
 
