@@ -3,6 +3,7 @@
 Every page is complete without JavaScript; scripts only add "use my location" and the map.
 """
 
+import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -65,6 +66,7 @@ def register_filters(state) -> None:
         day_and_clock=i18n.day_and_clock,
         date_text=i18n.date_text,
         number=i18n.number,
+        sms_href=sms_href,
     )
 
 
@@ -84,6 +86,18 @@ def switch_language(lang: str) -> str:
     args = MultiDict(request.args)
     args["lang"] = lang
     return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+
+
+_TEXT_KEYWORD = re.compile(r"^(?:text\s+)?[\"“]?(\w+)[\"”]?\s+to\s+([\d-]+)$", re.I)
+
+
+def sms_href(value: str) -> str | None:
+    """An sms: link for "988" or "Text HOME to 741741" (keyword as the message), else None."""
+    if re.fullmatch(r"[\d-]{3,15}", value):
+        return "sms:" + value.replace("-", "")
+    if match := _TEXT_KEYWORD.match(value.strip()):
+        return f"sms:{match.group(2).replace('-', '')}?&body={match.group(1)}"
+    return None
 
 
 def type_name(code: str) -> str:
