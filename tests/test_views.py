@@ -174,6 +174,8 @@ def test_lines_page_lists_24_7_support_with_numbers(site):
     page = text_of(site.get("/lines"))
     assert "988 Suicide &amp; Crisis Lifeline" in page and 'href="tel:988"' in page
     assert "Open 24/7" in page and "call 911" in page
+    assert 'href="sms:988"' in page  # text lines open the phone's messages app
+    assert '<a href="sms:741741?&amp;body=HOME">Text HOME to 741741</a>' in page
 
 
 def test_privacy_page_says_what_is_and_is_not_kept(site):
