@@ -123,13 +123,16 @@ def test_search_api_over_http_and_nothing_searched_in_the_log(tmp_path, registry
         assert answer["groups"]["nearby"][0]["distance_mi"] < 5
         status, body = fetch(f"{site}/api/search?lat=33.5779&lon=-101.8552")
         assert status == 200
+        for page in ("search", "map"):  # the pages people use, with a place typed in
+            status, body = fetch(f"{site}/{page}?q=33.5779%2C+-101.8552&when=any&lang=es")
+            assert status == 200 and b"Lubbock" in body
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{site}/api/search?radius=lots", timeout=5)
         assert refused.value.code == 400
         assert "radius must be a number" in json.loads(refused.value.read())["error"]
     finally:
         output = running.stop()
-    assert '"GET /api/search" 200' in output
+    assert '"GET /api/search" 200' in output and '"GET /map" 200' in output
     for secret in ("79401", "33.57", "-101.85", "radius=lots", "127.0.0.1 -"):
         assert secret not in output
 
