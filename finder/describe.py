@@ -4,6 +4,7 @@ Pure: the words come from a ``Wording`` (English by default; the site passes Fla
 gettext/ngettext and the page's language, so the same summary reads in Spanish).
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -113,17 +114,17 @@ def _where(
     if not query.has_point:
         return ""
     _ = words.gettext
-    place = query.place or YOUR_LOCATION
-    place = _(place) if place == YOUR_LOCATION else place
+    label = query.place or YOUR_LOCATION
     distance = _distance(radius_km or query.radius_km, query.unit, words)
+    if match := re.fullmatch(r"ZIP (\d{5})", label):
+        text = _("within %(distance)s of ZIP %(code)s", distance=distance, code=match.group(1))
+    else:
+        place = _(label) if label == YOUR_LOCATION else label
+        text = _("within %(distance)s of %(place)s", distance=distance, place=place)
     if widened_from_km:
-        return _(
-            "within %(distance)s of %(place)s (widened from %(before)s: little was closer)",
-            distance=distance,
-            place=place,
-            before=_distance(widened_from_km, query.unit, words),
-        )
-    return _("within %(distance)s of %(place)s", distance=distance, place=place)
+        before = _distance(widened_from_km, query.unit, words)
+        text += " " + _("(widened from %(before)s: little was closer)", before=before)
+    return text
 
 
 def _distance(km: float, unit: str, words: Wording) -> str:

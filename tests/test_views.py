@@ -94,7 +94,10 @@ def test_spanish_from_accept_language(site):
     response = site.get("/search?q=19103", headers={"Accept-Language": "es-MX,es;q=0.9"})
     page = text_of(response)
     assert '<html lang="es">' in page
-    assert "Apoyo en curso o que empiezan en las próximas 2 horas a menos de 10 millas" in page
+    assert (
+        "Apoyo en curso o que empiezan en las próximas 2 horas a menos de 10 millas del código "
+        "postal 19103" in page
+    )
     assert "En curso ahora" in page and "mar 7:00\u202fp.m. EST, empieza ahora" in page
     assert "Llame o envíe un mensaje de texto al" in page  # the crisis banner
 
