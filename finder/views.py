@@ -29,6 +29,14 @@ GROUP_TITLES = {
     "later": N_("Later today"),
     "nearby": N_("Listings"),
 }
+# For a chosen day and time, "now" is that moment.
+AT_TITLES = {
+    **GROUP_TITLES,
+    "in_progress": N_("In progress at that time"),
+    "online_now": N_("Online at that time"),
+    "open_now": N_("Open at that time"),
+    "later": N_("Later that day"),
+}
 # The choices offered as checkboxes; any other code still works in the URL.
 NEEDS = ("X", "ASL", "LOOP", "BA")
 MUST_HAVE = ("O", "BE", "W", "M", "LGBTQ", "Y", "S", "X", "ASL", "LOOP", "BA")
@@ -132,7 +140,9 @@ def _results_page(template: str, **extra):
     return render_template(
         template,
         answer=answer,
-        titles=GROUP_TITLES,
+        titles={**GROUP_TITLES, "later": LATER_THAT_DAY}
+        if answer.found.query.when == "at"
+        else GROUP_TITLES,
         suggestions=_suggestions(answer),
         more_url=_more_url(answer),
         map_items=_located(answer),

@@ -65,6 +65,13 @@ def test_results_are_grouped_and_complete_without_javascript(site):
     assert re.search(r'href="/resource/\d+"', page)
 
 
+def test_a_chosen_day_and_time_names_its_groups_for_that_time(site):
+    page = text_of(site.get("/search?q=19103&when=at&day=wednesday&time=18:00"))
+    assert "on Wednesday from 6:00\u202fPM" in page
+    assert "In progress at that time" in page and "Later that day" in page
+    assert "In progress now" not in page
+
+
 def test_online_lines_show_their_numbers(site):
     page = text_of(site.get("/search?attendance=online"))
     assert "988 Suicide &amp; Crisis Lifeline" in page
