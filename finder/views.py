@@ -140,9 +140,7 @@ def _results_page(template: str, **extra):
     return render_template(
         template,
         answer=answer,
-        titles={**GROUP_TITLES, "later": LATER_THAT_DAY}
-        if answer.found.query.when == "at"
-        else GROUP_TITLES,
+        titles=AT_TITLES if answer.found.query.when == "at" else GROUP_TITLES,
         suggestions=_suggestions(answer),
         more_url=_more_url(answer),
         map_items=_located(answer),
