@@ -177,6 +177,19 @@ class Candidates:
         """The candidates where ``mask`` is true."""
         return Candidates(*(getattr(self, f)[mask] for f in Candidates.__dataclass_fields__))
 
+    @staticmethod
+    def joined(parts: list["Candidates"]) -> "Candidates":
+        """All the parts' candidates, one part after the other."""
+        parts = [p for p in parts if len(p.resource)]
+        if len(parts) < 2:
+            return parts[0] if parts else empty()
+        return Candidates(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in Candidates.__dataclass_fields__
+            )
+        )
+
 
 def untimed(positions: np.ndarray, distance: np.ndarray, group: int) -> Candidates:
     """Candidates without a time (always open, or any-time searches)."""

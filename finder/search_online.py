@@ -10,11 +10,12 @@ type or program filters, service areas, resources with two occurrences close tog
 ``finder.search_naive`` checks both.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .schedule import MINUTES_PER_WEEK
+from .schedule import MINUTES_PER_WEEK, week_pieces
 from .search_index import SearchIndex, ranges_to_indices
 
 _SPAN = 16384
@@ -55,67 +56,50 @@ def window(index: SearchIndex, clock, soon: float, end: float, need: int):
     :param need: how many of the soonest occurrences each range must hand over (ties included)
     :returns: (indices into index.online, occurrences in progress or soon, occurrences later)
     """
-    fast = index.online_fast
     table = regime(index, clock.offsets)
     t0u = clock.t0_utc_minute % MINUTES_PER_WEEK
-    fraction = clock.fraction
-    soon_last = t0u + int(np.floor(fraction + soon))
-    end_last = t0u + int(np.floor(fraction + end))
-    pieces = []  # (first minute key, last minute key + 1, side, later?)
-    for number, duration in enumerate(fast.durations.tolist()):
+    soon_last = t0u + math.floor(clock.fraction + soon)
+    end_last = t0u + math.floor(clock.fraction + end)
+    heads, later, tails = [], [], []  # [first minute key, last minute key + 1) of each range
+    for number, duration in enumerate(index.online_fast.durations.tolist()):
         base = number * _SPAN
-        spans = [
-            (t0u - duration + 1, t0u, "tail", 0),
-            (t0u + 1, soon_last, "head", 0),
-            (soon_last + 1, end_last, "head", 1),
+        for spans, low, high in (
+            (tails, t0u - duration + 1, t0u),
+            (heads, t0u + 1, soon_last),
+            (later, soon_last + 1, end_last),
+        ):
+            spans += [(base + lo, base + hi + 1) for lo, hi in week_pieces(low, high)]
+    bounds = np.array(heads + later + tails, dtype=np.int64).reshape(-1, 2) << _POSITION_BITS
+    found = np.searchsorted(table.key, bounds.ravel())
+    left, right = found[0::2], found[1::2]
+    counts = (right - left).tolist()
+    split = len(heads) + len(later)
+    lefts, rights = _best_ends(table.key, left, right, split, need)
+    picked = table.rows.take(ranges_to_indices(lefts, rights))
+    now = sum(counts[: len(heads)]) + sum(counts[split:])
+    return picked, now, sum(counts[len(heads) : split])
+
+
+def _best_ends(key, left, right, split: int, need: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``need`` best entries of each [left, right): the first ones for the ranges before
+    ``split`` (soonest first), the latest minute first and lowest id first within it for the
+    others (tails: most recently started first)."""
+    low, high = left[split:], right[split:]
+    # The minute of the need-th entry from the end: every later minute is taken whole, then as
+    # many of its lowest ids as are still needed. (An empty range's bounds fall outside it.)
+    nth = np.minimum(np.maximum(low, high - need), len(key) - 1)
+    minute = key.take(nth) >> _POSITION_BITS
+    block = np.searchsorted(key, np.concatenate([minute, minute + 1]) << _POSITION_BITS)
+    first, after = block[: len(low)], block[len(low) :]
+    lefts = np.concatenate([left[:split], after, first])
+    rights = np.concatenate(
+        [
+            np.minimum(left[:split] + need, right[:split]),
+            high,
+            np.minimum(first + (need - (high - after)), np.minimum(after, high)),
         ]
-        pieces += [
-            (base + lo, base + hi + 1, side, later)
-            for low, high, side, later in spans
-            for lo, hi in _pieces(low, high)
-        ]
-    bounds = np.array([(p[0], p[1]) for p in pieces], dtype=np.int64) << _POSITION_BITS
-    found = np.searchsorted(table.key, bounds.ravel()).reshape(-1, 2)
-    left, right = found[:, 0], found[:, 1]
-    later = np.array([p[3] for p in pieces], dtype=bool)
-    tail = np.array([p[2] == "tail" for p in pieces], dtype=bool)
-    counts = right - left
-    lefts, rights = _best_ends(table.key, left, right, tail, need)
-    picked = table.rows[ranges_to_indices(lefts, rights)]
-    return picked, int(counts[~later].sum()), int(counts[later].sum())
-
-
-def _best_ends(key, left, right, tail, need: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``need`` best entries of each [left, right): the first ones (heads: soonest), or the
-    latest minute first and lowest id first within it (tails: most recently started first)."""
-    lefts = [left[~tail]]
-    rights = [np.minimum(left[~tail] + need, right[~tail])]
-    low, high = left[tail], right[tail]
-    remaining = np.full(len(low), need)
-    while True:
-        active = (remaining > 0) & (high > low)
-        if not active.any():
-            break
-        low, high, remaining = low[active], high[active], remaining[active]
-        minute = key[high - 1] >> _POSITION_BITS
-        start = np.maximum(np.searchsorted(key, minute << _POSITION_BITS), low)
-        lefts.append(start)
-        rights.append(np.minimum(start + remaining, high))
-        remaining = remaining - np.minimum(remaining, high - start)
-        high = start
-    return np.concatenate(lefts), np.concatenate(rights)
-
-
-def _pieces(low: int, high: int) -> list[tuple[int, int]]:
-    """A [low, high] span of minutes of the week, split where it wraps past Saturday midnight."""
-    if high < low:
-        return []
-    if high - low >= MINUTES_PER_WEEK - 1:
-        return [(0, MINUTES_PER_WEEK - 1)]
-    low_w, high_w = low % MINUTES_PER_WEEK, high % MINUTES_PER_WEEK
-    if low_w <= high_w:
-        return [(low_w, high_w)]
-    return [(low_w, MINUTES_PER_WEEK - 1), (0, high_w)]
+    )
+    return lefts, rights
 
 
 def usable(index: SearchIndex, plan, clock) -> bool:
@@ -125,7 +109,7 @@ def usable(index: SearchIndex, plan, clock) -> bool:
         return False
     if plan.include is not None or plan.exclude is not None or plan.programs is not None:
         return False
-    if not (plan.kinds[fast.kinds].all() and plan.attendance[fast.attendance].all()):
+    if not (plan.everything or plan.codes[fast.codes].all()):
         return False
     # One occurrence per resource per window: otherwise counts would count a resource twice.
     return clock.horizon + int(fast.durations.max()) < fast.min_gap
