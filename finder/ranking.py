@@ -5,7 +5,18 @@ from itertools import repeat
 
 import numpy as np
 
-from .query import GROUPS, ONLINE_NOW, Candidates, Hit, Query, Results
+from .query import (
+    DURATION,
+    GROUPS,
+    ONLINE_NOW,
+    RESOURCE,
+    START,
+    ZONE,
+    Candidates,
+    Hit,
+    Query,
+    Results,
+)
 from .search_index import SearchIndex
 
 _GROUP_EDGES = np.arange(len(GROUPS) + 1)
@@ -124,12 +135,11 @@ def _best(
 def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: list) -> dict:
     """Hit objects for the chosen candidates of every group (one conversion for all groups)."""
     everything = np.concatenate(chosen)
-    ids = index.ids.take(found.resource.take(everything)).tolist()
-    distances = found.distance.take(everything).tolist()
-    untils = found.until.take(everything).tolist()
-    starts = found.start.take(everything).tolist()
-    durations = found.duration.take(everything).tolist()
-    zones = index.zone_names.take(found.zone.take(everything)).tolist()
+    rows = found.rows.take(everything, 0)
+    ids = index.ids.take(rows[:, RESOURCE]).tolist()
+    zones = index.zone_names.take(rows[:, ZONE]).tolist()
+    starts, durations = rows[:, START].tolist(), rows[:, DURATION].tolist()
+    distances, untils = found.times.take(everything, 0).T.tolist()
     if math.isnan(sum(distances)):  # NaN: no distance (online)
         distances = [None if d != d else d for d in distances]
     if math.isnan(sum(untils)):  # NaN: no time (always open, or an any-time search)

@@ -13,7 +13,9 @@ from . import search_online
 from .query import (  # noqa: F401 - the public search API is re-exported here
     DEFAULT_KINDS,
     DEFAULT_RADIUS_KM,
+    DURATION,
     EMPTY_INT,
+    GROUP,
     GROUPS,
     IN_PROGRESS,
     KM_PER_MILE,
@@ -21,7 +23,10 @@ from .query import (  # noqa: F401 - the public search API is re-exported here
     NEARBY,
     ONLINE_NOW,
     OPEN_NOW,
+    RESOURCE,
+    START,
     STARTING_SOON,
+    ZONE,
     Candidates,
     Hit,
     Query,
@@ -33,11 +38,7 @@ from .ranking import distinct_count, rank
 from .schedule import MINUTES_PER_WEEK
 from .search_index import (
     CODE,
-    DURATION,
     DURATION_CLASSES,
-    RESOURCE,
-    START,
-    ZONE,
     SearchIndex,
     cells_around,
     concatenated,
@@ -230,17 +231,13 @@ def _fast_candidates(occ, picked: np.ndarray, plan: Plan) -> Candidates:
     """Candidates from the fast online path: all in the window, no zone changing its offset."""
     rows = occ.rows.take(picked, 0)
     until = minutes_until(rows, plan.clock)
-    count = len(picked)
-    return Candidates(
-        rows[:, RESOURCE],
-        np.where(until <= plan.soon, ONLINE_NOW, LATER),
-        np.full(count, np.nan),
-        until,
-        rows[:, START],
-        rows[:, DURATION],
-        rows[:, ZONE],
-        np.ones(count, dtype=bool),
-    )
+    return _online(rows, until, plan, np.ones(len(picked), dtype=bool))
+
+
+def _online(rows: np.ndarray, until: np.ndarray, plan: Plan, fast: np.ndarray) -> Candidates:
+    """Online occurrences in the window: online now, or later."""
+    rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
+    return Candidates(rows, np.column_stack([np.full(len(until), np.nan), until]), fast)
 
 
 def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
@@ -296,25 +293,13 @@ def classify(index, plan: Plan, rows, distance, until, keep=None) -> Candidates:
         for i in np.flatnonzero(keep & index.has_area[rows[:, RESOURCE]]):
             keep[i] = serves(index.areas[int(rows[i, RESOURCE])], plan.query)
     chosen = np.flatnonzero(keep)
-    rows, until = rows.take(chosen, 0), until.take(chosen)
+    rows, until, handed = rows.take(chosen, 0), until.take(chosen), np.zeros(len(chosen), bool)
     if distance is None:
-        distance = np.full(len(chosen), np.nan)
-        group = np.where(until <= plan.soon, ONLINE_NOW, LATER)
-    else:
-        distance = distance.take(chosen)
-        meeting = rows[:, CODE] // len(ATTENDANCE) == _MEETING
-        now = np.where(meeting, IN_PROGRESS, OPEN_NOW)
-        group = np.where(until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER))
-    return Candidates(
-        rows[:, RESOURCE],
-        group,
-        distance,
-        until,
-        rows[:, START],
-        rows[:, DURATION],
-        rows[:, ZONE],
-        np.zeros(len(chosen), dtype=bool),
-    )
+        return _online(rows, until, plan, handed)
+    meeting = rows[:, CODE] // len(ATTENDANCE) == _MEETING
+    now = np.where(meeting, IN_PROGRESS, OPEN_NOW)
+    rows[:, GROUP] = np.where(until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER))
+    return Candidates(rows, np.column_stack([distance.take(chosen), until]), handed)
 
 
 def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:

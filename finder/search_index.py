@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlite_utils import Database
 
+from .query import DURATION, GROUP, RESOURCE, START, ZONE
 from .schedule import MINUTES_PER_WEEK, week_pieces
 from .vocabulary import ATTENDANCE, KINDS, types
 from .zones import ZoneClock
@@ -96,7 +97,7 @@ class Occurrences:
         return self.rows[:, ZONE]
 
 
-RESOURCE, START, DURATION, ZONE, CODE = range(5)  # columns of Occurrences.rows
+CODE = GROUP  # Occurrences.rows: the resource's code where candidates have their group
 
 
 @dataclass
@@ -357,16 +358,6 @@ def _min_gap(resource: np.ndarray, start: np.ndarray) -> int:
 def concatenated(array: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
     """The rows of ``array`` in these [left, right) ranges, one range after the other."""
     return np.concatenate([array[a:b] for a, b in ranges]) if ranges else array[:0]
-
-
-def ranges_to_indices(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """All integers in the half-open ranges [left, right), concatenated, without a Python loop."""
-    lengths = np.maximum(right - left, 0)
-    ends = np.cumsum(lengths)
-    total = int(ends[-1]) if len(ends) else 0
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    return np.repeat(left - (ends - lengths), lengths) + np.arange(total)
 
 
 def _codes(values, numbering: dict, dtype, default: int | None = None) -> np.ndarray:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .schedule import MINUTES_PER_WEEK, week_pieces
-from .search_index import SearchIndex, ranges_to_indices
+from .search_index import SearchIndex
 
 _SPAN = 16384
 _POSITION_BITS = 26  # resource positions below 67 million
@@ -25,26 +25,35 @@ MAX_DURATIONS = 16  # more distinct durations than this: the general path is as 
 
 @dataclass
 class Regime:
-    """Fast online occurrences keyed by (duration number, UTC minute of the week)."""
+    """Fast online occurrences keyed by (duration number, UTC minute of the week, resource
+    position), twice: by minute ascending (the soonest to start first) and by minute descending
+    (the most recently started first); within a minute, by resource position (= id order, the
+    ranking's last tie-breaker) in both. The best of any range are then its first entries."""
 
-    key: np.ndarray
-    rows: np.ndarray  # indices into index.online
+    soonest: np.ndarray  # keys
+    soonest_rows: np.ndarray  # indices into index.online, in key order
+    latest: np.ndarray  # keys, with minutes counted backwards from the end of the week
+    latest_rows: np.ndarray
 
 
 def regime(index: SearchIndex, offsets: np.ndarray) -> Regime:
-    """The fast key for one set of zone offsets (built once per offsets, then cached)."""
+    """The fast keys for one set of zone offsets (built once per offsets, then cached)."""
     fast = index.online_fast
     cache_key = offsets.tobytes()
     if cache_key not in fast.regimes:
         occ, rows = index.online, fast.rows
         utc = (occ.start[rows] - offsets[occ.zone[rows]]) % MINUTES_PER_WEEK
-        slot = np.searchsorted(fast.durations, occ.duration[rows]) * _SPAN + utc
-        # Within a minute, by resource position (= id order): the ranking's last tie-breaker.
-        key = (slot << _POSITION_BITS) | occ.resource[rows].astype(np.int64)
-        order = np.argsort(key)
+        number = np.searchsorted(fast.durations, occ.duration[rows])
+        position = occ.resource[rows]
+
+        def ordered(minute: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            key = ((number * _SPAN + minute) << _POSITION_BITS) | position
+            order = np.argsort(key)
+            return key[order], rows[order]
+
         if len(fast.regimes) >= 8:
             fast.regimes.pop(next(iter(fast.regimes)))
-        fast.regimes[cache_key] = Regime(key[order], rows[order])
+        fast.regimes[cache_key] = Regime(*ordered(utc), *ordered(MINUTES_PER_WEEK - 1 - utc))
     return fast.regimes[cache_key]
 
 
@@ -53,53 +62,44 @@ def window(index: SearchIndex, clock, soon: float, end: float, need: int):
 
     :param soon: minutes from t0 to the end of "starting soon"
     :param end: minutes from t0 to the end of the window (>= soon)
-    :param need: how many of the soonest occurrences each range must hand over (ties included)
+    :param need: how many of the best occurrences each range must hand over (ties included)
     :returns: (indices into index.online, occurrences in progress or soon, occurrences later)
     """
     table = regime(index, clock.offsets)
     t0u = clock.t0_utc_minute % MINUTES_PER_WEEK
     soon_last = t0u + math.floor(clock.fraction + soon)
     end_last = t0u + math.floor(clock.fraction + end)
-    heads, later, tails = [], [], []  # [first minute key, last minute key + 1) of each range
+    heads, later, tails = [], [], []  # key bounds: [first, last + 1) of each range
     for number, duration in enumerate(index.online_fast.durations.tolist()):
         base = number * _SPAN
-        for spans, low, high in (
-            (tails, t0u - duration + 1, t0u),
-            (heads, t0u + 1, soon_last),
-            (later, soon_last + 1, end_last),
-        ):
-            spans += [(base + lo, base + hi + 1) for lo, hi in week_pieces(low, high)]
-    bounds = np.array(heads + later + tails, dtype=np.int64).reshape(-1, 2) << _POSITION_BITS
-    found = np.searchsorted(table.key, bounds.ravel())
-    left, right = found[0::2], found[1::2]
-    counts = (right - left).tolist()
-    split = len(heads) + len(later)
-    lefts, rights = _best_ends(table.key, left, right, split, need)
-    picked = table.rows.take(ranges_to_indices(lefts, rights))
-    now = sum(counts[: len(heads)]) + sum(counts[split:])
-    return picked, now, sum(counts[len(heads) : split])
-
-
-def _best_ends(key, left, right, split: int, need: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``need`` best entries of each [left, right): the first ones for the ranges before
-    ``split`` (soonest first), the latest minute first and lowest id first within it for the
-    others (tails: most recently started first)."""
-    low, high = left[split:], right[split:]
-    # The minute of the need-th entry from the end: every later minute is taken whole, then as
-    # many of its lowest ids as are still needed. (An empty range's bounds fall outside it.)
-    nth = np.minimum(np.maximum(low, high - need), len(key) - 1)
-    minute = key.take(nth) >> _POSITION_BITS
-    block = np.searchsorted(key, np.concatenate([minute, minute + 1]) << _POSITION_BITS)
-    first, after = block[: len(low)], block[len(low) :]
-    lefts = np.concatenate([left[:split], after, first])
-    rights = np.concatenate(
-        [
-            np.minimum(left[:split] + need, right[:split]),
-            high,
-            np.minimum(first + (need - (high - after)), np.minimum(after, high)),
-        ]
+        heads += _bounds(base, t0u + 1, soon_last)
+        later += _bounds(base, soon_last + 1, end_last)
+        # in progress: started in [t0u - duration + 1, t0u], counted backwards from the week's end
+        tails += _bounds(base, MINUTES_PER_WEEK - 1 - t0u, MINUTES_PER_WEEK - 2 - t0u + duration)
+    ahead = _ranges(table.soonest, heads + later)
+    behind = _ranges(table.latest, tails)
+    picked = np.concatenate(
+        [table.soonest_rows[a : min(a + need, b)] for a, b in ahead]
+        + [table.latest_rows[a : min(a + need, b)] for a, b in behind]
     )
-    return lefts, rights
+    split = len(heads) // 2
+    now = sum(b - a for a, b in ahead[:split]) + sum(b - a for a, b in behind)
+    return picked, now, sum(b - a for a, b in ahead[split:])
+
+
+def _bounds(base: int, low: int, high: int) -> list[int]:
+    """Key bounds of the minutes [low, high] (of the week, wrapping) of one duration number."""
+    return [
+        ((base + edge) << _POSITION_BITS)
+        for first, last in week_pieces(low, high)
+        for edge in (first, last + 1)
+    ]
+
+
+def _ranges(key: np.ndarray, bounds: list[int]) -> list[tuple[int, int]]:
+    """[left, right) positions of each pair of bounds in the sorted keys."""
+    found = np.searchsorted(key, np.array(bounds, dtype=np.int64)).tolist()
+    return list(zip(found[0::2], found[1::2], strict=True))
 
 
 def usable(index: SearchIndex, plan, clock) -> bool:
