@@ -163,25 +163,19 @@ class Results:
 RESOURCE, START, DURATION, ZONE, GROUP = range(5)  # columns of Candidates.rows
 
 
-@dataclass
-class Candidates:
-    """Matching occurrences (or resources) before ranking, one row each in two matrices (so
-    that choosing some is one ``take`` per matrix, however many columns there are)."""
+class RowColumns:
+    """The first columns of an integer ``rows`` matrix, by name (occurrences and candidates)."""
 
-    rows: np.ndarray  # (n, 5) int64: resource position, start minute, duration, zone, group
-    times: np.ndarray  # (n, 2) float64: km away (NaN: online), minutes to start (NaN: no time)
-    fast: np.ndarray  # bool: from the fast online path, which counts more than it hands over
+    rows: np.ndarray
 
     @property
     def resource(self) -> np.ndarray:
+        """Position in the resource arrays."""
         return self.rows[:, RESOURCE]
 
     @property
-    def group(self) -> np.ndarray:
-        return self.rows[:, GROUP]
-
-    @property
     def start(self) -> np.ndarray:
+        """Local minute of the week."""
         return self.rows[:, START]
 
     @property
@@ -191,6 +185,20 @@ class Candidates:
     @property
     def zone(self) -> np.ndarray:
         return self.rows[:, ZONE]
+
+
+@dataclass
+class Candidates(RowColumns):
+    """Matching occurrences (or resources) before ranking, one row each in two matrices (so
+    that choosing some is one ``take`` per matrix, however many columns there are)."""
+
+    rows: np.ndarray  # (n, 5) int64: resource position, start minute, duration, zone, group
+    times: np.ndarray  # (n, 2) float64: km away (NaN: online), minutes to start (NaN: no time)
+    fast: np.ndarray  # bool: from the fast online path, which counts more than it hands over
+
+    @property
+    def group(self) -> np.ndarray:
+        return self.rows[:, GROUP]
 
     @property
     def distance(self) -> np.ndarray:

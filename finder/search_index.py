@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlite_utils import Database
 
-from .query import DURATION, GROUP, RESOURCE, START, ZONE
+from .query import GROUP, RowColumns
 from .schedule import MINUTES_PER_WEEK, week_pieces
 from .vocabulary import ATTENDANCE, KINDS, types
 from .zones import ZoneClock
@@ -68,7 +68,7 @@ def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
 
 
 @dataclass
-class Occurrences:
+class Occurrences(RowColumns):
     """Weekly occurrences sorted by key, with their columns gathered per occurrence so that a
     query reads all it needs about its few candidates with one ``take``."""
 
@@ -77,24 +77,6 @@ class Occurrences:
     places: np.ndarray | None  # (n, 3) latitude and longitude in radians, cos(latitude)
     groups: dict  # bucket (cell or -1) -> [(zone, duration class bound, key base)] present
     cache: dict = field(default_factory=dict)  # bucket sets -> their groups, concatenated
-
-    @property
-    def resource(self) -> np.ndarray:
-        """Position in the resource arrays."""
-        return self.rows[:, RESOURCE]
-
-    @property
-    def start(self) -> np.ndarray:
-        """Local minute of the week."""
-        return self.rows[:, START]
-
-    @property
-    def duration(self) -> np.ndarray:
-        return self.rows[:, DURATION]
-
-    @property
-    def zone(self) -> np.ndarray:
-        return self.rows[:, ZONE]
 
 
 CODE = GROUP  # Occurrences.rows: the resource's code where candidates have their group
