@@ -7,6 +7,7 @@ import numpy as np
 
 from .query import (
     DURATION,
+    GROUP,
     GROUPS,
     ONLINE_NOW,
     RESOURCE,
@@ -23,9 +24,10 @@ _GROUP_EDGES = np.arange(len(GROUPS) + 1)
 
 
 def distinct_count(values: np.ndarray) -> int:
-    """How many different values (sort-based: NumPy 2.4's hash-based unique is slower here)."""
-    if len(values) < 2:
-        return len(values)
+    """How many different values (a set for a few, else sort-based: NumPy 2.4's hash-based
+    unique is slower here)."""
+    if len(values) < 64:
+        return len(set(values.tolist()))
     ordered = np.sort(values)
     return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
 
@@ -33,7 +35,7 @@ def distinct_count(values: np.ndarray) -> int:
 def first_of_each(order: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """``order`` without repeated ids, keeping each id's first (best-ranked) position."""
     ranked = ids.take(order)
-    by_id = np.argsort(ranked, kind="stable")
+    by_id = ranked.argsort(kind="stable")
     ordered = ranked.take(by_id)
     keep = np.ones(len(order), dtype=bool)
     keep[by_id[1:][ordered[1:] == ordered[:-1]]] = False
@@ -58,8 +60,10 @@ def rank(
     ranked = (_rank_small if len(ids) <= LARGE else _rank_large)(found, ids, keys, query.limit)
     totals = {name: ranked[number][1] for number, name in enumerate(GROUPS)}
     groups = _hits(index, query, found, [chosen for chosen, _ in ranked])
-    for number, counted in (counts or {}).items():
-        totals[GROUPS[number]] = _fast_total(index, found, number, counted)
+    if counts:
+        handed = found.rows[~found.fast]
+        for number, counted in counts.items():
+            totals[GROUPS[number]] = _fast_total(index, handed, number, counted)
     return Results(query, groups, totals, radius_km)
 
 
@@ -70,7 +74,7 @@ def _rank_small(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarr
     """One sort of everything: (best members, distinct count) per group."""
     primary, secondary = keys
     order = first_of_each(np.lexsort((ids, secondary, primary, found.group)), ids)
-    bounds = np.searchsorted(found.group.take(order), _GROUP_EDGES).tolist()
+    bounds = found.group.take(order).searchsorted(_GROUP_EDGES).tolist()
     return [
         (order[bounds[n] : bounds[n + 1]][:limit], bounds[n + 1] - bounds[n])
         for n in range(len(GROUPS))
@@ -98,15 +102,17 @@ def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return pool[at] == values
 
 
-def _fast_total(index: SearchIndex, found: Candidates, number: int, counted: int) -> int:
+def _fast_total(index: SearchIndex, handed: np.ndarray, number: int, counted: int) -> int:
     """A group's true size when the fast online path counted occurrences it did not hand over.
 
     ``counted`` includes hybrid meetings also listed in person: for "online now" those in an
     earlier group (in progress, starting soon), for "later" those in this group.
+
+    :param handed: rows of the candidates that did not come from the fast path
     """
-    handed = ~found.fast
-    earlier = found.resource[handed & (found.group < number)]
-    mine = found.resource[handed & (found.group == number)]
+    group, resource = handed[:, GROUP], handed[:, RESOURCE]
+    earlier = resource[group < number]
+    mine = resource[group == number]
     if not len(mine) and (number != ONLINE_NOW or not len(earlier)):
         return counted
     mine = mine[~member_of(mine, earlier)]

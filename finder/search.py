@@ -42,8 +42,8 @@ from .search_index import (
     SearchIndex,
     cells_around,
     concatenated,
+    haversine_halves,
     haversine_km,
-    haversine_radians,
     type_mask,
 )
 from .service_areas import serves
@@ -52,7 +52,6 @@ from .zones import utc_minutes
 
 MIN_NEARBY = 5  # fewer in-person results than this widens the radius
 MAX_WIDENINGS = 3
-_MEETING = list(KINDS).index("meeting")
 
 
 def search(index: SearchIndex, query: Query) -> Results:
@@ -121,7 +120,7 @@ class Plan:
     clock: Clock | None
     soon: float | None  # minutes from the window start to the end of "starting soon"
     end: float | None  # minutes from the window start to the window's end
-    point: tuple | None  # the searcher's latitude, longitude (radians) and cos(latitude)
+    point: tuple | None  # the searcher's half latitude, half longitude (radians), cos(latitude)
     codes: np.ndarray  # bool per resource code (kind and attendance, see SearchIndex.code)
     programs: np.ndarray | None  # bool per program number, None = any
     include: tuple | None  # (low, high) type bits that must all be set
@@ -140,7 +139,7 @@ class Plan:
             end = (t1 - t0).total_seconds() / 60
         if query.has_point:
             latitude, longitude = np.radians(query.latitude), np.radians(query.longitude)
-            point = (latitude, longitude, np.cos(latitude))
+            point = (latitude / 2, longitude / 2, np.cos(latitude))
         return cls(query, clock, soon, end, point, *_filters(index, query))
 
     def allowed(self, index: SearchIndex, positions: np.ndarray) -> np.ndarray:
@@ -237,7 +236,14 @@ def _fast_candidates(occ, picked: np.ndarray, plan: Plan) -> Candidates:
 def _online(rows: np.ndarray, until: np.ndarray, plan: Plan, fast: np.ndarray) -> Candidates:
     """Online occurrences in the window: online now, or later."""
     rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
-    return Candidates(rows, np.column_stack([np.full(len(until), np.nan), until]), fast)
+    return Candidates(rows, _times(np.nan, until), fast)
+
+
+def _times(distance, until: np.ndarray) -> np.ndarray:
+    """The (distance, until) matrix of candidates."""
+    times = np.empty((len(until), 2))
+    times[:, 0], times[:, 1] = distance, until
+    return times
 
 
 def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
@@ -251,7 +257,7 @@ def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
     keep = None if plan.everything else plan.allowed(index, rows[:, RESOURCE])
     distance = None
     if radius_km is not None:
-        distance = haversine_radians(*plan.point, *concatenated(occ.places, ranges).T)
+        distance = haversine_halves(*plan.point, *concatenated(occ.places, ranges).T)
         inside = distance <= radius_km
         keep = inside if keep is None else keep & inside
     return classify(index, plan, rows, distance, minutes_until(rows, clock), keep)
@@ -266,7 +272,7 @@ def minutes_until(rows: np.ndarray, clock: Clock) -> np.ndarray:
     """
     zone = rows[:, ZONE]
     wall = (rows[:, START] - clock.lows.take(zone)) % MINUTES_PER_WEEK
-    wall = np.where(wall > clock.horizon + 60, wall - MINUTES_PER_WEEK, wall)
+    np.subtract(wall, MINUTES_PER_WEEK, out=wall, where=wall > clock.horizon + 60)
     until = wall - clock.fraction
     for z, instant, before, after in clock.transitions:
         chosen = zone == z
@@ -292,14 +298,13 @@ def classify(index, plan: Plan, rows, distance, until, keep=None) -> Candidates:
     if index.areas:
         for i in np.flatnonzero(keep & index.has_area[rows[:, RESOURCE]]):
             keep[i] = serves(index.areas[int(rows[i, RESOURCE])], plan.query)
-    chosen = np.flatnonzero(keep)
+    chosen = keep.nonzero()[0]
     rows, until, handed = rows.take(chosen, 0), until.take(chosen), np.zeros(len(chosen), bool)
     if distance is None:
         return _online(rows, until, plan, handed)
-    meeting = rows[:, CODE] // len(ATTENDANCE) == _MEETING
-    now = np.where(meeting, IN_PROGRESS, OPEN_NOW)
+    now = index.now_group.take(rows[:, CODE])
     rows[:, GROUP] = np.where(until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER))
-    return Candidates(rows, np.column_stack([distance.take(chosen), until]), handed)
+    return Candidates(rows, _times(distance.take(chosen), until), handed)
 
 
 def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlite_utils import Database
 
-from .query import GROUP, RowColumns
+from .query import GROUP, IN_PROGRESS, OPEN_NOW, RowColumns
 from .schedule import MINUTES_PER_WEEK, week_pieces
 from .vocabulary import ATTENDANCE, KINDS, types
 from .zones import ZoneClock
@@ -27,6 +27,7 @@ KM_PER_DEGREE = 111.195
 _CLASS_BOUNDS = np.array(DURATION_CLASSES, dtype=np.int64)
 _START_SPAN = 16384  # > minutes per week, so keys never collide
 _ATTENDANCE_CODES = {value: number for number, value in enumerate(ATTENDANCE)}
+_MEETING = list(KINDS).index("meeting")
 
 
 def type_bits() -> dict[str, int]:
@@ -44,13 +45,14 @@ def type_mask(codes) -> tuple[int, int]:
 def haversine_km(lat1, lon1, lat2, lon2):
     """Great-circle distance in km; works on scalars and NumPy arrays alike."""
     lat1, lon1, lat2, lon2 = (np.radians(v) for v in (lat1, lon1, lat2, lon2))
-    return haversine_radians(lat1, lon1, np.cos(lat1), lat2, lon2, np.cos(lat2))
+    return haversine_halves(lat1 / 2, lon1 / 2, np.cos(lat1), lat2 / 2, lon2 / 2, np.cos(lat2))
 
 
-def haversine_radians(lat1, lon1, cos1, lat2, lon2, cos2):
-    """``haversine_km`` from latitudes and longitudes in radians and the latitudes' cosines
-    (precomputed cosines give the same bits: the same ufunc on the same values)."""
-    h = np.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * np.sin((lon2 - lon1) / 2) ** 2
+def haversine_halves(half_lat1, half_lon1, cos1, half_lat2, half_lon2, cos2):
+    """``haversine_km`` from halved latitudes and longitudes in radians and the latitudes'
+    cosines, so that they can be precomputed. The same bits: halving is exact, so
+    ``a / 2 - b / 2 == (a - b) / 2``, and a ufunc gives the same value wherever it is applied."""
+    h = np.sin(half_lat2 - half_lat1) ** 2 + cos1 * cos2 * np.sin(half_lon2 - half_lon1) ** 2
     return 2 * 6371.0088 * np.arcsin(np.sqrt(h))
 
 
@@ -74,7 +76,7 @@ class Occurrences(RowColumns):
 
     key: np.ndarray
     rows: np.ndarray  # (n, 5) int64: resource position, local start minute, duration, zone, code
-    places: np.ndarray | None  # (n, 3) latitude and longitude in radians, cos(latitude)
+    places: np.ndarray | None  # (n, 3) half latitude, half longitude (radians), cos(latitude)
     groups: dict  # bucket (cell or -1) -> [(zone, duration class bound, key base)] present
     cache: dict = field(default_factory=dict)  # bucket sets -> their groups, concatenated
 
@@ -136,12 +138,14 @@ class SearchIndex:
         self.zone = _codes(zone, {z: n for n, z in enumerate(self.zones)}, np.int16, default=-1)
         self.zone_names = np.array([*self.zones, None], dtype=object)  # zone -1 (none): None
         self.code = self.kind.astype(np.int64) * len(ATTENDANCE) + self.attendance
+        meetings = np.arange(len(KINDS) * len(ATTENDANCE)) // len(ATTENDANCE) == _MEETING
+        self.now_group = np.where(meetings, IN_PROGRESS, OPEN_NOW)  # by code, for what is on
         self.latitude = np.array([np.nan if v is None else v for v in lat], dtype=np.float64)
         self.longitude = np.array([np.nan if v is None else v for v in lon], dtype=np.float64)
         self.always_open = np.array(always, dtype=bool)
         self.by_appointment = np.array(appointment, dtype=bool)
         radians = np.radians(np.stack([self.latitude, self.longitude], axis=1))
-        self.places = np.column_stack([radians, np.cos(radians[:, 0])])
+        self.places = np.column_stack([radians / 2, np.cos(radians[:, 0])])
         position = dict(zip(rid, range(len(rid)), strict=True))
         self._set_types(position, resource_types)
         self._set_areas(position, service_areas)
@@ -159,7 +163,7 @@ class SearchIndex:
 
     def _set_online_fast(self, online_rows: np.ndarray) -> None:
         """Split online occurrences: those the fast path (search_online) may count, and the rest."""
-        hybrid_other = (self.attendance == 2) & (self.kind != list(KINDS).index("meeting"))
+        hybrid_other = (self.attendance == 2) & (self.kind != _MEETING)
         self.fast_online = ~self.has_area & ~hybrid_other & (self.zone >= 0)
         self.fast_hybrid = self.fast_online & (self.attendance == _ATTENDANCE_CODES["hybrid"])
         self.online_slow = self._occurrences(
@@ -260,7 +264,7 @@ class SearchIndex:
             margin, local = margins.get(zone, 0), int(lows[zone])
             for low, high in week_pieces(local - bound - margin, local + horizon + margin):
                 edges += (base + low, base + high + 1)
-        found = np.searchsorted(occurrences.key, edges).tolist()
+        found = occurrences.key.searchsorted(edges).tolist()
         return [(a, b) for a, b in zip(found[0::2], found[1::2], strict=True) if b > a]
 
     def _ranges_of(self, occurrences: Occurrences, buckets: tuple) -> list:

@@ -98,18 +98,23 @@ def _bounds(base: int, low: int, high: int) -> list[int]:
 
 def _ranges(key: np.ndarray, bounds: list[int]) -> list[tuple[int, int]]:
     """[left, right) positions of each pair of bounds in the sorted keys."""
-    found = np.searchsorted(key, np.array(bounds, dtype=np.int64)).tolist()
+    found = key.searchsorted(np.array(bounds, dtype=np.int64)).tolist()
     return list(zip(found[0::2], found[1::2], strict=True))
 
 
 def usable(index: SearchIndex, plan, clock) -> bool:
     """Whether the fast path gives exactly the general path's answer for this query."""
     fast = index.online_fast
-    if fast is None or clock.transitions:
+    if fast is None:
+        return False
+    # An offset change matters if an occurrence in the window can start or run across it (an
+    # hour's margin, as for the in-person ranges); one days before does not.
+    since = clock.t0_utc_minute - int(fast.durations[-1]) - 60
+    if any(instant >= since for _, instant, *_ in clock.transitions):
         return False
     if plan.include is not None or plan.exclude is not None or plan.programs is not None:
         return False
     if not (plan.everything or plan.codes[fast.codes].all()):
         return False
     # One occurrence per resource per window: otherwise counts would count a resource twice.
-    return clock.horizon + int(fast.durations.max()) < fast.min_gap
+    return clock.horizon + int(fast.durations[-1]) < fast.min_gap
