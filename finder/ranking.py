@@ -54,7 +54,9 @@ def rank(
     # (no time, no distance) into 0.
     time_key = np.fmax(np.abs(found.until).round(6), 0.0)
     distance_key = np.fmax(found.distance.round(9), 0.0)
-    ids = index.ids.take(found.resource)
+    # Positions are in id order (see SearchIndex), so they tell resources apart and break ties
+    # as their ids would.
+    ids = found.resource
     # soonest: in progress, most recently started first; then soonest to start; then nearest
     keys = (distance_key, time_key) if query.order == "nearest" else (time_key, distance_key)
     ranked = (_rank_small if len(ids) <= LARGE else _rank_large)(found, ids, keys, query.limit)
@@ -111,10 +113,10 @@ def _fast_total(index: SearchIndex, handed: np.ndarray, number: int, counted: in
     :param handed: rows of the candidates that did not come from the fast path
     """
     group, resource = handed[:, GROUP], handed[:, RESOURCE]
-    earlier = resource[group < number]
     mine = resource[group == number]
-    if not len(mine) and (number != ONLINE_NOW or not len(earlier)):
+    if not len(mine) and number != ONLINE_NOW:
         return counted
+    earlier = resource[group < number]
     mine = mine[~member_of(mine, earlier)]
     listed = earlier if number == ONLINE_NOW else mine
     hybrids = listed[index.fast_hybrid[listed]]

@@ -123,6 +123,9 @@ class SearchIndex:
         :param resource_types: (resource id, vocabulary code)
         :param service_areas: rows of the service_areas table
         """
+        # In id order, so that positions order and tell resources apart as ids do (the ranking
+        # and the fast online keys rely on it).
+        resources = sorted(resources, key=lambda row: row[0])
         columns = list(zip(*resources, strict=True)) or [()] * len(self.RESOURCE_COLUMNS)
         rid, kind, attendance, program, zone, always, appointment, lat, lon = columns
         self.zones = sorted({z for z in zone if z})
