@@ -107,8 +107,8 @@ def usable(index: SearchIndex, plan, clock) -> bool:
     fast = index.online_fast
     if fast is None:
         return False
-    # An offset change matters if an occurrence in the window can start or run across it (an
-    # hour's margin, as for the in-person ranges); one days before does not.
+    # An offset change matters if an occurrence in the window can start or run across it (with
+    # an hour's margin, as for the in-person ranges); one that happened earlier does not.
     since = clock.t0_utc_minute - int(fast.durations[-1]) - 60
     if any(instant >= since for _, instant, *_ in clock.transitions):
         return False
