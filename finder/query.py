@@ -160,37 +160,78 @@ class Results:
         return [(g, h.resource_id) for g in GROUPS for h in self.groups[g]]
 
 
-@dataclass
-class Candidates:
-    """Matching occurrences (or resources) as parallel arrays, before ranking."""
+RESOURCE, START, DURATION, ZONE, GROUP = range(5)  # columns of Candidates.rows
 
-    resource: np.ndarray
-    group: np.ndarray
-    distance: np.ndarray  # NaN where there is no distance (online)
-    until: np.ndarray  # minutes from the window start to the occurrence start (NaN: no time)
-    start: np.ndarray
-    duration: np.ndarray
-    zone: np.ndarray
-    fast: np.ndarray  # from the fast online path, which counts more than it hands over
+
+class RowColumns:
+    """The first columns of an integer ``rows`` matrix, by name (occurrences and candidates)."""
+
+    rows: np.ndarray
+
+    @property
+    def resource(self) -> np.ndarray:
+        """Position in the resource arrays."""
+        return self.rows[:, RESOURCE]
+
+    @property
+    def start(self) -> np.ndarray:
+        """Local minute of the week."""
+        return self.rows[:, START]
+
+    @property
+    def duration(self) -> np.ndarray:
+        return self.rows[:, DURATION]
+
+    @property
+    def zone(self) -> np.ndarray:
+        return self.rows[:, ZONE]
+
+
+@dataclass
+class Candidates(RowColumns):
+    """Matching occurrences (or resources) before ranking, one row each in two matrices (so
+    that choosing some is one ``take`` per matrix, however many columns there are)."""
+
+    rows: np.ndarray  # (n, 5) int64: resource position, start minute, duration, zone, group
+    times: np.ndarray  # (n, 2) float64: km away (NaN: online), minutes to start (NaN: no time)
+    fast: np.ndarray  # bool: from the fast online path, which counts more than it hands over
+
+    @property
+    def group(self) -> np.ndarray:
+        return self.rows[:, GROUP]
+
+    @property
+    def distance(self) -> np.ndarray:
+        return self.times[:, 0]
+
+    @property
+    def until(self) -> np.ndarray:
+        """Minutes from the window start to the occurrence start."""
+        return self.times[:, 1]
 
     def where(self, mask: np.ndarray) -> "Candidates":
         """The candidates where ``mask`` is true."""
-        return Candidates(*(getattr(self, f)[mask] for f in Candidates.__dataclass_fields__))
+        return Candidates(self.rows[mask], self.times[mask], self.fast[mask])
+
+    @staticmethod
+    def joined(parts: list["Candidates"]) -> "Candidates":
+        """All the parts' candidates, one part after the other."""
+        parts = [p for p in parts if len(p.fast)]
+        if len(parts) < 2:
+            return parts[0] if parts else empty()
+        return Candidates(
+            np.concatenate([p.rows for p in parts]),
+            np.concatenate([p.times for p in parts]),
+            np.concatenate([p.fast for p in parts]),
+        )
 
 
 def untimed(positions: np.ndarray, distance: np.ndarray, group: int) -> Candidates:
     """Candidates without a time (always open, or any-time searches)."""
-    n = len(positions)
-    return Candidates(
-        positions,
-        np.full(n, group),
-        distance,
-        np.full(n, np.nan),
-        np.full(n, -1),
-        np.zeros(n, dtype=np.int64),
-        np.full(n, -1),
-        np.zeros(n, dtype=bool),
-    )
+    rows = np.tile(np.array([0, -1, 0, -1, group], dtype=np.int64), (len(positions), 1))
+    rows[:, RESOURCE] = positions
+    times = np.column_stack([distance, np.full(len(positions), np.nan)])
+    return Candidates(rows, times, np.zeros(len(positions), dtype=bool))
 
 
 EMPTY_INT = np.empty(0, dtype=np.int64)

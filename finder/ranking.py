@@ -1,25 +1,44 @@
 """Ranking: group candidates, keep each resource once, order soonest-then-nearest, cut."""
 
+import math
+from itertools import repeat
+
 import numpy as np
 
-from .query import GROUPS, ONLINE_NOW, Candidates, Hit, Query, Results
+from .query import (
+    DURATION,
+    GROUP,
+    GROUPS,
+    ONLINE_NOW,
+    RESOURCE,
+    START,
+    ZONE,
+    Candidates,
+    Hit,
+    Query,
+    Results,
+)
 from .search_index import SearchIndex
+
+_GROUP_EDGES = np.arange(len(GROUPS) + 1)
 
 
 def distinct_count(values: np.ndarray) -> int:
-    """How many different values (sort-based: NumPy 2.4's hash-based unique is slower here)."""
-    if len(values) < 2:
-        return len(values)
+    """How many different values (a set for a few, else sort-based: NumPy 2.4's hash-based
+    unique is slower here)."""
+    if len(values) < 64:
+        return len(set(values.tolist()))
     ordered = np.sort(values)
     return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
 def first_of_each(order: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """``order`` without repeated ids, keeping each id's first (best-ranked) position."""
-    ranked = ids[order]
-    by_id = np.argsort(ranked, kind="stable")
+    ranked = ids.take(order)
+    by_id = ranked.argsort(kind="stable")
+    ordered = ranked.take(by_id)
     keep = np.ones(len(order), dtype=bool)
-    keep[by_id[1:][ranked[by_id[1:]] == ranked[by_id[:-1]]]] = False
+    keep[by_id[1:][ordered[1:] == ordered[:-1]]] = False
     return order[keep]
 
 
@@ -31,17 +50,22 @@ def rank(
     counts: dict | None = None,
 ) -> Results:
     """Group candidates, keep each resource once (its best occurrence), order, cut to the limit."""
-    # Rounded so that two exact ways of computing the same instant sort alike.
-    time_key = np.where(np.isnan(found.until), 0.0, np.round(np.abs(found.until), 6))
-    distance_key = np.where(np.isnan(found.distance), 0.0, np.round(found.distance, 9))
-    ids = index.ids[found.resource]
+    # Rounded so that two exact ways of computing the same instant sort alike; fmax turns NaN
+    # (no time, no distance) into 0.
+    time_key = np.fmax(np.abs(found.until).round(6), 0.0)
+    distance_key = np.fmax(found.distance.round(9), 0.0)
+    # Positions are in id order (see SearchIndex), so they tell resources apart and break ties
+    # as their ids would.
+    ids = found.resource
     # soonest: in progress, most recently started first; then soonest to start; then nearest
     keys = (distance_key, time_key) if query.order == "nearest" else (time_key, distance_key)
     ranked = (_rank_small if len(ids) <= LARGE else _rank_large)(found, ids, keys, query.limit)
     totals = {name: ranked[number][1] for number, name in enumerate(GROUPS)}
     groups = _hits(index, query, found, [chosen for chosen, _ in ranked])
-    for number, counted in (counts or {}).items():
-        totals[GROUPS[number]] = _fast_total(index, found, number, counted)
+    if counts:
+        handed = found.rows[~found.fast]
+        for number, counted in counts.items():
+            totals[GROUPS[number]] = _fast_total(index, handed, number, counted)
     return Results(query, groups, totals, radius_km)
 
 
@@ -52,9 +76,9 @@ def _rank_small(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarr
     """One sort of everything: (best members, distinct count) per group."""
     primary, secondary = keys
     order = first_of_each(np.lexsort((ids, secondary, primary, found.group)), ids)
-    bounds = np.searchsorted(found.group[order], np.arange(len(GROUPS) + 1))
+    bounds = found.group.take(order).searchsorted(_GROUP_EDGES).tolist()
     return [
-        (order[bounds[n] : bounds[n + 1]][:limit], int(bounds[n + 1] - bounds[n]))
+        (order[bounds[n] : bounds[n + 1]][:limit], bounds[n + 1] - bounds[n])
         for n in range(len(GROUPS))
     ]
 
@@ -80,20 +104,22 @@ def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return pool[at] == values
 
 
-def _fast_total(index: SearchIndex, found: Candidates, number: int, counted: int) -> int:
+def _fast_total(index: SearchIndex, handed: np.ndarray, number: int, counted: int) -> int:
     """A group's true size when the fast online path counted occurrences it did not hand over.
 
     ``counted`` includes hybrid meetings also listed in person: for "online now" those in an
     earlier group (in progress, starting soon), for "later" those in this group.
+
+    :param handed: rows of the candidates that did not come from the fast path
     """
-    handed = ~found.fast
-    earlier = found.resource[handed & (found.group < number)]
-    mine = found.resource[handed & (found.group == number)]
-    if not len(mine) and (number != ONLINE_NOW or not len(earlier)):
+    group, resource = handed[:, GROUP], handed[:, RESOURCE]
+    mine = resource[group == number]
+    if not len(mine) and number != ONLINE_NOW:
         return counted
+    earlier = resource[group < number]
     mine = mine[~member_of(mine, earlier)]
     listed = earlier if number == ONLINE_NOW else mine
-    hybrids = listed[index.fast_online[listed] & (index.attendance[listed] == 2)]
+    hybrids = listed[index.fast_hybrid[listed]]
     return distinct_count(mine) + counted - distinct_count(hybrids)
 
 
@@ -117,22 +143,31 @@ def _best(
 def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: list) -> dict:
     """Hit objects for the chosen candidates of every group (one conversion for all groups)."""
     everything = np.concatenate(chosen)
-    columns = zip(
-        index.ids[found.resource[everything]].tolist(),
-        found.distance[everything].tolist(),
-        found.until[everything].tolist(),
-        found.start[everything].tolist(),
-        found.duration[everything].tolist(),
-        found.zone[everything].tolist(),
-        strict=True,
-    )
-    groups, zones = {}, index.zones
+    rows = found.rows.take(everything, 0)
+    ids = index.ids.take(rows[:, RESOURCE]).tolist()
+    zones = index.zone_names.take(rows[:, ZONE]).tolist()
+    starts, durations = rows[:, START].tolist(), rows[:, DURATION].tolist()
+    distances, untils = found.times.take(everything, 0).T.tolist()
+    if math.isnan(sum(distances)):  # NaN: no distance (online)
+        distances = [None if d != d else d for d in distances]
+    if math.isnan(sum(untils)):  # NaN: no time (always open, or an any-time search)
+        for i in (i for i, until in enumerate(untils) if until != until):
+            starts[i] = durations[i] = zones[i] = untils[i] = None
+    groups, first = {}, 0
     for name, members in zip(GROUPS, chosen, strict=True):
-        hits = groups[name] = []
-        for _, (rid, distance, until, start, duration, zone) in zip(members, columns, strict=False):
-            distance = None if distance != distance else distance  # NaN: no distance (online)
-            if until != until:  # NaN: no time (always open, or an any-time search)
-                hits.append(Hit(rid, name, distance, query=query))
-            else:
-                hits.append(Hit(rid, name, distance, start, duration, zones[zone], until, query))
+        last = first + len(members)
+        groups[name] = list(
+            map(
+                Hit,
+                ids[first:last],
+                repeat(name),
+                distances[first:last],
+                starts[first:last],
+                durations[first:last],
+                zones[first:last],
+                untils[first:last],
+                repeat(query),
+            )
+        )
+        first = last
     return groups

@@ -41,6 +41,18 @@ def wrap_offset(start_minute: int, reference_minute: int, horizon: int) -> int:
     return offset - MINUTES_PER_WEEK if offset > horizon else offset
 
 
+def week_pieces(low: int, high: int) -> list[tuple[int, int]]:
+    """A [low, high] span of minutes of the week, split where it wraps past Saturday midnight."""
+    if high < low:
+        return []
+    if high - low >= MINUTES_PER_WEEK - 1:
+        return [(0, MINUTES_PER_WEEK - 1)]
+    low_w, high_w = low % MINUTES_PER_WEEK, high % MINUTES_PER_WEEK
+    if low_w <= high_w:
+        return [(low_w, high_w)]
+    return [(low_w, MINUTES_PER_WEEK - 1), (0, high_w)]
+
+
 def occurrence(
     start_minute: int, duration: int, zone: ZoneInfo, t0: datetime, horizon: int
 ) -> tuple[datetime, datetime]:

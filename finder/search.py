@@ -13,7 +13,9 @@ from . import search_online
 from .query import (  # noqa: F401 - the public search API is re-exported here
     DEFAULT_KINDS,
     DEFAULT_RADIUS_KM,
+    DURATION,
     EMPTY_INT,
+    GROUP,
     GROUPS,
     IN_PROGRESS,
     KM_PER_MILE,
@@ -21,7 +23,10 @@ from .query import (  # noqa: F401 - the public search API is re-exported here
     NEARBY,
     ONLINE_NOW,
     OPEN_NOW,
+    RESOURCE,
+    START,
     STARTING_SOON,
+    ZONE,
     Candidates,
     Hit,
     Query,
@@ -31,14 +36,22 @@ from .query import (  # noqa: F401 - the public search API is re-exported here
 )
 from .ranking import distinct_count, rank
 from .schedule import MINUTES_PER_WEEK
-from .search_index import DURATION_CLASSES, SearchIndex, cells_around, haversine_km, type_mask
+from .search_index import (
+    CODE,
+    DURATION_CLASSES,
+    SearchIndex,
+    cells_around,
+    concatenated,
+    haversine_halves,
+    haversine_km,
+    type_mask,
+)
 from .service_areas import serves
 from .vocabulary import ATTENDANCE, KINDS
 from .zones import utc_minutes
 
 MIN_NEARBY = 5  # fewer in-person results than this widens the radius
 MAX_WIDENINGS = 3
-_MEETING = list(KINDS).index("meeting")
 
 
 def search(index: SearchIndex, query: Query) -> Results:
@@ -56,9 +69,7 @@ def search(index: SearchIndex, query: Query) -> Results:
             if _distinct(near) >= MIN_NEARBY:
                 break
         radius, widened = radius * 2**step, query.radius_km
-    hybrids = int(
-        np.count_nonzero(index.fast_online[near.resource] & (index.attendance[near.resource] == 2))
-    )
+    hybrids = int(np.count_nonzero(index.fast_hybrid.take(near.resource)))
     online, counts = collect_online(index, plan, query.limit + hybrids)
     results = answer(index, plan, radius, [near, online], counts)
     results.widened_from_km = widened
@@ -78,27 +89,27 @@ class Clock:
     offsets: np.ndarray  # each zone's UTC offset at t0, minutes
     lows: np.ndarray  # each zone's local minute of the week at t0
     transitions: list  # (zone, UTC minute, offset before, offset after) near the window
-
-    @property
-    def t0_utc_minute(self) -> int:
-        """Whole minutes from the Sunday epoch to t0."""
-        return utc_minutes(self.t0)
-
-    @property
-    def fraction(self) -> float:
-        """Seconds past t0's whole minute, in minutes."""
-        return (self.t0.second + self.t0.microsecond / 1e6) / 60
+    t0_utc_minute: int  # whole minutes from the Sunday epoch to t0
+    fraction: float  # seconds past t0's whole minute, in minutes
 
     @classmethod
     def at(cls, index: SearchIndex, window) -> "Clock":
         """Offsets and DST changes for the window (lookback covers the longest duration class)."""
         t0, _, t1 = window
-        horizon = minutes_ceil(t1 - t0)
         changes = index.clock.transitions(
             t0 - timedelta(minutes=DURATION_CLASSES[-1] + 60), t1 + timedelta(minutes=60)
         )
         offsets = index.clock.offsets(t0)
-        return cls(t0, horizon, offsets, (utc_minutes(t0) + offsets) % MINUTES_PER_WEEK, changes)
+        minute = utc_minutes(t0)
+        return cls(
+            t0,
+            minutes_ceil(t1 - t0),
+            offsets,
+            (minute + offsets) % MINUTES_PER_WEEK,
+            changes,
+            minute,
+            (t0.second + t0.microsecond / 1e6) / 60,
+        )
 
 
 @dataclass
@@ -107,17 +118,29 @@ class Plan:
 
     query: Query
     clock: Clock | None
-    kinds: np.ndarray  # bool per kind code
-    attendance: np.ndarray  # bool per attendance code
+    soon: float | None  # minutes from the window start to the end of "starting soon"
+    end: float | None  # minutes from the window start to the window's end
+    point: tuple | None  # the searcher's half latitude, half longitude (radians), cos(latitude)
+    codes: np.ndarray  # bool per resource code (kind and attendance, see SearchIndex.code)
     programs: np.ndarray | None  # bool per program number, None = any
     include: tuple | None  # (low, high) type bits that must all be set
     exclude: tuple | None  # (low, high) type bits that must all be clear
+    everything: bool  # every resource of the index passes the filters
 
     @classmethod
     def of(cls, index: SearchIndex, query: Query) -> "Plan":
         """Lookup tables for the filters and the clock for the window."""
         window = query.window
-        return cls(query, Clock.at(index, window) if window else None, *_filters(index, query))
+        clock = soon = end = point = None
+        if window:
+            t0, soon_at, t1 = window
+            clock = Clock.at(index, window)
+            soon = (soon_at - t0).total_seconds() / 60
+            end = (t1 - t0).total_seconds() / 60
+        if query.has_point:
+            latitude, longitude = np.radians(query.latitude), np.radians(query.longitude)
+            point = (latitude / 2, longitude / 2, np.cos(latitude))
+        return cls(query, clock, soon, end, point, *_filters(index, query))
 
     def allowed(self, index: SearchIndex, positions: np.ndarray) -> np.ndarray:
         """Which of these resources pass the kind, attendance, program and type filters."""
@@ -135,19 +158,19 @@ def _filters(index: SearchIndex, query: Query) -> tuple:
         attendance = [
             a in query.attendance or (a == "hybrid" and bool(query.attendance)) for a in ATTENDANCE
         ]
+        codes = np.array([k in query.kinds and a for k in KINDS for a in attendance])
+        programs = (
+            np.array([p in query.programs for p in index.programs]) if query.programs else None
+        )
+        everything = programs is None and words == [None, None] and codes[index.code].all()
         if len(index.filter_cache) > 256:
             index.filter_cache.clear()
-        index.filter_cache[key] = (
-            np.array([k in query.kinds for k in KINDS]),
-            np.array(attendance),
-            np.array([p in query.programs for p in index.programs]) if query.programs else None,
-            *words,
-        )
+        index.filter_cache[key] = (codes, programs, *words, bool(everything))
     return index.filter_cache[key]
 
 
 def _allowed(plan: "Plan", index: SearchIndex, positions: np.ndarray) -> np.ndarray:
-    mask = plan.kinds[index.kind[positions]] & plan.attendance[index.attendance[positions]]
+    mask = plan.codes[index.code[positions]]
     if plan.programs is not None:
         mask &= plan.programs[index.program[positions]]
     if plan.include is not None:
@@ -170,17 +193,8 @@ def answer(
 
     :param counts: group -> occurrences the fast online path counted but did not all hand over
     """
-    parts = [p for p in [*parts, always_open(index, plan, radius_km)] if len(p.resource)]
-    if len(parts) == 1:
-        merged = parts[0]
-    else:
-        merged = Candidates(
-            *(
-                np.concatenate([getattr(p, f) for p in parts] or [EMPTY_INT])
-                for f in Candidates.__dataclass_fields__
-            )
-        )
-    return rank(index, plan.query, merged, radius_km, counts)
+    parts = [*parts, always_open(index, plan, radius_km)]
+    return rank(index, plan.query, Candidates.joined(parts), radius_km, counts)
 
 
 def collect_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
@@ -204,128 +218,93 @@ def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[Candidate
         return empty(), None
     if not search_online.usable(index, plan, plan.clock):
         return _occurrences(index, index.online, plan, [-1], None), None
-    t0, soon, t1 = plan.query.window
-    soon_minutes = (soon - t0).total_seconds() / 60
     picked, now_count, later_count = search_online.window(
-        index, plan.clock, soon_minutes, (t1 - t0).total_seconds() / 60, need
+        index, plan.clock, plan.soon, plan.end, need
     )
-    fast = _fast_candidates(index.online, picked, plan.clock, soon_minutes)
+    fast = _fast_candidates(index.online, picked, plan)
     slow = _occurrences(index, index.online_slow, plan, [-1], None)
-    if not len(slow.resource):
-        return fast, {ONLINE_NOW: now_count, LATER: later_count}
-    merged = Candidates(
-        *(
-            np.concatenate([getattr(fast, f), getattr(slow, f)])
-            for f in Candidates.__dataclass_fields__
-        )
-    )
-    return merged, {ONLINE_NOW: now_count, LATER: later_count}
+    return Candidates.joined([fast, slow]), {ONLINE_NOW: now_count, LATER: later_count}
 
 
-def _fast_candidates(occ, picked: np.ndarray, clock: Clock, soon_minutes: float) -> Candidates:
+def _fast_candidates(occ, picked: np.ndarray, plan: Plan) -> Candidates:
     """Candidates from the fast online path: all in the window, no zone changing its offset."""
-    zone = occ.zone[picked]
-    wall = (occ.start[picked] - clock.lows[zone]) % MINUTES_PER_WEEK
-    until = np.where(wall > clock.horizon + 60, wall - MINUTES_PER_WEEK, wall) - clock.fraction
-    count = len(picked)
-    return Candidates(
-        occ.resource[picked],
-        np.where(until <= soon_minutes, ONLINE_NOW, LATER),
-        np.full(count, np.nan),
-        until,
-        occ.start[picked],
-        occ.duration[picked],
-        zone,
-        np.ones(count, dtype=bool),
-    )
+    rows = occ.rows.take(picked, 0)
+    until = minutes_until(rows, plan.clock)
+    return _online(rows, until, plan, np.ones(len(picked), dtype=bool))
+
+
+def _online(rows: np.ndarray, until: np.ndarray, plan: Plan, fast: np.ndarray) -> Candidates:
+    """Online occurrences in the window: online now, or later."""
+    rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
+    return Candidates(rows, _times(np.nan, until), fast)
+
+
+def _times(distance, until: np.ndarray) -> np.ndarray:
+    """The (distance, until) matrix of candidates."""
+    times = np.empty((len(until), 2))
+    times[:, 0], times[:, 1] = distance, until
+    return times
 
 
 def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
+    """Occurrences in the window (and within the radius, if given) that pass the filters."""
     if not len(occ.key):
         return empty()
     clock = plan.clock
     margins = {zone: 60 for zone, *_ in clock.transitions}
-    picked = index.window_candidates(occ, buckets, clock.lows, clock.horizon, margins)
-    return _materialize(index, occ, plan, picked, radius_km)
-
-
-def _materialize(index, occ, plan: Plan, picked: np.ndarray, radius_km) -> Candidates:
-    """Filter picked occurrences, measure distances and times, and group them."""
-    clock, query = plan.clock, plan.query
-    resource = occ.resource[picked]
-    keep = plan.allowed(index, resource)
-    picked, resource = picked[keep], resource[keep]
-    distance = np.full(len(picked), np.nan)
+    ranges = index.window_ranges(occ, buckets, clock.lows, clock.horizon, margins)
+    rows = concatenated(occ.rows, ranges)
+    keep = None if plan.everything else plan.allowed(index, rows[:, RESOURCE])
+    distance = None
     if radius_km is not None:
-        distance = haversine_km(
-            query.latitude, query.longitude, index.latitude[resource], index.longitude[resource]
-        )
-        keep = distance <= radius_km
-        picked, resource, distance = picked[keep], resource[keep], distance[keep]
-    until = minutes_until(occ, picked, clock)
-    return classify(
-        index,
-        query,
-        resource,
-        distance,
-        until,
-        occ.start[picked],
-        occ.duration[picked],
-        occ.zone[picked],
-        online=radius_km is None,
-    )
+        distance = haversine_halves(*plan.point, *concatenated(occ.places, ranges).T)
+        inside = distance <= radius_km
+        keep = inside if keep is None else keep & inside
+    return classify(index, plan, rows, distance, minutes_until(rows, clock), keep)
 
 
-def minutes_until(occ, picked: np.ndarray, clock: Clock) -> np.ndarray:
-    """Exact minutes from t0 to the start of each candidate's occurrence.
+def minutes_until(rows: np.ndarray, clock: Clock) -> np.ndarray:
+    """Exact minutes from t0 to the start of each occurrence (rows as in Occurrences.rows).
 
     Local wall-clock offsets are exact while a zone keeps its UTC offset. Where it changes in
     the window (a DST weekend), the wall time's own offset is applied: before the change (or in
     the hour skipped in spring, as zoneinfo's fold=0 does) the old one, after it the new one.
     """
-    zone = occ.zone[picked]
-    wall = (occ.start[picked] - clock.lows[zone]) % MINUTES_PER_WEEK
-    wall = np.where(wall > clock.horizon + 60, wall - MINUTES_PER_WEEK, wall)
-    fraction = (clock.t0.second + clock.t0.microsecond / 1e6) / 60
-    until = wall - fraction
-    t0_wall = utc_minutes(clock.t0)
+    zone = rows[:, ZONE]
+    wall = (rows[:, START] - clock.lows.take(zone)) % MINUTES_PER_WEEK
+    np.subtract(wall, MINUTES_PER_WEEK, out=wall, where=wall > clock.horizon + 60)
+    until = wall - clock.fraction
     for z, instant, before, after in clock.transitions:
         chosen = zone == z
         if not chosen.any():
             continue
         offset_now = int(clock.offsets[z])
-        threshold = (instant + before) - (t0_wall + offset_now) + max(0, after - before)
+        threshold = (instant + before) - (clock.t0_utc_minute + offset_now) + max(0, after - before)
         offset_then = np.where(wall[chosen] < threshold, before, after)
-        until[chosen] = wall[chosen] - fraction + (offset_now - offset_then)
+        until[chosen] = wall[chosen] - clock.fraction + (offset_now - offset_then)
     return until
 
 
-def classify(
-    index, query, resource, distance, until, start, duration, zone, online: bool
-) -> Candidates:
-    """Group each occurrence: in progress, starting soon, later, online now or open now."""
-    t0, soon, t1 = query.window
-    soon_minutes = (soon - t0).total_seconds() / 60
-    keep = (until + duration > 0) & (until <= (t1 - t0).total_seconds() / 60)
+def classify(index, plan: Plan, rows, distance, until, keep=None) -> Candidates:
+    """Group each occurrence in the window: in progress, starting soon, later, online now or
+    open now.
+
+    :param rows: the occurrences, as in ``Occurrences.rows``
+    :param distance: km from the searcher; None for online occurrences
+    :param keep: which occurrences passed the filters so far (None: all of them)
+    """
+    inside = (until + rows[:, DURATION] > 0) & (until <= plan.end)
+    keep = inside if keep is None else keep & inside
     if index.areas:
-        for i in np.flatnonzero(keep & index.has_area[resource]):
-            keep[i] = serves(index.areas[int(resource[i])], query)
-    resource, until = resource[keep], until[keep]
-    if online:
-        group = np.where(until <= soon_minutes, ONLINE_NOW, LATER)
-    else:
-        now = np.where(index.kind[resource] == _MEETING, IN_PROGRESS, OPEN_NOW)
-        group = np.where(until <= 0, now, np.where(until <= soon_minutes, STARTING_SOON, LATER))
-    return Candidates(
-        resource,
-        group,
-        distance[keep],
-        until,
-        start[keep],
-        duration[keep],
-        zone[keep],
-        np.zeros(len(resource), dtype=bool),
-    )
+        for i in np.flatnonzero(keep & index.has_area[rows[:, RESOURCE]]):
+            keep[i] = serves(index.areas[int(rows[i, RESOURCE])], plan.query)
+    chosen = keep.nonzero()[0]
+    rows, until, handed = rows.take(chosen, 0), until.take(chosen), np.zeros(len(chosen), bool)
+    if distance is None:
+        return _online(rows, until, plan, handed)
+    now = index.now_group.take(rows[:, CODE])
+    rows[:, GROUP] = np.where(until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER))
+    return Candidates(rows, _times(distance.take(chosen), until), handed)
 
 
 def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlite_utils import Database
 
-from .schedule import MINUTES_PER_WEEK
+from .query import GROUP, IN_PROGRESS, OPEN_NOW, RowColumns
+from .schedule import MINUTES_PER_WEEK, week_pieces
 from .vocabulary import ATTENDANCE, KINDS, types
 from .zones import ZoneClock
 
@@ -26,6 +27,7 @@ KM_PER_DEGREE = 111.195
 _CLASS_BOUNDS = np.array(DURATION_CLASSES, dtype=np.int64)
 _START_SPAN = 16384  # > minutes per week, so keys never collide
 _ATTENDANCE_CODES = {value: number for number, value in enumerate(ATTENDANCE)}
+_MEETING = list(KINDS).index("meeting")
 
 
 def type_bits() -> dict[str, int]:
@@ -43,10 +45,14 @@ def type_mask(codes) -> tuple[int, int]:
 def haversine_km(lat1, lon1, lat2, lon2):
     """Great-circle distance in km; works on scalars and NumPy arrays alike."""
     lat1, lon1, lat2, lon2 = (np.radians(v) for v in (lat1, lon1, lat2, lon2))
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
+    return haversine_halves(lat1 / 2, lon1 / 2, np.cos(lat1), lat2 / 2, lon2 / 2, np.cos(lat2))
+
+
+def haversine_halves(half_lat1, half_lon1, cos1, half_lat2, half_lon2, cos2):
+    """``haversine_km`` from halved latitudes and longitudes in radians and the latitudes'
+    cosines, so that they can be precomputed. The same bits: halving is exact, so
+    ``a / 2 - b / 2 == (a - b) / 2``, and a ufunc gives the same value wherever it is applied."""
+    h = np.sin(half_lat2 - half_lat1) ** 2 + cos1 * cos2 * np.sin(half_lon2 - half_lon1) ** 2
     return 2 * 6371.0088 * np.arcsin(np.sqrt(h))
 
 
@@ -64,16 +70,18 @@ def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
 
 
 @dataclass
-class Occurrences:
-    """Weekly occurrences sorted by key, as parallel arrays."""
+class Occurrences(RowColumns):
+    """Weekly occurrences sorted by key, with their columns gathered per occurrence so that a
+    query reads all it needs about its few candidates with one ``take``."""
 
     key: np.ndarray
-    resource: np.ndarray  # position in the resource arrays
-    start: np.ndarray  # local minute of the week
-    duration: np.ndarray
-    zone: np.ndarray
-    groups: dict  # bucket (cell or -1) -> (duration classes, zones, key bases) present
+    rows: np.ndarray  # (n, 5) int64: resource position, local start minute, duration, zone, code
+    places: np.ndarray | None  # (n, 3) half latitude, half longitude (radians), cos(latitude)
+    groups: dict  # bucket (cell or -1) -> [(zone, duration class bound, key base)] present
     cache: dict = field(default_factory=dict)  # bucket sets -> their groups, concatenated
+
+
+CODE = GROUP  # Occurrences.rows: the resource's code where candidates have their group
 
 
 @dataclass
@@ -82,8 +90,7 @@ class OnlineFast:
 
     rows: np.ndarray  # indices into SearchIndex.online
     durations: np.ndarray  # the distinct durations, sorted
-    kinds: np.ndarray  # kind codes present
-    attendance: np.ndarray  # attendance codes present
+    codes: np.ndarray  # resource codes present (see SearchIndex.code)
     min_gap: int  # smallest gap between two occurrences of one resource, minutes
     regimes: dict  # zone offsets -> search_online.Regime
 
@@ -116,6 +123,9 @@ class SearchIndex:
         :param resource_types: (resource id, vocabulary code)
         :param service_areas: rows of the service_areas table
         """
+        # In id order, so that positions order and tell resources apart as ids do (the ranking
+        # and the fast online keys rely on it).
+        resources = sorted(resources, key=lambda row: row[0])
         columns = list(zip(*resources, strict=True)) or [()] * len(self.RESOURCE_COLUMNS)
         rid, kind, attendance, program, zone, always, appointment, lat, lon = columns
         self.zones = sorted({z for z in zone if z})
@@ -129,10 +139,16 @@ class SearchIndex:
             [p or "" for p in program], {p: n for n, p in enumerate(self.programs)}, np.int16
         )
         self.zone = _codes(zone, {z: n for n, z in enumerate(self.zones)}, np.int16, default=-1)
+        self.zone_names = np.array([*self.zones, None], dtype=object)  # zone -1 (none): None
+        self.code = self.kind.astype(np.int64) * len(ATTENDANCE) + self.attendance
+        meetings = np.arange(len(KINDS) * len(ATTENDANCE)) // len(ATTENDANCE) == _MEETING
+        self.now_group = np.where(meetings, IN_PROGRESS, OPEN_NOW)  # by code, for what is on
         self.latitude = np.array([np.nan if v is None else v for v in lat], dtype=np.float64)
         self.longitude = np.array([np.nan if v is None else v for v in lon], dtype=np.float64)
         self.always_open = np.array(always, dtype=bool)
         self.by_appointment = np.array(appointment, dtype=bool)
+        radians = np.radians(np.stack([self.latitude, self.longitude], axis=1))
+        self.places = np.column_stack([radians / 2, np.cos(radians[:, 0])])
         position = dict(zip(rid, range(len(rid)), strict=True))
         self._set_types(position, resource_types)
         self._set_areas(position, service_areas)
@@ -150,8 +166,9 @@ class SearchIndex:
 
     def _set_online_fast(self, online_rows: np.ndarray) -> None:
         """Split online occurrences: those the fast path (search_online) may count, and the rest."""
-        hybrid_other = (self.attendance == 2) & (self.kind != list(KINDS).index("meeting"))
+        hybrid_other = (self.attendance == 2) & (self.kind != _MEETING)
         self.fast_online = ~self.has_area & ~hybrid_other & (self.zone >= 0)
+        self.fast_hybrid = self.fast_online & (self.attendance == _ATTENDANCE_CODES["hybrid"])
         self.online_slow = self._occurrences(
             online_rows[~self.fast_online[online_rows[:, 0]]], by_cell=False
         )
@@ -164,8 +181,7 @@ class SearchIndex:
         self.online_fast = OnlineFast(
             rows,
             durations,
-            np.unique(self.kind[resource]),
-            np.unique(self.attendance[resource]),
+            np.unique(self.code[resource]),
             _min_gap(resource, self.online.start[rows]),
             {},
         )
@@ -196,7 +212,7 @@ class SearchIndex:
 
     def _occurrences(self, rows: np.ndarray, by_cell: bool) -> Occurrences:
         count = len(rows)
-        resource, start, duration = (rows[:, i].astype(np.int32) for i in range(3))
+        resource, start, duration = (rows[:, i] for i in range(3))
         zone = self.zone[resource].astype(np.int64)
         dclass = np.searchsorted(np.array(DURATION_CLASSES), duration).astype(np.int64)
         if by_cell:
@@ -211,14 +227,17 @@ class SearchIndex:
         groups = {}
         for b in np.unique(combos[:, 0]).tolist():
             rows = combos[combos[:, 0] == b]
-            groups[b] = (
-                rows[:, 1],
-                rows[:, 2],
-                _key(b, rows[:, 1], rows[:, 2], 0, len(self.zones)),
+            groups[b] = list(
+                zip(
+                    rows[:, 2].tolist(),
+                    _CLASS_BOUNDS[rows[:, 1]].tolist(),
+                    _key(b, rows[:, 1], rows[:, 2], 0, len(self.zones)).tolist(),
+                    strict=True,
+                )
             )
-        return Occurrences(
-            key[order], resource[order], start[order], duration[order], zone[order], groups
-        )
+        columns = np.stack([resource, start, duration, zone, self.code[resource]], axis=1)
+        places = self.places[resource[order]] if by_cell else None
+        return Occurrences(key[order], columns[order], places, groups)
 
     def _set_resource_cells(self, located: np.ndarray) -> None:
         positions = np.flatnonzero(located)
@@ -228,56 +247,36 @@ class SearchIndex:
         order = np.argsort(cells, kind="stable")
         self.cell_keys, self.cell_positions = cells[order], positions[order]
 
-    def window_candidates(
+    def window_ranges(
         self,
         occurrences: Occurrences,
         buckets: list[int],
         lows: np.ndarray,
         horizon: int,
         margins: dict[int, int],
-    ) -> np.ndarray:
-        """Occurrences whose local start is in each zone's [low - duration class, low + horizon].
+    ) -> list[tuple[int, int]]:
+        """Non-empty [left, right) ranges of the occurrences whose local start is in each zone's
+        [low - duration class, low + horizon] (a few per query: plain Python beats NumPy here).
 
         :param lows: per zone number, the window start as that zone's local minute of the week
         :param horizon: window length in minutes (from the window start to its end)
         :param margins: extra minutes on both sides for zones whose offset changes in the window
         """
-        ranges = self._ranges_of(occurrences, tuple(buckets))
-        if ranges is None:
-            return np.empty(0, dtype=np.int64)
-        dclass, zone, base = ranges
-        margin = 0
-        if margins:
-            margin = np.zeros(len(zone), dtype=np.int64)
-            for z, minutes in margins.items():
-                margin[zone == z] = minutes
-        low = lows[zone] - _CLASS_BOUNDS[dclass] - margin
-        high = lows[zone] + horizon + margin
-        whole = high - low >= MINUTES_PER_WEEK - 1
-        low_w = np.where(whole, 0, low % MINUTES_PER_WEEK)
-        high_w = np.where(whole, MINUTES_PER_WEEK - 1, high % MINUTES_PER_WEEK)
-        split = low_w > high_w  # the range wraps past Saturday midnight: two pieces
-        starts = np.concatenate([base + low_w, base[split]])
-        ends = np.concatenate(
-            [
-                base + np.where(split, MINUTES_PER_WEEK - 1, high_w) + 1,
-                base[split] + high_w[split] + 1,
-            ]
-        )
-        left = np.searchsorted(occurrences.key, starts)
-        right = np.searchsorted(occurrences.key, ends)
-        return ranges_to_indices(left, right)
+        edges = []
+        for zone, bound, base in self._ranges_of(occurrences, tuple(buckets)):
+            margin, local = margins.get(zone, 0), int(lows[zone])
+            for low, high in week_pieces(local - bound - margin, local + horizon + margin):
+                edges += (base + low, base + high + 1)
+        found = occurrences.key.searchsorted(edges).tolist()
+        return [(a, b) for a, b in zip(found[0::2], found[1::2], strict=True) if b > a]
 
-    def _ranges_of(self, occurrences: Occurrences, buckets: tuple) -> tuple | None:
-        """(duration classes, zones, key bases) present in these buckets (cached per bucket set)."""
+    def _ranges_of(self, occurrences: Occurrences, buckets: tuple) -> list:
+        """(zone, duration class bound, key base) present in these buckets (cached per set)."""
         cache = occurrences.cache
         if buckets not in cache:
-            parts = [occurrences.groups[b] for b in buckets if b in occurrences.groups]
             if len(cache) > 8192:
                 cache.clear()
-            cache[buckets] = (
-                tuple(np.concatenate([p[i] for p in parts]) for i in range(3)) if parts else None
-            )
+            cache[buckets] = [g for b in buckets for g in occurrences.groups.get(b, [])]
         return cache[buckets]
 
     def resources_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
@@ -345,14 +344,9 @@ def _min_gap(resource: np.ndarray, start: np.ndarray) -> int:
     return int(min(gaps.min(initial=MINUTES_PER_WEEK), wraps.min(initial=MINUTES_PER_WEEK)))
 
 
-def ranges_to_indices(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """All integers in the half-open ranges [left, right), concatenated, without a Python loop."""
-    lengths = np.maximum(right - left, 0)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    shift = np.repeat(left - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return shift + np.arange(total)
+def concatenated(array: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
+    """The rows of ``array`` in these [left, right) ranges, one range after the other."""
+    return np.concatenate([array[a:b] for a, b in ranges]) if ranges else array[:0]
 
 
 def _codes(values, numbering: dict, dtype, default: int | None = None) -> np.ndarray:

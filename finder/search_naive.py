@@ -48,7 +48,7 @@ def _scan(index, occ, plan, radius_km) -> Candidates:
     horizon = minutes_ceil(t1 - t0)
     picked = np.arange(len(occ.key))
     picked = picked[plan.allowed(index, occ.resource[picked])]
-    distance = np.full(len(picked), np.nan)
+    distance = None
     if radius_km is not None:
         resource = occ.resource[picked]
         distance = haversine_km(
@@ -63,17 +63,7 @@ def _scan(index, occ, plan, radius_km) -> Candidates:
             int(occ.start[c]), int(occ.duration[c]), zones[occ.zone[c]], t0, horizon + 60
         )
         until[i] = (start - t0).total_seconds() / 60
-    return classify(
-        index,
-        query,
-        occ.resource[picked],
-        distance,
-        until,
-        occ.start[picked],
-        occ.duration[picked],
-        occ.zone[picked],
-        online=radius_km is None,
-    )
+    return classify(index, plan, occ.rows[picked], distance, until)
 
 
 def _scan_resources(index, plan, radius_km) -> Candidates:
