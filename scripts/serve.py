@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ def main() -> int:
     app.config["DATABASE"] = database
     site = threading.Thread(target=serve, daemon=True, args=(app, args.host, args.site_port))
     site.start()
+    threading.Thread(target=_warm_up, daemon=True, args=(app,)).start()
     print(f"\n  Site:      http://{args.host}:{args.site_port}/", flush=True)
     print(f"  Datasette: http://{args.host}:{args.datasette_port}/ (read-only)\n", flush=True)
     print("  Press Ctrl-C to stop both.\n", flush=True)
@@ -63,6 +65,13 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             datasette.kill()
     return 0
+
+
+def _warm_up(app) -> None:
+    """Build the search index and load the gazetteers now, not on the first person's search."""
+    started = time.perf_counter()
+    app.test_client().get("/search?q=Philadelphia%2C+PA&lang=es")
+    print(f"  Search ready ({time.perf_counter() - started:.1f} s).", flush=True)
 
 
 def _interrupt(_signum, _frame) -> None:
