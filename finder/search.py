@@ -229,21 +229,16 @@ def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[Candidate
 def _fast_candidates(occ, picked: np.ndarray, plan: Plan) -> Candidates:
     """Candidates from the fast online path: all in the window, no zone changing its offset."""
     rows = occ.rows.take(picked, 0)
-    until = minutes_until(rows, plan.clock)
-    return _online(rows, until, plan, np.ones(len(picked), dtype=bool))
-
-
-def _online(rows: np.ndarray, until: np.ndarray, plan: Plan, fast: np.ndarray) -> Candidates:
-    """Online occurrences in the window: online now, or later."""
+    times = _times(len(picked))
+    times[:, 0] = np.nan
+    until = minutes_until(rows, plan.clock, times[:, 1])
     rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
-    return Candidates(rows, _times(np.nan, until), fast)
+    return Candidates(rows, times, np.ones(len(picked), dtype=bool))
 
 
-def _times(distance, until: np.ndarray) -> np.ndarray:
-    """The (distance, until) matrix of candidates."""
-    times = np.empty((len(until), 2))
-    times[:, 0], times[:, 1] = distance, until
-    return times
+def _times(count: int) -> np.ndarray:
+    """An empty (distance, until) matrix for candidates, to be filled column by column."""
+    return np.empty((count, 2))
 
 
 def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
@@ -255,25 +250,30 @@ def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
     ranges = index.window_ranges(occ, buckets, clock.lows, clock.horizon, margins)
     rows = concatenated(occ.rows, ranges)
     keep = None if plan.everything else plan.allowed(index, rows[:, RESOURCE])
-    distance = None
-    if radius_km is not None:
-        distance = haversine_halves(*plan.point, *concatenated(occ.places, ranges).T)
-        inside = distance <= radius_km
+    times = _times(len(rows))  # distance, until: filled in place, then chosen with one take
+    if radius_km is None:
+        times[:, 0] = np.nan
+    else:
+        places = concatenated(occ.places, ranges).T
+        inside = haversine_halves(*plan.point, *places, out=times[:, 0]) <= radius_km
         keep = inside if keep is None else keep & inside
-    return classify(index, plan, rows, distance, minutes_until(rows, clock), keep)
+    minutes_until(rows, clock, times[:, 1])
+    return _classify(index, plan, rows, times, radius_km is not None, keep)
 
 
-def minutes_until(rows: np.ndarray, clock: Clock) -> np.ndarray:
+def minutes_until(rows: np.ndarray, clock: Clock, out: np.ndarray | None = None) -> np.ndarray:
     """Exact minutes from t0 to the start of each occurrence (rows as in Occurrences.rows).
 
     Local wall-clock offsets are exact while a zone keeps its UTC offset. Where it changes in
     the window (a DST weekend), the wall time's own offset is applied: before the change (or in
     the hour skipped in spring, as zoneinfo's fold=0 does) the old one, after it the new one.
+
+    :param out: a float array to write the minutes to (else a new one)
     """
     zone = rows[:, ZONE]
     wall = (rows[:, START] - clock.lows.take(zone)) % MINUTES_PER_WEEK
     np.subtract(wall, MINUTES_PER_WEEK, out=wall, where=wall > clock.horizon + 60)
-    until = wall - clock.fraction
+    until = np.subtract(wall, clock.fraction, out=out)
     for z, instant, before, after in clock.transitions:
         chosen = zone == z
         if not chosen.any():
@@ -291,20 +291,36 @@ def classify(index, plan: Plan, rows, distance, until, keep=None) -> Candidates:
 
     :param rows: the occurrences, as in ``Occurrences.rows``
     :param distance: km from the searcher; None for online occurrences
+    :param until: minutes from the window start to each occurrence's start
     :param keep: which occurrences passed the filters so far (None: all of them)
     """
+    times = _times(len(rows))
+    times[:, 0], times[:, 1] = np.nan if distance is None else distance, until
+    return _classify(index, plan, rows, times, distance is not None, keep)
+
+
+def _classify(index, plan: Plan, rows, times, located: bool, keep=None) -> Candidates:
+    """``classify`` with the (distance, until) matrix already made (see Candidates.times).
+
+    :param located: in-person occurrences (else online: no distance)
+    """
+    until = times[:, 1]
     inside = (until + rows[:, DURATION] > 0) & (until <= plan.end)
     keep = inside if keep is None else keep & inside
     if index.areas:
         for i in np.flatnonzero(keep & index.has_area[rows[:, RESOURCE]]):
             keep[i] = serves(index.areas[int(rows[i, RESOURCE])], plan.query)
     chosen = keep.nonzero()[0]
-    rows, until, handed = rows.take(chosen, 0), until.take(chosen), np.zeros(len(chosen), bool)
-    if distance is None:
-        return _online(rows, until, plan, handed)
-    now = index.now_group.take(rows[:, CODE])
-    rows[:, GROUP] = np.where(until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER))
-    return Candidates(rows, _times(distance.take(chosen), until), handed)
+    rows, times, handed = rows.take(chosen, 0), times.take(chosen, 0), np.zeros(len(chosen), bool)
+    until = times[:, 1]
+    if not located:
+        rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
+    else:
+        now = index.now_group.take(rows[:, CODE])
+        rows[:, GROUP] = np.where(
+            until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER)
+        )
+    return Candidates(rows, times, handed)
 
 
 def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
