@@ -48,8 +48,13 @@ def rank(
     found: Candidates,
     radius_km: float,
     counts: dict | None = None,
+    handed: np.ndarray | None = None,
 ) -> Results:
-    """Group candidates, keep each resource once (its best occurrence), order, cut to the limit."""
+    """Group candidates, keep each resource once (its best occurrence), order, cut to the limit.
+
+    :param counts: group -> occurrences the fast online path counted but did not all hand over
+    :param handed: with counts, the rows of the candidates that did not come from the fast path
+    """
     # Rounded so that two exact ways of computing the same instant sort alike; fmax turns NaN
     # (no time, no distance) into 0.
     time_key = np.fmax(np.abs(found.until).round(6), 0.0)
@@ -63,9 +68,7 @@ def rank(
     totals = {name: ranked[number][1] for number, name in enumerate(GROUPS)}
     groups = _hits(index, query, found, [chosen for chosen, _ in ranked])
     if counts:
-        handed = found.rows[~found.fast]
-        for number, counted in counts.items():
-            totals[GROUPS[number]] = _fast_total(index, handed, number, counted)
+        totals.update(_fast_totals(index, handed, counts))
     return Results(query, groups, totals, radius_km)
 
 
@@ -102,6 +105,26 @@ def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     pool = np.sort(pool)
     at = np.minimum(np.searchsorted(pool, values), len(pool) - 1)
     return pool[at] == values
+
+
+SMALL = 256  # up to this many rows handed over, totals are counted with Python sets
+
+
+def _fast_totals(index: SearchIndex, handed: np.ndarray, counts: dict) -> dict[str, int]:
+    """The true sizes of the groups the fast online path counted (see ``_fast_total``)."""
+    if len(handed) > SMALL:
+        return {GROUPS[n]: _fast_total(index, handed, n, c) for n, c in counts.items()}
+    resource = handed[:, RESOURCE]
+    rows = list(zip(handed[:, GROUP].tolist(), resource.tolist(), strict=True))
+    hybrid = set(resource[index.fast_hybrid.take(resource)].tolist()) if len(handed) else set()
+    totals = {}
+    for number, counted in counts.items():
+        mine = {r for g, r in rows if g == number}
+        earlier = {r for g, r in rows if g < number}
+        mine -= earlier
+        listed = earlier if number == ONLINE_NOW else mine
+        totals[GROUPS[number]] = len(mine) + counted - len(listed & hybrid)
+    return totals
 
 
 def _fast_total(index: SearchIndex, handed: np.ndarray, number: int, counted: int) -> int:

@@ -71,7 +71,7 @@ def search(index: SearchIndex, query: Query) -> Results:
         radius, widened = radius * 2**step, query.radius_km
     hybrids = int(np.count_nonzero(index.fast_hybrid.take(near.resource)))
     online, counts = collect_online(index, plan, query.limit + hybrids)
-    results = answer(index, plan, radius, [near, online], counts)
+    results = answer(index, plan, radius, [near, *online], counts)
     results.widened_from_km = widened
     return results
 
@@ -88,6 +88,7 @@ class Clock:
     horizon: int  # minutes from t0 to the window's end
     offsets: np.ndarray  # each zone's UTC offset at t0, minutes
     lows: np.ndarray  # each zone's local minute of the week at t0
+    low_list: list  # the same, as a list
     transitions: list  # (zone, UTC minute, offset before, offset after) near the window
     t0_utc_minute: int  # whole minutes from the Sunday epoch to t0
     fraction: float  # seconds past t0's whole minute, in minutes
@@ -96,16 +97,17 @@ class Clock:
     def at(cls, index: SearchIndex, window) -> "Clock":
         """Offsets and DST changes for the window (lookback covers the longest duration class)."""
         t0, _, t1 = window
-        changes = index.clock.transitions(
-            t0 - timedelta(minutes=DURATION_CLASSES[-1] + 60), t1 + timedelta(minutes=60)
-        )
-        offsets = index.clock.offsets(t0)
-        minute = utc_minutes(t0)
+        horizon = minutes_ceil(t1 - t0)
+        lookback = DURATION_CLASSES[-1] + 60
+        end = utc_minutes(t1) + 60
+        minute, offsets, changes = index.clock.around(t0, utc_minutes(t0) - lookback, end)
+        lows = (minute + offsets) % MINUTES_PER_WEEK
         return cls(
             t0,
-            minutes_ceil(t1 - t0),
+            horizon,
             offsets,
-            (minute + offsets) % MINUTES_PER_WEEK,
+            lows,
+            lows.tolist(),
             changes,
             minute,
             (t0.second + t0.microsecond / 1e6) / 60,
@@ -191,10 +193,18 @@ def answer(
 ) -> Results:
     """Rank found candidates (plus always-open resources) into grouped results.
 
+    :param parts: candidates, each part either all from the fast online path or none of it
     :param counts: group -> occurrences the fast online path counted but did not all hand over
     """
-    parts = [*parts, always_open(index, plan, radius_km)]
-    return rank(index, plan.query, Candidates.joined(parts), radius_km, counts)
+    parts = [p for p in [*parts, always_open(index, plan, radius_km)] if len(p.fast)]
+    handed = None
+    if counts:  # the rows of the candidates that did not come from the fast path
+        slow = [p.rows for p in parts if not p.fast[0]]
+        handed = np.concatenate(slow) if len(slow) > 1 else slow[0] if slow else EMPTY_ROWS
+    return rank(index, plan.query, Candidates.joined(parts), radius_km, counts, handed)
+
+
+EMPTY_ROWS = empty().rows
 
 
 def collect_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
@@ -208,22 +218,23 @@ def collect_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates
     return _occurrences(index, index.near, plan, cells, radius_km)
 
 
-def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[Candidates, dict | None]:
-    """Online candidates in the window, wherever they are, and the fast path's counts if used.
+def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[list, dict | None]:
+    """Online candidates in the window, wherever they are (in parts: those of the fast path and
+    the rest), and the fast path's counts if it was used.
 
     :param need: how many of the soonest the fast path must hand over (the limit, plus room for
         hybrid meetings already listed in person)
     """
     if plan.clock is None or not plan.query.online:
-        return empty(), None
+        return [], None
     if not search_online.usable(index, plan, plan.clock):
-        return _occurrences(index, index.online, plan, [-1], None), None
+        return [_occurrences(index, index.online, plan, [-1], None)], None
     picked, now_count, later_count = search_online.window(
         index, plan.clock, plan.soon, plan.end, need
     )
     fast = _fast_candidates(index.online, picked, plan)
     slow = _occurrences(index, index.online_slow, plan, [-1], None)
-    return Candidates.joined([fast, slow]), {ONLINE_NOW: now_count, LATER: later_count}
+    return [fast, slow], {ONLINE_NOW: now_count, LATER: later_count}
 
 
 def _fast_candidates(occ, picked: np.ndarray, plan: Plan) -> Candidates:
@@ -247,7 +258,7 @@ def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
         return empty()
     clock = plan.clock
     margins = {zone: 60 for zone, *_ in clock.transitions}
-    ranges = index.window_ranges(occ, buckets, clock.lows, clock.horizon, margins)
+    ranges = index.window_ranges(occ, buckets, clock.low_list, clock.horizon, margins)
     rows = concatenated(occ.rows, ranges)
     keep = None if plan.everything else plan.allowed(index, rows[:, RESOURCE])
     times = _times(len(rows))  # distance, until: filled in place, then chosen with one take

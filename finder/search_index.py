@@ -259,7 +259,7 @@ class SearchIndex:
         self,
         occurrences: Occurrences,
         buckets: list[int],
-        lows: np.ndarray,
+        lows: list[int],
         horizon: int,
         margins: dict[int, int],
     ) -> list[tuple[int, int]]:
@@ -272,7 +272,7 @@ class SearchIndex:
         """
         edges = []
         for zone, bound, base in self._ranges_of(occurrences, tuple(buckets)):
-            margin, local = margins.get(zone, 0), int(lows[zone])
+            margin, local = margins.get(zone, 0), lows[zone]
             for low, high in week_pieces(local - bound - margin, local + horizon + margin):
                 edges += (base + low, base + high + 1)
         found = occurrences.key.searchsorted(edges).tolist()
