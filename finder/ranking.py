@@ -22,7 +22,7 @@ from .search_index import SearchIndex
 
 _new = tuple.__new__
 _GROUP_EDGES = np.arange(len(GROUPS) + 1)
-_SCALES = np.array([1e9, 1e6])  # rounding of the (distance, until) keys: 9 and 6 decimals
+_SCALES = np.array([[1e9], [1e6]])  # rounding of the (distance, until) keys: 9 and 6 decimals
 
 
 def distinct_count(values: np.ndarray) -> int:
@@ -61,12 +61,12 @@ def rank(
     # (no time, no distance) into 0.
     # As np.fmax(np.abs(x).round(decimals), 0.0) (round is x * 10**d, rint, / 10**d), on both
     # columns at once (abs changes no distance: they are never negative).
-    keys = np.abs(found.times)
+    keys = np.abs(found.times.T, order="C")  # (2, n): each key contiguous
     np.multiply(keys, _SCALES, out=keys)
     np.rint(keys, out=keys)
     np.divide(keys, _SCALES, out=keys)
     np.fmax(keys, 0.0, out=keys)
-    distance_key, time_key = keys[:, 0], keys[:, 1]
+    distance_key, time_key = keys
     # Positions are in id order (see SearchIndex), so they tell resources apart and break ties
     # as their ids would.
     ids = found.resource

@@ -272,9 +272,13 @@ class SearchIndex:
         """
         edges = []
         for zone, bound, base in self._ranges_of(occurrences, tuple(buckets)):
-            margin, local = margins.get(zone, 0), lows[zone]
-            for low, high in week_pieces(local - bound - margin, local + horizon + margin):
+            margin = margins.get(zone, 0) if margins else 0
+            low, high = lows[zone] - bound - margin, lows[zone] + horizon + margin
+            if 0 <= low and high < MINUTES_PER_WEEK:  # no wrap: week_pieces' one piece
                 edges += (base + low, base + high + 1)
+                continue
+            for first, last in week_pieces(low, high):
+                edges += (base + first, base + last + 1)
         found = occurrences.key.searchsorted(edges).tolist()
         return [(a, b) for a, b in zip(found[0::2], found[1::2], strict=True) if b > a]
 
