@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -67,23 +68,15 @@ class Query:
         return "online" in self.attendance
 
 
-class Hit:
-    """One resource that matched, and why."""
+class Hit(tuple):
+    """One resource that matched, and why.
 
-    __slots__ = (
-        "resource_id",
-        "group",
-        "distance_km",
-        "start_minute",
-        "duration",
-        "zone",
-        "minutes_until_start",
-        "query",
-        "_times",
-    )
+    A tuple of its fields underneath, read by attribute: the search makes up to a hundred per
+    query, and ``tuple.__new__(Hit, fields)`` makes one without running any Python code.
+    """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         resource_id,
         group,
         distance_km,
@@ -93,9 +86,17 @@ class Hit:
         minutes_until_start=None,
         query=None,
     ):
-        self.resource_id, self.group, self.distance_km = resource_id, group, distance_km
-        self.start_minute, self.duration, self.zone = start_minute, duration, zone
-        self.minutes_until_start, self.query, self._times = minutes_until_start, query, None
+        fields = (resource_id, group, distance_km, start_minute, duration, zone)
+        return tuple.__new__(cls, (*fields, minutes_until_start, query))
+
+    resource_id = property(itemgetter(0))
+    group = property(itemgetter(1))
+    distance_km = property(itemgetter(2))
+    start_minute = property(itemgetter(3))  # local minute of the week
+    duration = property(itemgetter(4))
+    zone = property(itemgetter(5))
+    minutes_until_start = property(itemgetter(6))
+    query = property(itemgetter(7))
 
     def __repr__(self) -> str:
         return f"Hit({self.resource_id}, {self.group!r}, {self.distance_km}, {self.minutes_until_start})"  # noqa: E501
@@ -103,14 +104,17 @@ class Hit:
     @property
     def times(self) -> tuple[datetime, datetime] | None:
         """Local start and end of the matching occurrence, in the resource's own zone."""
-        if self._times is None and self.start_minute is not None and self.zone:
+        if self.start_minute is None or not self.zone:
+            return None
+        cached = self.__dict__.get("_times")
+        if cached is None:
             zone = ZoneInfo(self.zone)
             horizon = max(int(self.minutes_until_start) + 120, 0)
             start, end = occurrence(
                 self.start_minute, self.duration, zone, self.query.window[0], horizon
             )
-            self._times = start.astimezone(zone), end.astimezone(zone)
-        return self._times
+            cached = self.__dict__["_times"] = start.astimezone(zone), end.astimezone(zone)
+        return cached
 
     @property
     def minutes_until_end(self) -> float | None:

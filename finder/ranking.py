@@ -20,7 +20,9 @@ from .query import (
 )
 from .search_index import SearchIndex
 
+_new = tuple.__new__
 _GROUP_EDGES = np.arange(len(GROUPS) + 1)
+_SCALES = np.array([[1e9], [1e6]])  # rounding of the (distance, until) keys: 9 and 6 decimals
 
 
 def distinct_count(values: np.ndarray) -> int:
@@ -48,12 +50,23 @@ def rank(
     found: Candidates,
     radius_km: float,
     counts: dict | None = None,
+    handed: np.ndarray | None = None,
 ) -> Results:
-    """Group candidates, keep each resource once (its best occurrence), order, cut to the limit."""
+    """Group candidates, keep each resource once (its best occurrence), order, cut to the limit.
+
+    :param counts: group -> occurrences the fast online path counted but did not all hand over
+    :param handed: with counts, the rows of the candidates that did not come from the fast path
+    """
     # Rounded so that two exact ways of computing the same instant sort alike; fmax turns NaN
     # (no time, no distance) into 0.
-    time_key = np.fmax(np.abs(found.until).round(6), 0.0)
-    distance_key = np.fmax(found.distance.round(9), 0.0)
+    # As np.fmax(np.abs(x).round(decimals), 0.0) (round is x * 10**d, rint, / 10**d), on both
+    # columns at once (abs changes no distance: they are never negative).
+    keys = np.abs(found.times.T, order="C")  # (2, n): each key contiguous
+    np.multiply(keys, _SCALES, out=keys)
+    np.rint(keys, out=keys)
+    np.divide(keys, _SCALES, out=keys)
+    np.fmax(keys, 0.0, out=keys)
+    distance_key, time_key = keys
     # Positions are in id order (see SearchIndex), so they tell resources apart and break ties
     # as their ids would.
     ids = found.resource
@@ -63,9 +76,7 @@ def rank(
     totals = {name: ranked[number][1] for number, name in enumerate(GROUPS)}
     groups = _hits(index, query, found, [chosen for chosen, _ in ranked])
     if counts:
-        handed = found.rows[~found.fast]
-        for number, counted in counts.items():
-            totals[GROUPS[number]] = _fast_total(index, handed, number, counted)
+        totals.update(_fast_totals(index, handed, counts))
     return Results(query, groups, totals, radius_km)
 
 
@@ -102,6 +113,14 @@ def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     pool = np.sort(pool)
     at = np.minimum(np.searchsorted(pool, values), len(pool) - 1)
     return pool[at] == values
+
+
+def _fast_totals(index: SearchIndex, handed: np.ndarray, counts: dict) -> dict[str, int]:
+    """The true sizes of the groups the fast online path counted (see ``_fast_total``).
+
+    (Sets of Python ints were tried for the usual few dozen rows: twice as slow.)
+    """
+    return {GROUPS[n]: _fast_total(index, handed, n, c) for n, c in counts.items()}
 
 
 def _fast_total(index: SearchIndex, handed: np.ndarray, number: int, counted: int) -> int:
@@ -146,7 +165,8 @@ def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: list) -> 
     rows = found.rows.take(everything, 0)
     ids = index.ids.take(rows[:, RESOURCE]).tolist()
     zones = index.zone_names.take(rows[:, ZONE]).tolist()
-    starts, durations = rows[:, START].tolist(), rows[:, DURATION].tolist()
+    columns = rows.T.tolist()
+    starts, durations = columns[START], columns[DURATION]
     distances, untils = found.times.take(everything, 0).T.tolist()
     if math.isnan(sum(distances)):  # NaN: no distance (online)
         distances = [None if d != d else d for d in distances]
@@ -156,18 +176,16 @@ def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: list) -> 
     groups, first = {}, 0
     for name, members in zip(GROUPS, chosen, strict=True):
         last = first + len(members)
-        groups[name] = list(
-            map(
-                Hit,
-                ids[first:last],
-                repeat(name),
-                distances[first:last],
-                starts[first:last],
-                durations[first:last],
-                zones[first:last],
-                untils[first:last],
-                repeat(query),
-            )
+        fields = zip(
+            ids[first:last],
+            repeat(name),
+            distances[first:last],
+            starts[first:last],
+            durations[first:last],
+            zones[first:last],
+            untils[first:last],
+            repeat(query),
         )
+        groups[name] = list(map(_new, repeat(Hit), fields))  # as Hit(*fields), in C
         first = last
     return groups

@@ -71,7 +71,7 @@ def search(index: SearchIndex, query: Query) -> Results:
         radius, widened = radius * 2**step, query.radius_km
     hybrids = int(np.count_nonzero(index.fast_hybrid.take(near.resource)))
     online, counts = collect_online(index, plan, query.limit + hybrids)
-    results = answer(index, plan, radius, [near, online], counts)
+    results = answer(index, plan, radius, [near, *online], counts)
     results.widened_from_km = widened
     return results
 
@@ -88,6 +88,7 @@ class Clock:
     horizon: int  # minutes from t0 to the window's end
     offsets: np.ndarray  # each zone's UTC offset at t0, minutes
     lows: np.ndarray  # each zone's local minute of the week at t0
+    low_list: list  # the same, as a list
     transitions: list  # (zone, UTC minute, offset before, offset after) near the window
     t0_utc_minute: int  # whole minutes from the Sunday epoch to t0
     fraction: float  # seconds past t0's whole minute, in minutes
@@ -96,16 +97,17 @@ class Clock:
     def at(cls, index: SearchIndex, window) -> "Clock":
         """Offsets and DST changes for the window (lookback covers the longest duration class)."""
         t0, _, t1 = window
-        changes = index.clock.transitions(
-            t0 - timedelta(minutes=DURATION_CLASSES[-1] + 60), t1 + timedelta(minutes=60)
-        )
-        offsets = index.clock.offsets(t0)
-        minute = utc_minutes(t0)
+        horizon = minutes_ceil(t1 - t0)
+        lookback = DURATION_CLASSES[-1] + 60
+        end = utc_minutes(t1) + 60
+        minute, offsets, changes = index.clock.around(t0, utc_minutes(t0) - lookback, end)
+        lows = (minute + offsets) % MINUTES_PER_WEEK
         return cls(
             t0,
-            minutes_ceil(t1 - t0),
+            horizon,
             offsets,
-            (minute + offsets) % MINUTES_PER_WEEK,
+            lows,
+            lows.tolist(),
             changes,
             minute,
             (t0.second + t0.microsecond / 1e6) / 60,
@@ -191,10 +193,18 @@ def answer(
 ) -> Results:
     """Rank found candidates (plus always-open resources) into grouped results.
 
+    :param parts: candidates, each part either all from the fast online path or none of it
     :param counts: group -> occurrences the fast online path counted but did not all hand over
     """
-    parts = [*parts, always_open(index, plan, radius_km)]
-    return rank(index, plan.query, Candidates.joined(parts), radius_km, counts)
+    parts = [p for p in [*parts, always_open(index, plan, radius_km)] if len(p.fast)]
+    handed = None
+    if counts:  # the rows of the candidates that did not come from the fast path
+        slow = [p.rows for p in parts if not p.fast[0]]
+        handed = np.concatenate(slow) if len(slow) > 1 else slow[0] if slow else EMPTY_ROWS
+    return rank(index, plan.query, Candidates.joined(parts), radius_km, counts, handed)
+
+
+EMPTY_ROWS = empty().rows
 
 
 def collect_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
@@ -208,42 +218,38 @@ def collect_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates
     return _occurrences(index, index.near, plan, cells, radius_km)
 
 
-def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[Candidates, dict | None]:
-    """Online candidates in the window, wherever they are, and the fast path's counts if used.
+def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[list, dict | None]:
+    """Online candidates in the window, wherever they are (in parts: those of the fast path and
+    the rest), and the fast path's counts if it was used.
 
     :param need: how many of the soonest the fast path must hand over (the limit, plus room for
         hybrid meetings already listed in person)
     """
     if plan.clock is None or not plan.query.online:
-        return empty(), None
+        return [], None
     if not search_online.usable(index, plan, plan.clock):
-        return _occurrences(index, index.online, plan, [-1], None), None
+        return [_occurrences(index, index.online, plan, [-1], None)], None
     picked, now_count, later_count = search_online.window(
         index, plan.clock, plan.soon, plan.end, need
     )
     fast = _fast_candidates(index.online, picked, plan)
     slow = _occurrences(index, index.online_slow, plan, [-1], None)
-    return Candidates.joined([fast, slow]), {ONLINE_NOW: now_count, LATER: later_count}
+    return [fast, slow], {ONLINE_NOW: now_count, LATER: later_count}
 
 
 def _fast_candidates(occ, picked: np.ndarray, plan: Plan) -> Candidates:
     """Candidates from the fast online path: all in the window, no zone changing its offset."""
     rows = occ.rows.take(picked, 0)
-    until = minutes_until(rows, plan.clock)
-    return _online(rows, until, plan, np.ones(len(picked), dtype=bool))
-
-
-def _online(rows: np.ndarray, until: np.ndarray, plan: Plan, fast: np.ndarray) -> Candidates:
-    """Online occurrences in the window: online now, or later."""
+    times = _times(len(picked))
+    times[:, 0] = np.nan
+    until = minutes_until(rows, plan.clock, times[:, 1])
     rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
-    return Candidates(rows, _times(np.nan, until), fast)
+    return Candidates(rows, times, np.ones(len(picked), dtype=bool))
 
 
-def _times(distance, until: np.ndarray) -> np.ndarray:
-    """The (distance, until) matrix of candidates."""
-    times = np.empty((len(until), 2))
-    times[:, 0], times[:, 1] = distance, until
-    return times
+def _times(count: int) -> np.ndarray:
+    """An empty (distance, until) matrix for candidates, to be filled column by column."""
+    return np.empty((count, 2))
 
 
 def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
@@ -252,28 +258,33 @@ def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
         return empty()
     clock = plan.clock
     margins = {zone: 60 for zone, *_ in clock.transitions}
-    ranges = index.window_ranges(occ, buckets, clock.lows, clock.horizon, margins)
+    ranges = index.window_ranges(occ, buckets, clock.low_list, clock.horizon, margins)
     rows = concatenated(occ.rows, ranges)
     keep = None if plan.everything else plan.allowed(index, rows[:, RESOURCE])
-    distance = None
-    if radius_km is not None:
-        distance = haversine_halves(*plan.point, *concatenated(occ.places, ranges).T)
-        inside = distance <= radius_km
+    times = _times(len(rows))  # distance, until: filled in place, then chosen with one take
+    if radius_km is None:
+        times[:, 0] = np.nan
+    else:
+        places = concatenated(occ.places, ranges).T
+        inside = haversine_halves(*plan.point, *places, out=times[:, 0]) <= radius_km
         keep = inside if keep is None else keep & inside
-    return classify(index, plan, rows, distance, minutes_until(rows, clock), keep)
+    minutes_until(rows, clock, times[:, 1])
+    return _classify(index, plan, rows, times, radius_km is not None, keep)
 
 
-def minutes_until(rows: np.ndarray, clock: Clock) -> np.ndarray:
+def minutes_until(rows: np.ndarray, clock: Clock, out: np.ndarray | None = None) -> np.ndarray:
     """Exact minutes from t0 to the start of each occurrence (rows as in Occurrences.rows).
 
     Local wall-clock offsets are exact while a zone keeps its UTC offset. Where it changes in
     the window (a DST weekend), the wall time's own offset is applied: before the change (or in
     the hour skipped in spring, as zoneinfo's fold=0 does) the old one, after it the new one.
+
+    :param out: a float array to write the minutes to (else a new one)
     """
     zone = rows[:, ZONE]
     wall = (rows[:, START] - clock.lows.take(zone)) % MINUTES_PER_WEEK
     np.subtract(wall, MINUTES_PER_WEEK, out=wall, where=wall > clock.horizon + 60)
-    until = wall - clock.fraction
+    until = np.subtract(wall, clock.fraction, out=out)
     for z, instant, before, after in clock.transitions:
         chosen = zone == z
         if not chosen.any():
@@ -291,20 +302,36 @@ def classify(index, plan: Plan, rows, distance, until, keep=None) -> Candidates:
 
     :param rows: the occurrences, as in ``Occurrences.rows``
     :param distance: km from the searcher; None for online occurrences
+    :param until: minutes from the window start to each occurrence's start
     :param keep: which occurrences passed the filters so far (None: all of them)
     """
+    times = _times(len(rows))
+    times[:, 0], times[:, 1] = np.nan if distance is None else distance, until
+    return _classify(index, plan, rows, times, distance is not None, keep)
+
+
+def _classify(index, plan: Plan, rows, times, located: bool, keep=None) -> Candidates:
+    """``classify`` with the (distance, until) matrix already made (see Candidates.times).
+
+    :param located: in-person occurrences (else online: no distance)
+    """
+    until = times[:, 1]
     inside = (until + rows[:, DURATION] > 0) & (until <= plan.end)
     keep = inside if keep is None else keep & inside
     if index.areas:
         for i in np.flatnonzero(keep & index.has_area[rows[:, RESOURCE]]):
             keep[i] = serves(index.areas[int(rows[i, RESOURCE])], plan.query)
     chosen = keep.nonzero()[0]
-    rows, until, handed = rows.take(chosen, 0), until.take(chosen), np.zeros(len(chosen), bool)
-    if distance is None:
-        return _online(rows, until, plan, handed)
-    now = index.now_group.take(rows[:, CODE])
-    rows[:, GROUP] = np.where(until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER))
-    return Candidates(rows, _times(distance.take(chosen), until), handed)
+    rows, times, handed = rows.take(chosen, 0), times.take(chosen, 0), np.zeros(len(chosen), bool)
+    until = times[:, 1]
+    if not located:
+        rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
+    else:
+        now = index.now_group.take(rows[:, CODE])
+        rows[:, GROUP] = np.where(
+            until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER)
+        )
+    return Candidates(rows, times, handed)
 
 
 def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:

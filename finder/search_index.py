@@ -48,12 +48,15 @@ def haversine_km(lat1, lon1, lat2, lon2):
     return haversine_halves(lat1 / 2, lon1 / 2, np.cos(lat1), lat2 / 2, lon2 / 2, np.cos(lat2))
 
 
-def haversine_halves(half_lat1, half_lon1, cos1, half_lat2, half_lon2, cos2):
+def haversine_halves(half_lat1, half_lon1, cos1, half_lat2, half_lon2, cos2, out=None):
     """``haversine_km`` from halved latitudes and longitudes in radians and the latitudes'
     cosines, so that they can be precomputed. The same bits: halving is exact, so
-    ``a / 2 - b / 2 == (a - b) / 2``, and a ufunc gives the same value wherever it is applied."""
+    ``a / 2 - b / 2 == (a - b) / 2``, and a ufunc gives the same value wherever it is applied.
+
+    :param out: an array to write the distances to (as a ufunc's ``out``)
+    """
     h = np.sin(half_lat2 - half_lat1) ** 2 + cos1 * cos2 * np.sin(half_lon2 - half_lon1) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(h))
+    return np.multiply(2 * 6371.0088, np.arcsin(np.sqrt(h)), out=out)
 
 
 def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
@@ -93,6 +96,11 @@ class OnlineFast:
     codes: np.ndarray  # resource codes present (see SearchIndex.code)
     min_gap: int  # smallest gap between two occurrences of one resource, minutes
     regimes: dict  # zone offsets -> search_online.Regime
+    bases: list = field(default_factory=list)  # (directory start, duration) per duration number
+
+    def __post_init__(self):
+        step = MINUTES_PER_WEEK + 1  # a regime's directory has an entry per minute and one past
+        self.bases = [(number * step, d) for number, d in enumerate(self.durations.tolist())]
 
 
 class SearchIndex:
@@ -251,7 +259,7 @@ class SearchIndex:
         self,
         occurrences: Occurrences,
         buckets: list[int],
-        lows: np.ndarray,
+        lows: list[int],
         horizon: int,
         margins: dict[int, int],
     ) -> list[tuple[int, int]]:
@@ -264,9 +272,13 @@ class SearchIndex:
         """
         edges = []
         for zone, bound, base in self._ranges_of(occurrences, tuple(buckets)):
-            margin, local = margins.get(zone, 0), int(lows[zone])
-            for low, high in week_pieces(local - bound - margin, local + horizon + margin):
+            margin = margins.get(zone, 0) if margins else 0
+            low, high = lows[zone] - bound - margin, lows[zone] + horizon + margin
+            if 0 <= low and high < MINUTES_PER_WEEK:  # no wrap: week_pieces' one piece
                 edges += (base + low, base + high + 1)
+                continue
+            for first, last in week_pieces(low, high):
+                edges += (base + first, base + last + 1)
         found = occurrences.key.searchsorted(edges).tolist()
         return [(a, b) for a, b in zip(found[0::2], found[1::2], strict=True) if b > a]
 

@@ -28,12 +28,16 @@ class Regime:
     """Fast online occurrences keyed by (duration number, UTC minute of the week, resource
     position), twice: by minute ascending (the soonest to start first) and by minute descending
     (the most recently started first); within a minute, by resource position (= id order, the
-    ranking's last tie-breaker) in both. The best of any range are then its first entries."""
+    ranking's last tie-breaker) in both. The best of any range are then its first entries.
 
-    soonest: np.ndarray  # keys
+    ``*_at`` is a directory of each ordering: entry ``number * (MINUTES_PER_WEEK + 1) + minute``
+    is the position of the first key of that duration number at or after that minute, so a
+    query finds its ranges by list lookups rather than binary searches."""
+
     soonest_rows: np.ndarray  # indices into index.online, in key order
-    latest: np.ndarray  # keys, with minutes counted backwards from the end of the week
-    latest_rows: np.ndarray
+    soonest_at: list[int]
+    latest_rows: np.ndarray  # keys with minutes counted backwards from the end of the week
+    latest_at: list[int]
 
 
 def regime(index: SearchIndex, offsets: np.ndarray) -> Regime:
@@ -45,11 +49,15 @@ def regime(index: SearchIndex, offsets: np.ndarray) -> Regime:
         utc = (occ.start[rows] - offsets[occ.zone[rows]]) % MINUTES_PER_WEEK
         number = np.searchsorted(fast.durations, occ.duration[rows])
         position = occ.resource[rows]
+        minutes = np.arange(MINUTES_PER_WEEK + 1)
+        edges = np.concatenate(
+            [(n * _SPAN + minutes) << _POSITION_BITS for n in range(len(fast.durations))]
+        )
 
-        def ordered(minute: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def ordered(minute: np.ndarray) -> tuple[np.ndarray, list[int]]:
             key = ((number * _SPAN + minute) << _POSITION_BITS) | position
             order = np.argsort(key)
-            return key[order], rows[order]
+            return rows[order], key[order].searchsorted(edges).tolist()
 
         if len(fast.regimes) >= 8:
             fast.regimes.pop(next(iter(fast.regimes)))
@@ -66,40 +74,36 @@ def window(index: SearchIndex, clock, soon: float, end: float, need: int):
     :returns: (indices into index.online, occurrences in progress or soon, occurrences later)
     """
     table = regime(index, clock.offsets)
+    soonest, latest = table.soonest_at, table.latest_at
     t0u = clock.t0_utc_minute % MINUTES_PER_WEEK
     soon_last = t0u + math.floor(clock.fraction + soon)
     end_last = t0u + math.floor(clock.fraction + end)
-    heads, later, tails = [], [], []  # key bounds: [first, last + 1) of each range
-    for number, duration in enumerate(index.online_fast.durations.tolist()):
-        base = number * _SPAN
-        heads += _bounds(base, t0u + 1, soon_last)
-        later += _bounds(base, soon_last + 1, end_last)
+    now, later, behind = [], [], []  # [first, last + 1) positions of each range
+    for base, duration in index.online_fast.bases:
+        now += _ranges(soonest, base, t0u + 1, soon_last)
+        later += _ranges(soonest, base, soon_last + 1, end_last)
         # in progress: started in [t0u - duration + 1, t0u], counted backwards from the week's end
-        tails += _bounds(base, MINUTES_PER_WEEK - 1 - t0u, MINUTES_PER_WEEK - 2 - t0u + duration)
-    ahead = _ranges(table.soonest, heads + later)
-    behind = _ranges(table.latest, tails)
-    picked = np.concatenate(
-        [table.soonest_rows[a : min(a + need, b)] for a, b in ahead]
-        + [table.latest_rows[a : min(a + need, b)] for a, b in behind]
-    )
-    split = len(heads) // 2
-    now = sum(b - a for a, b in ahead[:split]) + sum(b - a for a, b in behind)
-    return picked, now, sum(b - a for a, b in ahead[split:])
+        behind += _ranges(
+            latest, base, MINUTES_PER_WEEK - 1 - t0u, MINUTES_PER_WEEK - 2 - t0u + duration
+        )
+    rows = table.soonest_rows
+    parts = [rows[a : min(a + need, b)] for a, b in now + later]
+    rows = table.latest_rows
+    parts += [rows[a : min(a + need, b)] for a, b in behind]
+    picked = np.concatenate(parts) if parts else rows[:0]
+    counted = sum(b - a for a, b in now) + sum(b - a for a, b in behind)
+    return picked, counted, sum(b - a for a, b in later)
 
 
-def _bounds(base: int, low: int, high: int) -> list[int]:
-    """Key bounds of the minutes [low, high] (of the week, wrapping) of one duration number."""
-    return [
-        ((base + edge) << _POSITION_BITS)
-        for first, last in week_pieces(low, high)
-        for edge in (first, last + 1)
-    ]
-
-
-def _ranges(key: np.ndarray, bounds: list[int]) -> list[tuple[int, int]]:
-    """[left, right) positions of each pair of bounds in the sorted keys."""
-    found = key.searchsorted(np.array(bounds, dtype=np.int64)).tolist()
-    return list(zip(found[0::2], found[1::2], strict=True))
+def _ranges(at: list[int], base: int, low: int, high: int) -> list[tuple[int, int]]:
+    """Non-empty [first, last + 1) positions of the minutes [low, high] (of the week, wrapping) of
+    one duration number, whose directory entries start at ``base``."""
+    found = []
+    for first, last in week_pieces(low, high):
+        a, b = at[base + first], at[base + last + 1]
+        if b > a:
+            found.append((a, b))
+    return found
 
 
 def usable(index: SearchIndex, plan, clock) -> bool:

@@ -37,9 +37,12 @@ class YearTable:
     after: np.ndarray  # offset after, minutes
     instant_list: list = field(default_factory=list)  # the instants, for bisect
     by_interval: dict = field(default_factory=dict)  # transitions passed -> offsets
+    rows: list = field(default_factory=list)  # (zone, instant, before, after) per transition
 
     def __post_init__(self):
         self.instant_list = self.instants.tolist()
+        columns = (self.zones, self.instants, self.before, self.after)
+        self.rows = list(zip(*(c.tolist() for c in columns), strict=True))
 
 
 class ZoneClock:
@@ -49,6 +52,7 @@ class ZoneClock:
         self.names = names
         self.zones = [ZoneInfo(n) for n in names]
         self._years: dict[int, YearTable] = {}
+        self._bounds: dict[int, tuple[int, int]] = {}  # year -> UTC minutes of its start, end
 
     def _table(self, year: int) -> YearTable:
         if year not in self._years:
@@ -78,8 +82,10 @@ class ZoneClock:
 
     def offsets(self, instant: datetime) -> np.ndarray:
         """Every zone's UTC offset (minutes) at an instant (do not modify: it is shared)."""
-        table = self._table(instant.astimezone(UTC).year)
-        passed = bisect_right(table.instant_list, utc_minutes(instant))
+        return self._offsets(self._table(instant.astimezone(UTC).year), utc_minutes(instant))
+
+    def _offsets(self, table: YearTable, minute: int) -> np.ndarray:
+        passed = bisect_right(table.instant_list, minute)
         if passed not in table.by_interval:  # offsets are constant between two transitions
             offsets = table.start_offsets.copy()
             if passed:  # each zone takes the offset after its latest transition so far
@@ -87,6 +93,33 @@ class ZoneClock:
                 offsets[zones] = table.after[:passed][::-1][last]
             table.by_interval[passed] = offsets
         return table.by_interval[passed]
+
+    def around(self, instant: datetime, low: int, high: int) -> tuple[int, np.ndarray, list]:
+        """An instant's UTC minute (as ``utc_minutes``), every zone's offset then (as
+        ``offsets``), and the changes with UTC minutes in [low, high) (as ``transitions`` gives
+        for instants whose ``utc_minutes`` these are), from integer minutes.
+
+        :param low: at most a year before the instant
+        """
+        year = instant.astimezone(UTC).year
+        minute = utc_minutes(instant)
+        found = []
+        for y in range(year - 1, year + 2 + max(0, (high - minute) // 525_600)):
+            first, last = self._year_minutes(y)
+            if first >= high:
+                break
+            if last > low:
+                table = self._table(y)
+                lo = bisect_left(table.instant_list, low)
+                found += table.rows[lo : bisect_left(table.instant_list, high)]
+        return minute, self._offsets(self._table(year), minute), found
+
+    def _year_minutes(self, year: int) -> tuple[int, int]:
+        """UTC minutes (as ``utc_minutes``) of a year's start and of the next year's start."""
+        if year not in self._bounds:
+            first, last = (datetime(y, 1, 1, tzinfo=UTC) for y in (year, year + 1))
+            self._bounds[year] = utc_minutes(first), utc_minutes(last)
+        return self._bounds[year]
 
     def transitions(self, start: datetime, end: datetime) -> list[tuple[int, int, int, int]]:
         """(zone number, UTC minute, offset before, offset after) of changes in [start, end]."""
