@@ -1,8 +1,11 @@
 """Serving the site without writing what people search for into the logs."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from werkzeug.serving import WSGIRequestHandler, make_server, run_simple
 
 
 class PrivateRequestHandler(WSGIRequestHandler):
@@ -22,3 +25,16 @@ class PrivateRequestHandler(WSGIRequestHandler):
 def serve(app, host: str, port: int) -> None:
     """Run the app with Werkzeug's threaded server and the private request log."""
     run_simple(host, port, app, threaded=True, request_handler=PrivateRequestHandler)
+
+
+@contextmanager
+def serving_in_background(app) -> Iterator[str]:
+    """The app on a free local port in a thread (tests, screenshots, benchmarks): its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PrivateRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)

@@ -15,7 +15,7 @@ from .db import get_db
 from .i18n import gettext
 from .listing import fetch_listing, is_approximate, next_times
 from .params import MAX_LIMIT, ParamError
-from .query import GROUPS
+from .query import GROUPS, KM_PER_MILE
 from .results import answer_request, now
 from .vocabulary import ATTENDANCE_NAMES, KINDS, N_, PROGRAMS, TYPE_EXPLANATIONS, types
 
@@ -178,7 +178,7 @@ def _suggestions(answer) -> list[tuple[str, str]]:
     query = answer.found.query
     found = []
     if query.has_point:
-        miles = max(25, round(answer.results.radius_km / 1.609344 * 3))
+        miles = max(25, round(answer.results.radius_km / KM_PER_MILE * 3))
         if miles <= 300:
             found.append(
                 (
@@ -268,12 +268,13 @@ def _listing_or_404(resource_id: int) -> dict:
 def lines():
     """Support at any hour, from anywhere: 24/7 lines, warmlines and online spaces."""
     marks = ", ".join("?" * len(LINE_KINDS))
-    rows = get_db().query(
+    db = get_db()
+    rows = db.query(
         f"select id from resources where status = 'active' and kind in ({marks}) "
         "order by always_open desc, kind = 'crisis_line' desc, name",
         LINE_KINDS,
     )
-    listings = [fetch_listing(get_db(), row["id"]) for row in rows]
+    listings = [fetch_listing(db, row["id"]) for row in rows]
     return render_template("lines.html", listings=listings)
 
 

@@ -10,19 +10,17 @@ the same machine. Prints p50/p95/max per page, and the bytes of a 25-result page
 import logging
 import statistics
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import click
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from finder import create_app  # noqa: E402
-from finder.serving import PrivateRequestHandler  # noqa: E402
+from finder.serving import serving_in_background  # noqa: E402
 
 # Real places across the bundled feeds, and the searches people run most.
 PLACES = ["19103", "19020", "Philadelphia, PA", "94901", "San Francisco, CA", "79101", "14607"]
@@ -53,29 +51,29 @@ def percentile(values: list[float], share: float) -> float:
 @click.option("--rounds", default=30, show_default=True, help="Requests per page and place.")
 def main(database: str, rounds: int) -> None:
     app = create_app({"DATABASE": database})
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PrivateRequestHandler)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    start = time.perf_counter()
-    timed_get(base + "/search?q=19103")  # the first search builds the in-memory index
-    click.echo(f"first search (builds the index): {(time.perf_counter() - start) * 1000:.0f} ms")
-    click.echo(f"{'page':32} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'KB':>6}")
-    for name, pattern in PAGES.items():
-        times, sizes = [], []
-        for _ in range(rounds):
-            for place in PLACES:
-                elapsed, size = timed_get(base + pattern.format(place=place.replace(" ", "+")))
-                times.append(elapsed)
-                sizes.append(size)
+    with serving_in_background(app) as base:
+        start = time.perf_counter()
+        timed_get(base + "/search?q=19103")  # the first search builds the in-memory index
         click.echo(
-            f"{name:32} {statistics.median(times):7.1f} {percentile(times, 0.95):7.1f} "
-            f"{max(times):7.1f} {statistics.median(sizes) / 1000:6.1f}"
+            f"first search (builds the index): {(time.perf_counter() - start) * 1000:.0f} ms"
         )
-    _, css = timed_get(base + "/static/site.css")
-    elapsed, page = timed_get(base + "/search?q=19103&when=any&limit=25")
+        click.echo(f"{'page':32} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'KB':>6}")
+        for name, pattern in PAGES.items():
+            times, sizes = [], []
+            for _ in range(rounds):
+                for place in PLACES:
+                    url = base + pattern.format(place=place.replace(" ", "+"))
+                    elapsed, size = timed_get(url)
+                    times.append(elapsed)
+                    sizes.append(size)
+            click.echo(
+                f"{name:32} {statistics.median(times):7.1f} {percentile(times, 0.95):7.1f} "
+                f"{max(times):7.1f} {statistics.median(sizes) / 1000:6.1f}"
+            )
+        _, css = timed_get(base + "/static/site.css")
+        _, page = timed_get(base + "/search?q=19103&when=any&limit=25")
     click.echo(f"25-result page + CSS: {(page + css) / 1000:.1f} KB (budget 60 KB, no script)")
-    server.shutdown()
 
 
 if __name__ == "__main__":

@@ -8,19 +8,17 @@ frozen at Tuesday 24 November 2026, 19:00 in Philadelphia, and drives Debian's C
 
 import json
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 
 import click
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from finder import create_app  # noqa: E402
-from finder.serving import PrivateRequestHandler  # noqa: E402
+from finder.serving import serving_in_background  # noqa: E402
 
 FROZEN_NOW = "2026-11-24T19:00:00-05:00"
 DEVICES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 320, "height": 640}}
@@ -52,21 +50,19 @@ def pages(base: str) -> dict[str, str]:
 def main(database: str, out: str, chromium: str) -> None:
     # No tile server: screenshots must not depend on (or call) the internet.
     app = create_app({"DATABASE": database, "FROZEN_NOW": FROZEN_NOW, "TILE_URL": ""})
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PrivateRequestHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with sync_playwright() as playwright:
+    with serving_in_background(app) as base, sync_playwright() as playwright:
+        paths = pages(base)
         browser = playwright.chromium.launch(executable_path=chromium, args=["--disable-gpu"])
+        written = 0
         for device, viewport in DEVICES.items():
             for lang in ("en", "es"):
                 context = browser.new_context(
                     viewport=viewport, locale=lang, extra_http_headers={"Accept-Language": lang}
                 )
                 page = context.new_page()
-                for name, path in pages(base).items():
+                for name, path in paths.items():
                     page.goto(base + path)
                     height = min(MAX_HEIGHT, page.evaluate("document.body.scrollHeight"))
                     page.screenshot(
@@ -78,7 +74,6 @@ def main(database: str, out: str, chromium: str) -> None:
                     written += 1
                 context.close()
         browser.close()
-    server.shutdown()
     click.echo(f"{written} screenshots in {folder}")
 
 

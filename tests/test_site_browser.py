@@ -3,13 +3,12 @@ keyboard-only use, "use my location" allowed and denied, the map, no third-party
 no JavaScript, dark mode and reduced motion."""
 
 import re
-import threading
 
 import pytest
 
 from finder import create_app
 from finder.db import connect, init_db
-from finder.serving import PrivateRequestHandler
+from finder.serving import serving_in_background
 from finder.sources import import_source
 
 from .browser import CHROMIUM, missing, serious_violations
@@ -18,7 +17,6 @@ if why := missing():
     pytest.skip(why, allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 FROZEN_NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
 TILES = "http://tiles.invalid"
@@ -37,12 +35,8 @@ def base_url(tmp_path_factory, registry, geocoder):
     app = create_app(
         {"DATABASE": str(path), "FROZEN_NOW": FROZEN_NOW, "TILE_URL": TILES + "/{z}/{x}/{y}.png"}
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PrivateRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serving_in_background(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
