@@ -5,6 +5,7 @@ from itertools import repeat
 
 import numpy as np
 
+from . import kernels
 from .query import (
     DURATION,
     GROUP,
@@ -21,7 +22,6 @@ from .query import (
 from .search_index import SearchIndex
 
 _new = tuple.__new__
-_GROUP_EDGES = np.arange(len(GROUPS) + 1)
 _SCALES = np.array([[1e9], [1e6]])  # rounding of the (distance, until) keys: 9 and 6 decimals
 
 
@@ -57,41 +57,41 @@ def rank(
     :param counts: group -> occurrences the fast online path counted but did not all hand over
     :param handed: with counts, the rows of the candidates that did not come from the fast path
     """
-    # Rounded so that two exact ways of computing the same instant sort alike; fmax turns NaN
-    # (no time, no distance) into 0.
-    # As np.fmax(np.abs(x).round(decimals), 0.0) (round is x * 10**d, rint, / 10**d), on both
-    # columns at once (abs changes no distance: they are never negative).
+    ids = found.resource  # positions are in id order (see SearchIndex): ties break as ids
+    nearest = query.order == "nearest"
+    if len(ids) <= LARGE:
+        chosen, sizes, totals = kernels.rank_groups(
+            found.times, found.group, ids, nearest, query.limit, len(GROUPS)
+        )
+        sizes, totals = sizes.tolist(), totals.tolist()
+    else:
+        ranked = _rank_large(found, ids, _keys(found, nearest), query.limit)
+        chosen = np.concatenate([members for members, _ in ranked])
+        sizes, totals = [len(members) for members, _ in ranked], [n for _, n in ranked]
+    groups = _hits(index, query, found, chosen, sizes)
+    totals = dict(zip(GROUPS, totals, strict=True))
+    if counts:
+        totals.update(_fast_totals(index, handed, counts))
+    return Results(query, groups, totals, radius_km)
+
+
+def _keys(found: Candidates, nearest: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(primary, secondary) ranking keys, as ``finder.kernels.rank_key`` makes them.
+
+    As np.fmax(np.abs(x).round(decimals), 0.0) (round is x * 10**d, rint, / 10**d), on both
+    columns at once (abs changes no distance: they are never negative).
+    """
     keys = np.abs(found.times.T, order="C")  # (2, n): each key contiguous
     np.multiply(keys, _SCALES, out=keys)
     np.rint(keys, out=keys)
     np.divide(keys, _SCALES, out=keys)
     np.fmax(keys, 0.0, out=keys)
     distance_key, time_key = keys
-    # Positions are in id order (see SearchIndex), so they tell resources apart and break ties
-    # as their ids would.
-    ids = found.resource
     # soonest: in progress, most recently started first; then soonest to start; then nearest
-    keys = (distance_key, time_key) if query.order == "nearest" else (time_key, distance_key)
-    ranked = (_rank_small if len(ids) <= LARGE else _rank_large)(found, ids, keys, query.limit)
-    totals = {name: ranked[number][1] for number, name in enumerate(GROUPS)}
-    groups = _hits(index, query, found, [chosen for chosen, _ in ranked])
-    if counts:
-        totals.update(_fast_totals(index, handed, counts))
-    return Results(query, groups, totals, radius_km)
+    return (distance_key, time_key) if nearest else (time_key, distance_key)
 
 
 LARGE = 3000  # above this many candidates, select per group before sorting
-
-
-def _rank_small(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
-    """One sort of everything: (best members, distinct count) per group."""
-    primary, secondary = keys
-    order = first_of_each(np.lexsort((ids, secondary, primary, found.group)), ids)
-    bounds = found.group.take(order).searchsorted(_GROUP_EDGES).tolist()
-    return [
-        (order[bounds[n] : bounds[n + 1]][:limit], bounds[n + 1] - bounds[n])
-        for n in range(len(GROUPS))
-    ]
 
 
 def _rank_large(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
@@ -159,23 +159,23 @@ def _best(
     return first_of_each(order, ids)[:limit]
 
 
-def _hits(index: SearchIndex, query: Query, found: Candidates, chosen: list) -> dict:
-    """Hit objects for the chosen candidates of every group (one conversion for all groups)."""
-    everything = np.concatenate(chosen)
-    rows = found.rows.take(everything, 0)
+def _hits(index: SearchIndex, query: Query, found: Candidates, chosen, sizes: list) -> dict:
+    """Hit objects for the chosen candidates (group after group, ``sizes`` of each), with one
+    conversion for all groups."""
+    rows = found.rows.take(chosen, 0)
     ids = index.ids.take(rows[:, RESOURCE]).tolist()
     zones = index.zone_names.take(rows[:, ZONE]).tolist()
     columns = rows.T.tolist()
     starts, durations = columns[START], columns[DURATION]
-    distances, untils = found.times.take(everything, 0).T.tolist()
+    distances, untils = found.times.take(chosen, 0).T.tolist()
     if math.isnan(sum(distances)):  # NaN: no distance (online)
         distances = [None if d != d else d for d in distances]
     if math.isnan(sum(untils)):  # NaN: no time (always open, or an any-time search)
         for i in (i for i, until in enumerate(untils) if until != until):
             starts[i] = durations[i] = zones[i] = untils[i] = None
     groups, first = {}, 0
-    for name, members in zip(GROUPS, chosen, strict=True):
-        last = first + len(members)
+    for name, size in zip(GROUPS, sizes, strict=True):
+        last = first + size
         fields = zip(
             ids[first:last],
             repeat(name),

@@ -4,12 +4,13 @@
 ``finder.search_naive`` answers the same question by brute force, to prove this path right.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 
-from . import search_online
+from . import kernels, search_online
 from .query import (  # noqa: F401 - the public search API is re-exported here
     DEFAULT_KINDS,
     DEFAULT_RADIUS_KM,
@@ -41,8 +42,6 @@ from .search_index import (
     DURATION_CLASSES,
     SearchIndex,
     cells_around,
-    concatenated,
-    haversine_halves,
     haversine_km,
     type_mask,
 )
@@ -88,10 +87,10 @@ class Clock:
     horizon: int  # minutes from t0 to the window's end
     offsets: np.ndarray  # each zone's UTC offset at t0, minutes
     lows: np.ndarray  # each zone's local minute of the week at t0
-    low_list: list  # the same, as a list
     transitions: list  # (zone, UTC minute, offset before, offset after) near the window
     t0_utc_minute: int  # whole minutes from the Sunday epoch to t0
     fraction: float  # seconds past t0's whole minute, in minutes
+    changes: np.ndarray  # the transitions as finder.kernels.scan_window takes them
 
     @classmethod
     def at(cls, index: SearchIndex, window) -> "Clock":
@@ -100,18 +99,34 @@ class Clock:
         horizon = minutes_ceil(t1 - t0)
         lookback = DURATION_CLASSES[-1] + 60
         end = utc_minutes(t1) + 60
-        minute, offsets, changes = index.clock.around(t0, utc_minutes(t0) - lookback, end)
+        minute, offsets, transitions = index.clock.around(t0, utc_minutes(t0) - lookback, end)
         lows = (minute + offsets) % MINUTES_PER_WEEK
         return cls(
             t0,
             horizon,
             offsets,
             lows,
-            lows.tolist(),
-            changes,
+            transitions,
             minute,
             (t0.second + t0.microsecond / 1e6) / 60,
+            _changes(transitions, offsets, minute) if transitions else NO_CHANGES,
         )
+
+
+NO_CHANGES = np.empty((0, 4), dtype=np.int64)
+
+
+def _changes(transitions: list, offsets: np.ndarray, t0_minute: int) -> np.ndarray:
+    """Per offset change near the window: (zone, threshold, offset now - offset before, offset
+    now - offset after). A wall-clock minute (from t0's, in t0's offset) below the threshold
+    has the offset before the change (so does the hour skipped in spring, as zoneinfo's fold=0
+    does), any other the offset after it."""
+    rows = []
+    for zone, instant, before, after in transitions:
+        now = int(offsets[zone])
+        threshold = (instant + before) - (t0_minute + now) + max(0, after - before)
+        rows.append((zone, threshold, now - before, now - after))
+    return np.array(rows, dtype=np.int64)
 
 
 @dataclass
@@ -122,12 +137,13 @@ class Plan:
     clock: Clock | None
     soon: float | None  # minutes from the window start to the end of "starting soon"
     end: float | None  # minutes from the window start to the window's end
-    point: tuple | None  # the searcher's half latitude, half longitude (radians), cos(latitude)
+    point: np.ndarray | None  # the searcher's half latitude, half longitude (radians), cos(lat)
     codes: np.ndarray  # bool per resource code (kind and attendance, see SearchIndex.code)
     programs: np.ndarray | None  # bool per program number, None = any
     include: tuple | None  # (low, high) type bits that must all be set
     exclude: tuple | None  # (low, high) type bits that must all be clear
     everything: bool  # every resource of the index passes the filters
+    filters: tuple  # all of these as finder.kernels.passes takes them
 
     @classmethod
     def of(cls, index: SearchIndex, query: Query) -> "Plan":
@@ -141,7 +157,7 @@ class Plan:
             end = (t1 - t0).total_seconds() / 60
         if query.has_point:
             latitude, longitude = np.radians(query.latitude), np.radians(query.longitude)
-            point = (latitude / 2, longitude / 2, np.cos(latitude))
+            point = np.array([latitude / 2, longitude / 2, np.cos(latitude)])
         return cls(query, clock, soon, end, point, *_filters(index, query))
 
     def allowed(self, index: SearchIndex, positions: np.ndarray) -> np.ndarray:
@@ -164,10 +180,19 @@ def _filters(index: SearchIndex, query: Query) -> tuple:
         programs = (
             np.array([p in query.programs for p in index.programs]) if query.programs else None
         )
-        everything = programs is None and words == [None, None] and codes[index.code].all()
+        everything = bool(programs is None and words == [None, None] and codes[index.code].all())
+        compiled = (
+            everything,
+            codes,
+            np.zeros(0, dtype=bool) if programs is None else programs,
+            index.program,
+            np.array([w for pair in words for w in (pair or (0, 0))], dtype=np.uint64),
+            index.types_low,
+            index.types_high,
+        )
         if len(index.filter_cache) > 256:
             index.filter_cache.clear()
-        index.filter_cache[key] = (codes, programs, *words, bool(everything))
+        index.filter_cache[key] = (codes, programs, *words, everything, compiled)
     return index.filter_cache[key]
 
 
@@ -229,27 +254,12 @@ def collect_online(index: SearchIndex, plan: Plan, need: int) -> tuple[list, dic
         return [], None
     if not search_online.usable(index, plan, plan.clock):
         return [_occurrences(index, index.online, plan, [-1], None)], None
-    picked, now_count, later_count = search_online.window(
+    rows, times, now_count, later_count = search_online.window(
         index, plan.clock, plan.soon, plan.end, need
     )
-    fast = _fast_candidates(index.online, picked, plan)
+    fast = Candidates(rows, times, np.ones(len(rows), dtype=bool))
     slow = _occurrences(index, index.online_slow, plan, [-1], None)
     return [fast, slow], {ONLINE_NOW: now_count, LATER: later_count}
-
-
-def _fast_candidates(occ, picked: np.ndarray, plan: Plan) -> Candidates:
-    """Candidates from the fast online path: all in the window, no zone changing its offset."""
-    rows = occ.rows.take(picked, 0)
-    times = _times(len(picked))
-    times[:, 0] = np.nan
-    until = minutes_until(rows, plan.clock, times[:, 1])
-    rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
-    return Candidates(rows, times, np.ones(len(picked), dtype=bool))
-
-
-def _times(count: int) -> np.ndarray:
-    """An empty (distance, until) matrix for candidates, to be filled column by column."""
-    return np.empty((count, 2))
 
 
 def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
@@ -257,43 +267,37 @@ def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
     if not len(occ.key):
         return empty()
     clock = plan.clock
-    margins = {zone: 60 for zone, *_ in clock.transitions}
-    ranges = index.window_ranges(occ, buckets, clock.low_list, clock.horizon, margins)
-    rows = concatenated(occ.rows, ranges)
-    keep = None if plan.everything else plan.allowed(index, rows[:, RESOURCE])
-    times = _times(len(rows))  # distance, until: filled in place, then chosen with one take
-    if radius_km is None:
-        times[:, 0] = np.nan
-    else:
-        places = concatenated(occ.places, ranges).T
-        inside = haversine_halves(*plan.point, *places, out=times[:, 0]) <= radius_km
-        keep = inside if keep is None else keep & inside
-    minutes_until(rows, clock, times[:, 1])
-    return _classify(index, plan, rows, times, radius_km is not None, keep)
+    located = radius_km is not None
+    rows, times = kernels.scan_window(
+        occ.key,
+        occ.rows,
+        occ.places,
+        index.groups_of(occ, tuple(buckets)),
+        clock.lows,
+        clock.horizon,
+        clock.fraction,
+        clock.changes,
+        plan.point if located else NO_POINT,
+        radius_km if located else math.inf,
+        plan.soon,
+        plan.end,
+        index.now_group,
+        plan.filters,
+    )
+    if index.areas:
+        rows, times = _serving(index, plan.query, rows, times)
+    return Candidates(rows, times, np.zeros(len(rows), dtype=bool))
 
 
-def minutes_until(rows: np.ndarray, clock: Clock, out: np.ndarray | None = None) -> np.ndarray:
-    """Exact minutes from t0 to the start of each occurrence (rows as in Occurrences.rows).
+NO_POINT = np.empty(0)
 
-    Local wall-clock offsets are exact while a zone keeps its UTC offset. Where it changes in
-    the window (a DST weekend), the wall time's own offset is applied: before the change (or in
-    the hour skipped in spring, as zoneinfo's fold=0 does) the old one, after it the new one.
 
-    :param out: a float array to write the minutes to (else a new one)
-    """
-    zone = rows[:, ZONE]
-    wall = (rows[:, START] - clock.lows.take(zone)) % MINUTES_PER_WEEK
-    np.subtract(wall, MINUTES_PER_WEEK, out=wall, where=wall > clock.horizon + 60)
-    until = np.subtract(wall, clock.fraction, out=out)
-    for z, instant, before, after in clock.transitions:
-        chosen = zone == z
-        if not chosen.any():
-            continue
-        offset_now = int(clock.offsets[z])
-        threshold = (instant + before) - (clock.t0_utc_minute + offset_now) + max(0, after - before)
-        offset_then = np.where(wall[chosen] < threshold, before, after)
-        until[chosen] = wall[chosen] - clock.fraction + (offset_now - offset_then)
-    return until
+def _serving(index: SearchIndex, query: Query, rows: np.ndarray, times: np.ndarray) -> tuple:
+    """The candidates whose resources serve the searcher's area, if they name one."""
+    keep = np.ones(len(rows), dtype=bool)
+    for i in np.flatnonzero(index.has_area[rows[:, RESOURCE]]):
+        keep[i] = serves(index.areas[int(rows[i, RESOURCE])], query)
+    return rows[keep], times[keep]
 
 
 def classify(index, plan: Plan, rows, distance, until, keep=None) -> Candidates:
@@ -305,7 +309,7 @@ def classify(index, plan: Plan, rows, distance, until, keep=None) -> Candidates:
     :param until: minutes from the window start to each occurrence's start
     :param keep: which occurrences passed the filters so far (None: all of them)
     """
-    times = _times(len(rows))
+    times = np.empty((len(rows), 2))
     times[:, 0], times[:, 1] = np.nan if distance is None else distance, until
     return _classify(index, plan, rows, times, distance is not None, keep)
 

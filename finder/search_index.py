@@ -17,7 +17,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from .query import GROUP, IN_PROGRESS, OPEN_NOW, RowColumns
-from .schedule import MINUTES_PER_WEEK, week_pieces
+from .schedule import MINUTES_PER_WEEK
 from .vocabulary import ATTENDANCE, KINDS, types
 from .zones import ZoneClock
 
@@ -79,7 +79,7 @@ class Occurrences(RowColumns):
 
     key: np.ndarray
     rows: np.ndarray  # (n, 5) int64: resource position, local start minute, duration, zone, code
-    places: np.ndarray | None  # (n, 3) half latitude, half longitude (radians), cos(latitude)
+    places: np.ndarray  # (n, 3) half latitude, half longitude (radians), cos(lat); online: none
     groups: dict  # bucket (cell or -1) -> [(zone, duration class bound, key base)] present
     cache: dict = field(default_factory=dict)  # bucket sets -> their groups, concatenated
 
@@ -96,11 +96,12 @@ class OnlineFast:
     codes: np.ndarray  # resource codes present (see SearchIndex.code)
     min_gap: int  # smallest gap between two occurrences of one resource, minutes
     regimes: dict  # zone offsets -> search_online.Regime
-    bases: list = field(default_factory=list)  # (directory start, duration) per duration number
+    bases: np.ndarray = None  # (directory start, duration) per duration number
 
     def __post_init__(self):
         step = MINUTES_PER_WEEK + 1  # a regime's directory has an entry per minute and one past
-        self.bases = [(number * step, d) for number, d in enumerate(self.durations.tolist())]
+        starts = np.arange(len(self.durations), dtype=np.int64) * step
+        self.bases = np.stack([starts, self.durations.astype(np.int64)], axis=1)
 
 
 class SearchIndex:
@@ -244,7 +245,7 @@ class SearchIndex:
                 )
             )
         columns = np.stack([resource, start, duration, zone, self.code[resource]], axis=1)
-        places = self.places[resource[order]] if by_cell else None
+        places = self.places[resource[order] if by_cell else resource[:0]]
         return Occurrences(key[order], columns[order], places, groups)
 
     def _set_resource_cells(self, located: np.ndarray) -> None:
@@ -255,40 +256,14 @@ class SearchIndex:
         order = np.argsort(cells, kind="stable")
         self.cell_keys, self.cell_positions = cells[order], positions[order]
 
-    def window_ranges(
-        self,
-        occurrences: Occurrences,
-        buckets: list[int],
-        lows: list[int],
-        horizon: int,
-        margins: dict[int, int],
-    ) -> list[tuple[int, int]]:
-        """Non-empty [left, right) ranges of the occurrences whose local start is in each zone's
-        [low - duration class, low + horizon] (a few per query: plain Python beats NumPy here).
-
-        :param lows: per zone number, the window start as that zone's local minute of the week
-        :param horizon: window length in minutes (from the window start to its end)
-        :param margins: extra minutes on both sides for zones whose offset changes in the window
-        """
-        edges = []
-        for zone, bound, base in self._ranges_of(occurrences, tuple(buckets)):
-            margin = margins.get(zone, 0) if margins else 0
-            low, high = lows[zone] - bound - margin, lows[zone] + horizon + margin
-            if 0 <= low and high < MINUTES_PER_WEEK:  # no wrap: week_pieces' one piece
-                edges += (base + low, base + high + 1)
-                continue
-            for first, last in week_pieces(low, high):
-                edges += (base + first, base + last + 1)
-        found = occurrences.key.searchsorted(edges).tolist()
-        return [(a, b) for a, b in zip(found[0::2], found[1::2], strict=True) if b > a]
-
-    def _ranges_of(self, occurrences: Occurrences, buckets: tuple) -> list:
-        """(zone, duration class bound, key base) present in these buckets (cached per set)."""
+    def groups_of(self, occurrences: Occurrences, buckets: tuple) -> np.ndarray:
+        """(zone, duration class bound, key base) rows present in these buckets (cached per set)."""
         cache = occurrences.cache
         if buckets not in cache:
             if len(cache) > 8192:
                 cache.clear()
-            cache[buckets] = [g for b in buckets for g in occurrences.groups.get(b, [])]
+            found = [g for b in buckets for g in occurrences.groups.get(b, [])]
+            cache[buckets] = np.array(found, dtype=np.int64).reshape(-1, 3)
         return cache[buckets]
 
     def resources_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
@@ -354,11 +329,6 @@ def _min_gap(resource: np.ndarray, start: np.ndarray) -> int:
     several = last > first
     wraps = start[first[several]] + MINUTES_PER_WEEK - start[last[several]]
     return int(min(gaps.min(initial=MINUTES_PER_WEEK), wraps.min(initial=MINUTES_PER_WEEK)))
-
-
-def concatenated(array: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
-    """The rows of ``array`` in these [left, right) ranges, one range after the other."""
-    return np.concatenate([array[a:b] for a, b in ranges]) if ranges else array[:0]
 
 
 def _codes(values, numbering: dict, dtype, default: int | None = None) -> np.ndarray:

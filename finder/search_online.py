@@ -11,11 +11,12 @@ type or program filters, service areas, resources with two occurrences close tog
 """
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from .schedule import MINUTES_PER_WEEK, week_pieces
+from . import kernels
+from .schedule import MINUTES_PER_WEEK
 from .search_index import SearchIndex
 
 _SPAN = 16384
@@ -23,8 +24,7 @@ _POSITION_BITS = 26  # resource positions below 67 million
 MAX_DURATIONS = 16  # more distinct durations than this: the general path is as good
 
 
-@dataclass
-class Regime:
+class Regime(NamedTuple):
     """Fast online occurrences keyed by (duration number, UTC minute of the week, resource
     position), twice: by minute ascending (the soonest to start first) and by minute descending
     (the most recently started first); within a minute, by resource position (= id order, the
@@ -32,12 +32,12 @@ class Regime:
 
     ``*_at`` is a directory of each ordering: entry ``number * (MINUTES_PER_WEEK + 1) + minute``
     is the position of the first key of that duration number at or after that minute, so a
-    query finds its ranges by list lookups rather than binary searches."""
+    query finds its ranges by lookups rather than binary searches."""
 
+    soonest_at: np.ndarray
     soonest_rows: np.ndarray  # indices into index.online, in key order
-    soonest_at: list[int]
+    latest_at: np.ndarray
     latest_rows: np.ndarray  # keys with minutes counted backwards from the end of the week
-    latest_at: list[int]
 
 
 def regime(index: SearchIndex, offsets: np.ndarray) -> Regime:
@@ -54,10 +54,10 @@ def regime(index: SearchIndex, offsets: np.ndarray) -> Regime:
             [(n * _SPAN + minutes) << _POSITION_BITS for n in range(len(fast.durations))]
         )
 
-        def ordered(minute: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        def ordered(minute: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             key = ((number * _SPAN + minute) << _POSITION_BITS) | position
             order = np.argsort(key)
-            return rows[order], key[order].searchsorted(edges).tolist()
+            return key[order].searchsorted(edges), rows[order]
 
         if len(fast.regimes) >= 8:
             fast.regimes.pop(next(iter(fast.regimes)))
@@ -71,39 +71,23 @@ def window(index: SearchIndex, clock, soon: float, end: float, need: int):
     :param soon: minutes from t0 to the end of "starting soon"
     :param end: minutes from t0 to the end of the window (>= soon)
     :param need: how many of the best occurrences each range must hand over (ties included)
-    :returns: (indices into index.online, occurrences in progress or soon, occurrences later)
+    :returns: (candidate rows and times as ``finder.kernels.online_soonest`` makes them,
+        occurrences in progress or soon, occurrences later)
     """
-    table = regime(index, clock.offsets)
-    soonest, latest = table.soonest_at, table.latest_at
     t0u = clock.t0_utc_minute % MINUTES_PER_WEEK
-    soon_last = t0u + math.floor(clock.fraction + soon)
-    end_last = t0u + math.floor(clock.fraction + end)
-    now, later, behind = [], [], []  # [first, last + 1) positions of each range
-    for base, duration in index.online_fast.bases:
-        now += _ranges(soonest, base, t0u + 1, soon_last)
-        later += _ranges(soonest, base, soon_last + 1, end_last)
-        # in progress: started in [t0u - duration + 1, t0u], counted backwards from the week's end
-        behind += _ranges(
-            latest, base, MINUTES_PER_WEEK - 1 - t0u, MINUTES_PER_WEEK - 2 - t0u + duration
-        )
-    rows = table.soonest_rows
-    parts = [rows[a : min(a + need, b)] for a, b in now + later]
-    rows = table.latest_rows
-    parts += [rows[a : min(a + need, b)] for a, b in behind]
-    picked = np.concatenate(parts) if parts else rows[:0]
-    counted = sum(b - a for a, b in now) + sum(b - a for a, b in behind)
-    return picked, counted, sum(b - a for a, b in later)
-
-
-def _ranges(at: list[int], base: int, low: int, high: int) -> list[tuple[int, int]]:
-    """Non-empty [first, last + 1) positions of the minutes [low, high] (of the week, wrapping) of
-    one duration number, whose directory entries start at ``base``."""
-    found = []
-    for first, last in week_pieces(low, high):
-        a, b = at[base + first], at[base + last + 1]
-        if b > a:
-            found.append((a, b))
-    return found
+    return kernels.online_soonest(
+        regime(index, clock.offsets),
+        index.online_fast.bases,
+        t0u,
+        t0u + math.floor(clock.fraction + soon),
+        t0u + math.floor(clock.fraction + end),
+        need,
+        index.online.rows,
+        clock.lows,
+        clock.horizon,
+        clock.fraction,
+        soon,
+    )
 
 
 def usable(index: SearchIndex, plan, clock) -> bool:
