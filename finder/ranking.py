@@ -22,7 +22,6 @@ from .query import (
 from .search_index import SearchIndex
 
 _new = tuple.__new__
-_SCALES = np.array([[1e9], [1e6]])  # rounding of the (distance, until) keys: 9 and 6 decimals
 
 
 def distinct_count(values: np.ndarray) -> int:
@@ -32,16 +31,6 @@ def distinct_count(values: np.ndarray) -> int:
         return len(set(values.tolist()))
     ordered = np.sort(values)
     return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
-
-
-def first_of_each(order: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """``order`` without repeated ids, keeping each id's first (best-ranked) position."""
-    ranked = ids.take(order)
-    by_id = ranked.argsort(kind="stable")
-    ordered = ranked.take(by_id)
-    keep = np.ones(len(order), dtype=bool)
-    keep[by_id[1:][ordered[1:] == ordered[:-1]]] = False
-    return order[keep]
 
 
 def rank(
@@ -57,53 +46,15 @@ def rank(
     :param counts: group -> occurrences the fast online path counted but did not all hand over
     :param handed: with counts, the rows of the candidates that did not come from the fast path
     """
-    ids = found.resource  # positions are in id order (see SearchIndex): ties break as ids
-    nearest = query.order == "nearest"
-    if len(ids) <= LARGE:
-        chosen, sizes, totals = kernels.rank_groups(
-            found.times, found.group, ids, nearest, query.limit, len(GROUPS)
-        )
-        sizes, totals = sizes.tolist(), totals.tolist()
-    else:
-        ranked = _rank_large(found, ids, _keys(found, nearest), query.limit)
-        chosen = np.concatenate([members for members, _ in ranked])
-        sizes, totals = [len(members) for members, _ in ranked], [n for _, n in ranked]
-    groups = _hits(index, query, found, chosen, sizes)
-    totals = dict(zip(GROUPS, totals, strict=True))
+    # Positions are in id order (see SearchIndex), so they break ties as ids would.
+    chosen, sizes, totals = kernels.rank_groups(
+        found.times, found.group, found.resource, query.order == "nearest", query.limit, len(GROUPS)
+    )
+    groups = _hits(index, query, found, chosen, sizes.tolist())
+    totals = dict(zip(GROUPS, totals.tolist(), strict=True))
     if counts:
         totals.update(_fast_totals(index, handed, counts))
     return Results(query, groups, totals, radius_km)
-
-
-def _keys(found: Candidates, nearest: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(primary, secondary) ranking keys, as ``finder.kernels.rank_key`` makes them.
-
-    As np.fmax(np.abs(x).round(decimals), 0.0) (round is x * 10**d, rint, / 10**d), on both
-    columns at once (abs changes no distance: they are never negative).
-    """
-    keys = np.abs(found.times.T, order="C")  # (2, n): each key contiguous
-    np.multiply(keys, _SCALES, out=keys)
-    np.rint(keys, out=keys)
-    np.divide(keys, _SCALES, out=keys)
-    np.fmax(keys, 0.0, out=keys)
-    distance_key, time_key = keys
-    # soonest: in progress, most recently started first; then soonest to start; then nearest
-    return (distance_key, time_key) if nearest else (time_key, distance_key)
-
-
-LARGE = 3000  # above this many candidates, select per group before sorting
-
-
-def _rank_large(found: Candidates, ids, keys, limit: int) -> list[tuple[np.ndarray, int]]:
-    """Per group: drop resources shown in an earlier group, count, and sort only the front."""
-    ranked, seen = [], np.empty(0, dtype=np.int64)
-    for number in range(len(GROUPS)):
-        members = np.flatnonzero(found.group == number)
-        members = members[~member_of(ids[members], seen)]
-        distinct = distinct_count(ids[members])
-        seen = np.concatenate([seen, ids[members]])
-        ranked.append((_best(members, ids, keys, limit, len(members) - distinct), distinct))
-    return ranked
 
 
 def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -140,23 +91,6 @@ def _fast_total(index: SearchIndex, handed: np.ndarray, number: int, counted: in
     listed = earlier if number == ONLINE_NOW else mine
     hybrids = listed[index.fast_hybrid[listed]]
     return distinct_count(mine) + counted - distinct_count(hybrids)
-
-
-def _best(
-    members: np.ndarray, ids: np.ndarray, keys: tuple, limit: int, repeats: int
-) -> np.ndarray:
-    """The first ``limit`` distinct resources by (primary key, secondary key, id).
-
-    Only candidates whose primary key is within the (limit + repeats)-th smallest can be among
-    them, so the full sort runs on those few rather than on every candidate.
-    """
-    primary, secondary = keys
-    enough = limit + repeats
-    if len(members) > enough:
-        cut = np.partition(primary[members], enough - 1)[enough - 1]
-        members = members[primary[members] <= cut]
-    order = members[np.lexsort((ids[members], secondary[members], primary[members]))]
-    return first_of_each(order, ids)[:limit]
 
 
 def _hits(index: SearchIndex, query: Query, found: Candidates, chosen, sizes: list) -> dict:

@@ -302,14 +302,17 @@ class SearchIndex:
         return index
 
     def warm_up(self, year: int | None = None) -> None:
-        """Build the fast online keys for this year's winter and summer offsets ahead of time."""
+        """Build the zone tables of last, this and next year, and the fast online keys for this
+        year's winter and summer offsets, ahead of time (not on someone's search)."""
         from datetime import UTC, datetime
 
         from .search_online import regime
 
+        year = year or datetime.now(UTC).year
+        for nearby in (year - 1, year, year + 1):
+            self.clock.offsets(datetime(nearby, 6, 1, tzinfo=UTC))
         if self.online_fast is None:
             return
-        year = year or datetime.now(UTC).year
         for month in (1, 7):
             regime(self, self.clock.offsets(datetime(year, month, 15, tzinfo=UTC)))
 
