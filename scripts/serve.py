@@ -44,6 +44,8 @@ def main() -> int:
         start_new_session=True,  # Ctrl-C reaches us only; we stop Datasette once, cleanly
     )
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop works like Ctrl-C
+    # Ctrl-C stops us even when started from a shell that runs background jobs with SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     app = create_app()  # FINDER_* settings from the environment, as `flask run` reads them
     app.config["DATABASE"] = database
     site = threading.Thread(target=serve, daemon=True, args=(app, args.host, args.site_port))
