@@ -15,13 +15,10 @@ import math
 import numpy as np
 from numba import njit
 
-WEEK = 7 * 24 * 60
+from .query import DURATION, GROUP, LATER, ONLINE_NOW, RESOURCE, START, STARTING_SOON, ZONE
+from .schedule import MINUTES_PER_WEEK as WEEK
+
 EARTH_DIAMETER_KM = 2 * 6371.0088
-# Candidates' group numbers (as finder.query.GROUPS)
-STARTING_SOON, ONLINE_NOW, LATER = 1, 2, 4
-# Columns of occurrence and candidate rows (as finder.query): resource position, local start
-# minute of the week, duration, zone number, and the resource code (candidates: their group)
-RESOURCE, START, DURATION, ZONE, GROUP = range(5)
 
 compiled = njit(cache=True, nogil=True)
 # Small helpers are inlined: a call that passes arrays costs reference counting per call.
