@@ -89,7 +89,7 @@ def scan_window(
 
     :param changes: (zone, threshold, offset now - offset before, offset now - offset after)
         per offset change near the window: wall minutes below the threshold keep the earlier
-        offset (as ``finder.search.minutes_until``)
+        offset (see ``finder.search._changes``)
     :param point: the searcher's half latitude, half longitude (radians) and cos(latitude), or
         empty for online occurrences (no distance, no radius)
     :param now_group: per resource code, the group of what is on now (in progress or open)
@@ -114,9 +114,7 @@ def scan_window(
             ):
                 continue
             zone = rows[i, ZONE]
-            wall = minute_of_week(rows[i, START] - lows[zone])
-            if wall > horizon + 60:
-                wall -= WEEK
+            wall = wall_minutes(rows[i, START], lows[zone], horizon)
             until = wall - fraction
             for c in range(len(changes)):
                 if changes[c, 0] == zone:
@@ -171,6 +169,14 @@ def passes(resource, code, codes, programs, program, words, types_low, types_hig
         and (low & words[2]) == 0
         and (high & words[3]) == 0
     )
+
+
+@inlined
+def wall_minutes(start, low, horizon):
+    """Wall-clock minutes from the window start (local minute ``low``) to a weekly start, in
+    (horizon + 60 - a week, horizon + 60]: the occurrence around the window, not a week away."""
+    wall = minute_of_week(start - low)
+    return wall - WEEK if wall > horizon + 60 else wall
 
 
 @inlined
@@ -236,10 +242,7 @@ def online_soonest(
     for k in range(count):
         for column in range(GROUP):
             out_rows[k, column] = rows[picked[k], column]
-        wall = minute_of_week(out_rows[k, START] - lows[out_rows[k, ZONE]])
-        if wall > horizon + 60:
-            wall -= WEEK
-        until = wall - fraction
+        until = wall_minutes(out_rows[k, START], lows[out_rows[k, ZONE]], horizon) - fraction
         out_rows[k, GROUP] = ONLINE_NOW if until <= soon else LATER
         out_times[k, 0], out_times[k, 1] = np.nan, until
     return out_rows, out_times, now_count, later_count

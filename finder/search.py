@@ -300,42 +300,30 @@ def _serving(index: SearchIndex, query: Query, rows: np.ndarray, times: np.ndarr
     return rows[keep], times[keep]
 
 
-def classify(index, plan: Plan, rows, distance, until, keep=None) -> Candidates:
-    """Group each occurrence in the window: in progress, starting soon, later, online now or
-    open now.
+def classify(index, plan: Plan, rows, distance, until) -> Candidates:
+    """Keep the occurrences in the window (serving the searcher's area, if they name one) and
+    group them: in progress, starting soon, later, online now or open now. (The naive scan's
+    counterpart of ``finder.kernels.scan_window``.)
 
     :param rows: the occurrences, as in ``Occurrences.rows``
     :param distance: km from the searcher; None for online occurrences
     :param until: minutes from the window start to each occurrence's start
-    :param keep: which occurrences passed the filters so far (None: all of them)
     """
     times = np.empty((len(rows), 2))
     times[:, 0], times[:, 1] = np.nan if distance is None else distance, until
-    return _classify(index, plan, rows, times, distance is not None, keep)
-
-
-def _classify(index, plan: Plan, rows, times, located: bool, keep=None) -> Candidates:
-    """``classify`` with the (distance, until) matrix already made (see Candidates.times).
-
-    :param located: in-person occurrences (else online: no distance)
-    """
-    until = times[:, 1]
-    inside = (until + rows[:, DURATION] > 0) & (until <= plan.end)
-    keep = inside if keep is None else keep & inside
+    inside = (times[:, 1] + rows[:, DURATION] > 0) & (times[:, 1] <= plan.end)
+    rows, times = rows[inside], times[inside]
     if index.areas:
-        for i in np.flatnonzero(keep & index.has_area[rows[:, RESOURCE]]):
-            keep[i] = serves(index.areas[int(rows[i, RESOURCE])], plan.query)
-    chosen = keep.nonzero()[0]
-    rows, times, handed = rows.take(chosen, 0), times.take(chosen, 0), np.zeros(len(chosen), bool)
+        rows, times = _serving(index, plan.query, rows, times)
     until = times[:, 1]
-    if not located:
+    if distance is None:
         rows[:, GROUP] = np.where(until <= plan.soon, ONLINE_NOW, LATER)
     else:
         now = index.now_group.take(rows[:, CODE])
         rows[:, GROUP] = np.where(
             until <= 0, now, np.where(until <= plan.soon, STARTING_SOON, LATER)
         )
-    return Candidates(rows, times, handed)
+    return Candidates(rows, times, np.zeros(len(rows), dtype=bool))
 
 
 def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:

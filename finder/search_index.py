@@ -96,7 +96,7 @@ class OnlineFast:
     codes: np.ndarray  # resource codes present (see SearchIndex.code)
     min_gap: int  # smallest gap between two occurrences of one resource, minutes
     regimes: dict  # zone offsets -> search_online.Regime
-    bases: np.ndarray = None  # (directory start, duration) per duration number
+    bases: np.ndarray = field(init=False)  # (directory start, duration) per duration number
 
     def __post_init__(self):
         step = MINUTES_PER_WEEK + 1  # a regime's directory has an entry per minute and one past
