@@ -248,3 +248,9 @@ def add_feedback_url(db: Database) -> None:
 def index_resources_by_kind(db: Database) -> None:
     """The 24/7 lines page lists active resources of a few kinds."""
     db.execute("CREATE INDEX resources_kind_status ON resources(kind, status)")
+
+
+@migrations()
+def add_attendance_note(db: Database) -> None:
+    """Why a listing is in person, online, hybrid or inactive: the source's word or inference."""
+    _table(db, "resources").add_column("attendance_note", str)

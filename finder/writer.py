@@ -9,7 +9,8 @@ from sqlite_utils import Database
 from sqlite_utils.db import quote_identifier
 
 if TYPE_CHECKING:
-    from .loader import ImportSummary, Prepared
+    from .loader import ImportSummary
+    from .prepare import Prepared
 
 LOCATION_COLUMNS = (
     "name", "address", "city", "state", "postal_code", "country", "formatted_address", "latitude",

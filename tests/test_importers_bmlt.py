@@ -101,9 +101,25 @@ def test_bmlt_field_prompts_are_removed(by_id):
     assert ("repaired", "bus_lines", "BMLT field prompt removed") in by_id["37"]["issues"]
 
 
-def test_implausible_duration_leaves_end_time_unset(by_id):
-    assert by_id["2676"]["schedules"] == [{"day": 5, "time": "20:30", "end_time": None}]
-    assert by_id["2676"]["issues"][0][1] == "duration_time"
+def test_long_duration_is_kept_as_published(by_id):
+    # issue #9: a long meeting keeps its published length (no silent 60-minute truncation)
+    assert by_id["2676"]["schedules"] == [{"day": 5, "time": "20:30", "end_time": "08:30"}]
+
+
+@pytest.mark.parametrize(
+    "duration, end_time",
+    [("01:30:00", "20:30"), ("24:00:00", "18:59"), ("25:00:00", None), ("soon", None)],
+)
+def test_durations(tmp_path, duration, end_time):
+    (record,) = parse(
+        write_rows(tmp_path, [make_row(start_time="19:00:00", duration_time=duration)])
+    )
+    assert record["schedules"][0]["end_time"] == end_time
+
+
+def test_twelve_hour_start_time_is_read(tmp_path):
+    (record,) = parse(write_rows(tmp_path, [make_row(start_time="7:30 PM")]))
+    assert record["schedules"][0]["time"] == "19:30"
 
 
 def test_street_only_in_location_text_is_moved(by_id):
@@ -154,7 +170,7 @@ def test_bad_weekday_rejects_only_that_row(tmp_path):
     "overrides, field",
     [
         ({"id_bigint": ""}, "id_bigint"),
-        ({"start_time": "noon"}, "start_time"),
+        ({"start_time": "9"}, "start_time"),
         ({"start_time": "25:00:00"}, "start_time"),
         ({"weekday_tinyint": ""}, "weekday_tinyint"),
     ],
@@ -190,7 +206,7 @@ def test_zero_latitude_is_dropped_with_an_issue(tmp_path):
     (record,) = parse(write_rows(tmp_path, [make_row(latitude="0")]))
     assert (record["location"]["latitude"], record["location"]["longitude"]) == (None, None)
     assert record["issues"] == [
-        ("repaired", "latitude", "latitude '0' is not a position; set to None")
+        ("repaired", "latitude", "coordinates (0, -74.5) have a zero latitude; ignored")
     ]
 
 

@@ -194,9 +194,6 @@ def test_bad_kind_is_rejected_with_spreadsheet_row_number(tmp_path):
         ({"hours": "Mon 19:00 America/Denver", "timezone": "America/Chicago"}, "timezone"),
         ({"name": ""}, "name"),
         ({"kind": ""}, "kind"),
-        ({"latitude": "95", "longitude": "-122.2"}, "latitude"),
-        ({"latitude": "37.4", "longitude": "east"}, "longitude"),
-        ({"latitude": "37.4"}, "longitude"),
     ],
 )
 def test_rows_are_rejected(tmp_path, row, field):
@@ -267,6 +264,20 @@ def test_local_group_with_venue_types_and_accessibility(tmp_path):
     assert record["attendance"] == "in_person"
     assert record["last_verified"] == "2026-11-02"
     assert record["program"] == "peer"
+
+
+@pytest.mark.parametrize(
+    "latitude, longitude, reason",
+    [
+        ("95", "-122.2", "out of range"),
+        ("37.4", "east", "not numbers"),
+        ("37.4", "", "lack a longitude"),
+    ],
+)
+def test_unusable_coordinates_are_dropped_for_geocoding(tmp_path, latitude, longitude, reason):
+    record = parse_one(tmp_path, latitude=latitude, longitude=longitude, city="Dover", state="DE")
+    assert (record["location"]["latitude"], record["location"]["longitude"]) == (None, None)
+    assert any(reason in text for _, _, text in record["issues"])
 
 
 def test_only_http_links_are_kept(tmp_path):

@@ -237,7 +237,7 @@ def test_rows_that_cannot_be_records_are_rejected(tmp_path):
         ("", None),
         ("25:00", None),
         ("9", None),
-        ("noon", None),
+        ("noon", "12:00"),
         ("13pm", None),
     ],
 )

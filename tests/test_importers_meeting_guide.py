@@ -75,18 +75,22 @@ def test_explicit_timezones_fixture():
 
 
 @pytest.mark.parametrize(
-    "online, closed, place, expected",
+    "online, closed, at_address, expected",
     [
         (True, False, True, "hybrid"),
         (True, False, False, "online"),
         (True, True, True, "online"),
         (False, True, True, "inactive"),
+        (False, True, False, "inactive"),
         (False, False, True, "in_person"),
-        (False, False, False, "inactive"),
+        # issue #9: an approximate address is an approximate place, never "temporarily closed"
+        (False, False, False, "in_person"),
     ],
 )
-def test_attendance_is_derived_like_meeting_guide(online, closed, place, expected):
-    assert derive_attendance(online, closed, place) == expected
+def test_attendance_is_inferred_like_meeting_guide(online, closed, at_address, expected):
+    attendance, why = derive_attendance(online, closed, at_address)
+    assert attendance == expected
+    assert why.startswith("inferred") or "TC" in why
 
 
 def write(tmp_path, rows):
@@ -156,11 +160,101 @@ def test_unreadable_feed_raises(tmp_path, content, message):
         list(parse(path))
 
 
-def test_implausible_end_time_is_ignored_with_a_reason():
+def test_am_pm_slip_in_an_end_time_is_read_as_afternoon():
     mustard = next(
         r
         for r in records(FEEDS / "aasepia.json")
         if r["name"] == "Mustard Seed 2.0" and r["schedules"][0]["day"] == 3
     )
-    assert mustard["schedules"][0]["end_time"] is None  # the feed says 12:15 to 01:15
-    assert any("would last over 6 hours" in reason for _, _, reason in mustard["issues"])
+    assert mustard["schedules"][0]["end_time"] == "13:15"  # the feed says 12:15 to 01:15
+    assert any("AM/PM slip" in reason for _, _, reason in mustard["issues"])
+
+
+def meeting(**fields):
+    """A Meeting Guide row as the spec describes it (github.com/code4recovery/spec)."""
+    return {"slug": "m", "name": "Fictional Group", "day": 2, "time": "19:00", **fields}
+
+
+FULL_ADDRESS = "10 Example Street, Springfield, IL 62701, USA"
+
+
+@pytest.mark.parametrize(
+    "fields, attendance, approximate",
+    [
+        # the feed's attendance_option decides, whatever the address looks like
+        ({"attendance_option": "in_person", "formatted_address": "Springfield, IL"},
+         "in_person", True),
+        ({"attendance_option": "inactive", "formatted_address": FULL_ADDRESS}, "inactive", False),
+        ({"attendance_option": "online", "formatted_address": FULL_ADDRESS,
+          "conference_url": "https://zoom.us/j/1"}, "online", False),
+        ({"attendance_option": "hybrid", "formatted_address": FULL_ADDRESS,
+          "conference_url": "https://zoom.us/j/1"}, "hybrid", False),
+        # approximate: yes/no decides over the address's shape
+        ({"approximate": "yes", "formatted_address": FULL_ADDRESS}, "in_person", True),
+        ({"approximate": "no", "formatted_address": "Springfield, IL"}, "in_person", False),
+        # a building name first, and no house number: still a full address, still meeting
+        ({"formatted_address": "Grace Church Hall, Main Street, Springfield, IL 62701, USA"},
+         "in_person", False),
+        ({"formatted_address": "Lakeside Hospital, Springfield, IL 62701, USA"},
+         "in_person", False),
+        ({"address": "Grace Church", "city": "Springfield", "state": "IL"}, "in_person", False),
+        # a city alone: an approximate place, not "temporarily not meeting"
+        ({"formatted_address": "Springfield, IL"}, "in_person", True),
+        # type TC without an online option is the source saying "temporarily closed"
+        ({"types": ["TC"], "formatted_address": FULL_ADDRESS}, "inactive", False),
+        ({"types": ["TC"], "formatted_address": FULL_ADDRESS,
+          "conference_url": "https://zoom.us/j/1"}, "online", False),
+    ],
+)  # fmt: skip
+def test_attendance_follows_the_feed(tmp_path, fields, attendance, approximate):
+    [record] = records(write(tmp_path, [meeting(**fields)]))
+    assert record["attendance"] == attendance
+    assert record["location"]["approximate"] is approximate
+    assert record["attendance_note"]
+
+
+def test_unknown_attendance_option_is_reported_and_inferred(tmp_path):
+    [record] = records(
+        write(tmp_path, [meeting(attendance_option="sometimes", formatted_address=FULL_ADDRESS)])
+    )
+    assert record["attendance"] == "in_person"
+    assert any("attendance_option" in reason for _, _, reason in record["issues"])
+
+
+@pytest.mark.parametrize(
+    "time, end_time, expected",
+    [
+        ("7:30 PM", "8:30 PM", ("19:30", "20:30")),
+        ("11:00 AM", "noon", ("11:00", "12:00")),
+        ("7pm", "", ("19:00", None)),
+        ("19:00:00", "20:00:00", ("19:00", "20:00")),
+        ("00:00", "23:59", ("00:00", "23:59")),  # a 24-hour online room keeps its end
+        ("23:00", "01:00", ("23:00", "01:00")),  # crosses midnight
+        ("09:00", "21:00", ("09:00", "21:00")),  # a marathon keeps its length
+        ("19:00", "19:00", ("19:00", None)),  # an end equal to the start says nothing
+    ],
+)
+def test_times_as_published(tmp_path, time, end_time, expected):
+    [record] = records(write(tmp_path, [meeting(time=time, end_time=end_time)]))
+    schedule = record["schedules"][0]
+    assert (schedule["time"], schedule["end_time"]) == expected
+
+
+def test_twelve_hour_feed_is_not_rejected(tmp_path):
+    rows = [
+        meeting(slug=f"m{n}", time=t) for n, t in enumerate(["7:00 PM", "7:30pm", "12:00 noon"])
+    ]
+    parsed = list(parse(write(tmp_path, rows)))
+    assert [r["schedules"][0]["time"] for r in parsed] == ["19:00", "19:30", "12:00"]
+
+
+def test_script_link_is_never_a_join_link(tmp_path):
+    [record] = records(
+        write(
+            tmp_path,
+            [meeting(conference_url="javascript:alert(1)", formatted_address=FULL_ADDRESS)],
+        )
+    )
+    assert record["conference_url"] == ""
+    assert record["attendance"] == "in_person"
+    assert any("not a web address" in reason for _, _, reason in record["issues"])

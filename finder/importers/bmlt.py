@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from finder.importers import Rejected, SourceFormatError
-from finder.importers.common import text
+from finder.importers.common import coordinates, text
+from finder.schedule import MINUTES_PER_DAY, TimeFormatError, minutes, parse_time
 
 # BMLT format key -> vocabulary codes, checked against each format's English name and
 # description in GetFormats. Keys are chosen per server, so formats missing here fall back to
@@ -49,14 +50,12 @@ WORLD_ID_CODES = {
 # Vocabulary language codes -> ISO 639-1, for the languages BMLT formats can imply.
 LANGUAGE_CODES = {"EN": "en", "S": "es", "FI": "fi", "FA": "fa", "LT": "lt", "RUS": "ru"}
 
-# Longer durations are data-entry slips (a 20:30 "Nooner" lasting 12 hours); end_time is left unset.
-MAX_DURATION = 4 * 60
 
 VENUE_TYPES = {"1": "in_person", "2": "online", "3": "hybrid", "4": "inactive"}
 
 US_NAMES = {"US", "USA", "U.S.", "U.S.A", "U.S.A.", "UNITED STATES", "UNITED STATES OF AMERICA"}
 
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_DURATION = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _HOUSE_NUMBER = re.compile(r"\d+[A-Za-z]?\s+\w")
 # BMLT stores some fields as "prompt#@-@#value", sometimes nested; the prompt is not data.
 _PROMPT_SEPARATOR = "#@-@#"
@@ -134,16 +133,17 @@ def _problem(row: dict) -> tuple[str, str] | None:
     weekday = _text(row, "weekday_tinyint")
     if weekday not in {"1", "2", "3", "4", "5", "6", "7"}:
         return "weekday_tinyint", f"weekday_tinyint {weekday!r} is not a weekday 1-7 (1=Sunday)"
-    start = _clock(_text(row, "start_time"))
-    if start is None or start >= 24 * 60:
-        return "start_time", f"start_time {_text(row, 'start_time')!r} is not a time HH:MM:SS"
+    try:
+        parse_time(_text(row, "start_time"))
+    except TimeFormatError as error:
+        return "start_time", f"start_time {error}"
     return None
 
 
 def _record(row: dict, formats: dict, bodies: dict) -> dict:
     """Build the normalised record for a row that passed ``_problem``."""
     issues = []
-    attendance = _attendance(row, issues)
+    attendance, attendance_note = _attendance(row, issues)
     types = _types(row, formats, issues)
     body_id = _text(row, "service_body_bigint")
     body = bodies.get(body_id, {})
@@ -154,6 +154,7 @@ def _record(row: dict, formats: dict, bodies: dict) -> dict:
         "name": _text(row, "meeting_name"),
         "description": _text(row, "comments") or None,
         "attendance": attendance,
+        "attendance_note": attendance_note,
         "location": _location(row, attendance, issues),
         "organization": {
             "source_id": body_id or None,
@@ -178,24 +179,28 @@ def _text(row: dict, key: str) -> str:
     return text(row.get(key))
 
 
-def _clock(value: str) -> int | None:
-    """Minutes in an "HH:MM[:SS]" string, or None if it is not one."""
-    match = _CLOCK.fullmatch(value)
+def _duration(value: str) -> int | None:
+    """Minutes in an "HH:MM[:SS]" duration, or None if it is not one."""
+    match = _DURATION.fullmatch(value)
     if not match or int(match[2]) > 59 or int(match[3] or 0) > 59:
         return None
     return int(match[1]) * 60 + int(match[2])
 
 
 def _schedule(row: dict, issues: list) -> dict:
-    """The weekly slot: BMLT 1=Sunday becomes day 0; end time wraps past midnight."""
-    start = _clock(_text(row, "start_time"))
+    """The weekly slot: BMLT 1=Sunday becomes day 0; the end is the start plus the duration.
+
+    Any duration up to a day is kept (marathons, all-day online rooms); a whole day is stored as
+    ending a minute before the start, since an end equal to the start says nothing.
+    """
+    start = parse_time(_text(row, "start_time"))
     duration_text = _text(row, "duration_time")
-    duration = _clock(duration_text) if duration_text else 0
-    if duration is None or duration > MAX_DURATION:
+    duration = _duration(duration_text) if duration_text else 0
+    if duration is None or duration > MINUTES_PER_DAY:
         issues.append(("repaired", "duration_time", f"duration {duration_text!r} ignored"))
         duration = None
-    end = _hhmm(start + duration) if duration else None
-    return {"day": int(_text(row, "weekday_tinyint")) - 1, "time": _hhmm(start), "end_time": end}
+    end = _hhmm(minutes(start) + min(duration, MINUTES_PER_DAY - 1)) if duration else None
+    return {"day": int(_text(row, "weekday_tinyint")) - 1, "time": start, "end_time": end}
 
 
 def _hhmm(minutes: int) -> str:
@@ -204,12 +209,13 @@ def _hhmm(minutes: int) -> str:
     return f"{hours:02d}:{mins:02d}"
 
 
-def _attendance(row: dict, issues: list) -> str | None:
-    """in_person / online / hybrid / inactive from venue_type; None when unknown."""
+def _attendance(row: dict, issues: list) -> tuple[str | None, str | None]:
+    """(in_person / online / hybrid / inactive, why) from venue_type; (None, None) when unknown."""
     venue = _text(row, "venue_type")
     if venue not in VENUE_TYPES:
         issues.append(("repaired", "venue_type", f"unknown venue_type {venue!r}; attendance unset"))
-    return VENUE_TYPES.get(venue)
+        return None, None
+    return VENUE_TYPES[venue], f"the feed's venue_type {venue} ({VENUE_TYPES[venue]})"
 
 
 def _format_keys(row: dict) -> list[str]:
@@ -278,18 +284,7 @@ def _location(row: dict, attendance: str | None, issues: list) -> dict | None:
 
 def _coordinates(row: dict, issues: list) -> tuple[float | None, float | None]:
     """Latitude and longitude as floats, or (None, None) unless both are a real position."""
-    pair = []
-    for key, limit in (("latitude", 90), ("longitude", 180)):
-        raw = _text(row, key)
-        try:
-            value = float(raw) if raw else None
-        except ValueError:
-            value = None
-        if raw and (value is None or value == 0 or not -limit <= value <= limit):
-            issues.append(("repaired", key, f"{key} {raw!r} is not a position; set to None"))
-            value = None
-        pair.append(value)
-    return (pair[0], pair[1]) if None not in pair else (None, None)
+    return coordinates(_text(row, "latitude"), _text(row, "longitude"), issues)
 
 
 def _country(nation: str) -> str | None:

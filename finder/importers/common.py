@@ -15,11 +15,20 @@ from pathlib import Path
 
 from babel import Locale
 
+from ..positions import read_position
+from ..schedule import TimeFormatError, parse_time
 from . import SourceFormatError
 
 Issues = list[tuple[str, str, str]]
 
 DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+# How feeds end an address with its country (folded); the part is not a city or region.
+COUNTRY_NAMES = {
+    "us", "usa", "u.s.", "u.s.a.", "united states", "united states of america", "canada",
+    "uk", "united kingdom", "great britain", "england", "scotland", "wales", "northern ireland",
+    "ireland", "australia", "new zealand", "south africa", "germany", "deutschland", "france",
+    "espana", "spain", "mexico", "italia", "italy", "nederland", "netherlands",
+}  # fmt: skip
 INACTIVE_STATUSES = {"inactive", "defunct", "temporarily closed"}
 PHONE_KINDS = {
     "voice": "voice",
@@ -42,11 +51,8 @@ LANGUAGE_ALIASES = {
     "haitian creole": "ht",
     "creole": "ht",
 }
-_TIME = re.compile(
-    r"^(\d{1,2})(?::(\d{2}))?(?::\d{2}(?:\.\d+)?)?\s*(?:([ap])\.?m\.?)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$",
-    re.I,
-)
+# An ISO 8601 time's zone designator ("10:00:00Z", "09:00-05:00"), not part of the clock time.
+_UTC_OFFSET = re.compile(r"(?<=\d)\s*(Z|[+-]\d{2}(?::?\d{2})?)$", re.I)
 _PLACEHOLDER_PHONES = ("1234567890", "0000000000")
 _WARMLINE = re.compile(r"\bwarm\s?line\b", re.I)
 _CRISIS_LINE = re.compile(
@@ -80,34 +86,23 @@ def clock(value, field: str, issues: Issues, consequence: str = "ignored") -> st
     raw = text(value)
     if not raw:
         return None
-    match = _TIME.match(raw)
-    hour, minute, meridiem, offset = match.groups() if match else (None, None, None, None)
-    hour = int(hour) if hour else 99
-    if meridiem:
-        hour = hour % 12 + (12 if meridiem.lower() == "p" else 0) if 1 <= hour <= 12 else 99
-    elif minute is None:
-        hour = 99  # a bare '9' could be morning or evening
-    if hour > 24 or int(minute or 0) > 59 or (hour == 24 and int(minute or 0)):
+    offset = _UTC_OFFSET.search(raw)
+    try:
+        hhmm = parse_time(raw[: offset.start()] if offset else raw)
+    except TimeFormatError:
         issues.append(("repaired", field, f"{field} {raw!r} is not a time; {consequence}"))
         return None
     if offset:
         issues.append(("repaired", field, f"{field} {raw!r}: UTC offset ignored, read as local"))
-    return f"{hour % 24:02d}:{minute or '00'}"
+    return hhmm
 
 
 def coordinates(latitude, longitude, issues: Issues) -> tuple[float | None, float | None]:
     """Both coordinates as floats, or (None, None) with an issue if they are not a position."""
-    if not text(latitude) and not text(longitude):
-        return None, None
-    try:
-        lat, lon = float(text(latitude)), float(text(longitude))
-    except ValueError:
-        lat = lon = float("nan")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
-        pair = f"({text(latitude)}, {text(longitude)})"
-        issues.append(("repaired", "latitude", f"coordinates {pair} are not a position; ignored"))
-        return None, None
-    return lat, lon
+    position, problem = read_position(latitude, longitude)
+    if problem:
+        issues.append(("repaired", "latitude", f"{problem}; ignored"))
+    return position or (None, None)
 
 
 @cache

@@ -6,7 +6,6 @@ so narrower spreadsheets such as data/national-lines/lines.csv import as they ar
 """
 
 import csv
-import math
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -17,8 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from finder.importers import Rejected, SourceFormatError
-from finder.importers.common import RowError, fold, numbered_rows, slugify
+from finder.importers.common import RowError, coordinates, fold, numbered_rows, slugify
 from finder.importers.hours import parse_hours
+from finder.prepare import web_link
 from finder.vocabulary import (
     ATTENDANCE,
     KINDS,
@@ -102,8 +102,8 @@ def _record(row: dict[str, str]) -> dict:
         "program": _program(row.get("program", ""), kind, name, row.get("description", ""), issues),
         "description": row.get("description", ""),
         "attendance": _attendance(row.get("attendance", ""), issues),
-        "url": _url(row.get("url", ""), "url", issues),
-        "conference_url": _url(row.get("conference_url", ""), "conference_url", issues),
+        "url": web_link(row.get("url"), "url", issues),
+        "conference_url": web_link(row.get("conference_url"), "conference_url", issues),
         "contacts": _contacts(row.get("phone", ""), row.get("text", "")),
         "languages": _languages(row.get("languages", ""), issues),
         "service_areas": _service_areas(row.get("serves", ""), issues),
@@ -175,14 +175,6 @@ def _attendance(raw: str, issues: list) -> str | None:
     if value and value not in ATTENDANCE:
         issues.append(("repaired", "attendance", f"unknown attendance {raw!r} ignored"))
     return value if value in ATTENDANCE else None
-
-
-def _url(raw: str, field: str, issues: list) -> str:
-    """An http(s) URL; anything else (javascript:, bare words) is dropped with an issue."""
-    if raw and not re.match(r"https?://[^\s/]+", raw, re.I):
-        issues.append(("repaired", field, f"{field} {raw!r} is not an http(s) address; ignored"))
-        return ""
-    return raw
 
 
 def _contacts(phone: str, text: str) -> list[dict]:
@@ -280,10 +272,7 @@ def _types(raw_types: str, accessibility: str, issues: list) -> list[tuple[str, 
 
 def _location(row: dict[str, str], source_id: str, issues: list) -> dict | None:
     """The venue, or None when the row has no address, place name or coordinates."""
-    latitude, longitude = _coordinate(row, "latitude", 90), _coordinate(row, "longitude", 180)
-    if (latitude is None) != (longitude is None):
-        field = "longitude" if longitude is None else "latitude"
-        raise RowError(field, "give both latitude and longitude")
+    latitude, longitude = coordinates(row.get("latitude"), row.get("longitude"), issues)
     fields = ("location_name", "address", "city", "state", "postal_code", "country")
     if latitude is None and not any(row.get(field) for field in fields):
         if row.get("accessibility"):
@@ -297,20 +286,6 @@ def _location(row: dict[str, str], source_id: str, issues: list) -> dict | None:
         "latitude": latitude, "longitude": longitude,
         "accessibility_text": row.get("accessibility", ""),
     }  # fmt: skip
-
-
-def _coordinate(row: dict[str, str], field: str, limit: int) -> float | None:
-    """A latitude or longitude within ±limit, None if blank, RowError otherwise."""
-    raw = row.get(field, "")
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise RowError(field, f"{field} {raw!r} is not a number") from None
-    if not math.isfinite(value) or abs(value) > limit:
-        raise RowError(field, f"{field} {raw} is out of range (-{limit} to {limit})")
-    return value
 
 
 def _date(raw: str, field: str, issues: list) -> str | None:

@@ -5,10 +5,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..geo import normalise_state, normalise_zip, parse_place_text
-from ..schedule import duration
+from ..prepare import web_link
+from ..schedule import TimeFormatError, parse_time, settle_end
 from ..vocabulary import normalise_type_code
 from . import Rejected, SourceFormatError
-from .common import RowError, read_json, text
+from .common import COUNTRY_NAMES, RowError, fold, read_json, text
 
 # Conference providers the Meeting Guide ecosystem recognises as joinable online meetings.
 CONFERENCE_HOSTS = (
@@ -35,14 +36,14 @@ CONFERENCE_HOSTS = (
     "us02web.zoom.us",
 )
 _PLACEHOLDER = re.compile(r"1234567890|123 ?4567 ?890|0000000000")
-MAX_MEETING_MINUTES = 6 * 60
-_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::\d{2})?\s*$")
+ATTENDANCE_OPTIONS = ("in_person", "hybrid", "online", "inactive")
+# TSML UI: an address of fewer parts than "street, city, state ZIP, country" is approximate.
+FULL_ADDRESS_PARTS = 4
 
 
 def parse(path: str | Path) -> Iterator[dict | Rejected]:
     """Yield one normalised record (or a Rejected row) per meeting in a Meeting Guide feed."""
     rows = _read(Path(path))
-    seen: dict[str, int] = {}
     for index, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             yield Rejected(None, "row is not a JSON object", row=index)
@@ -51,19 +52,10 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
         if not source_id:
             yield Rejected(None, "no slug or id", row=index, field="slug")
             continue
-        if source_id in seen:
-            yield Rejected(
-                source_id,
-                f"duplicate slug (first at row {seen[source_id]})",
-                row=index,
-                field="slug",
-            )
-            continue
-        seen[source_id] = index
         try:
             yield _record(row, source_id)
-        except ValueError as error:
-            yield Rejected(source_id, str(error), row=index, field=getattr(error, "field", None))
+        except RowError as error:
+            yield Rejected(source_id, str(error), row=index, field=error.field)
 
 
 def _read(path: Path) -> list:
@@ -83,13 +75,15 @@ def _record(row: dict, source_id: str) -> dict:
     schedules, by_appointment = _schedules(row, issues)
     types = _types(row.get("types"), issues)
     codes = {code for code, _ in types}
-    conference_url = _conference_url(text(row.get("conference_url")), issues)
+    conference_url = _conference_url(
+        web_link(row.get("conference_url"), "conference_url", issues), issues
+    )
     conference_phone = _conference_phone(text(row.get("conference_phone")), issues)
     location = _location(row, issues)
-    attendance = derive_attendance(
-        bool(conference_url or conference_phone), "TC" in codes, _is_specific(location)
+    attendance, attendance_note = _attendance(
+        row, bool(conference_url or conference_phone), "TC" in codes, location, issues
     )
-    if location is not None and attendance == "online" and not _is_specific(location):
+    if location is not None and attendance == "online":
         location["virtual"] = True  # keep the area for its time zone, but there is nowhere to go
     return {
         "source_id": source_id,
@@ -97,6 +91,7 @@ def _record(row: dict, source_id: str) -> dict:
         "name": name,
         "description": text(row.get("notes")),
         "attendance": attendance,
+        "attendance_note": attendance_note,
         "location": location,
         "organization": _group(row),
         "schedules": schedules,
@@ -108,21 +103,47 @@ def _record(row: dict, source_id: str) -> dict:
         "conference_phone": conference_phone,
         "conference_phone_notes": text(row.get("conference_phone_notes")),
         "url": text(row.get("url")),
-        "feedback_url": _feedback_url(text(row.get("feedback_url"))),
+        "feedback_url": text(row.get("feedback_url")),
         "updated": text(row.get("updated")) or None,
         "regions": _regions(row),
         "issues": issues,
     }
 
 
-def derive_attendance(online: bool, temporarily_closed: bool, specific_place: bool) -> str:
-    """Attendance as the Meeting Guide ecosystem derives it (TSML UI's attendance_option)."""
-    in_person = specific_place and not temporarily_closed
-    if online and in_person:
-        return "hybrid"
+def _attendance(
+    row: dict, online: bool, temporarily_closed: bool, location: dict | None, issues: list
+) -> tuple[str, str]:
+    """(attendance, why): the feed's ``attendance_option`` when given, else inferred."""
+    stated = text(row.get("attendance_option")).lower()
+    if stated in ATTENDANCE_OPTIONS:
+        return stated, f"the feed's attendance_option {stated!r}"
+    if stated:
+        issues.append(
+            ("repaired", "attendance_option", f"unknown attendance_option {stated!r}; inferred")
+        )
+    approximate = location is None or location["approximate"]
+    return derive_attendance(online, temporarily_closed, not approximate)
+
+
+def derive_attendance(online: bool, temporarily_closed: bool, at_address: bool) -> tuple[str, str]:
+    """(attendance, why) when the feed does not say: from the links, type TC and the address.
+
+    As TSML UI: online with a link or dial-in; in person at a full (not approximate) address
+    unless temporarily closed (type TC). Unlike it, a meeting with neither is never "inactive":
+    only the source says that (TC with no online option). An approximate address with no online
+    option is taken as in person at an approximate place.
+    """
+    if temporarily_closed:
+        if online:
+            return "online", "inferred: temporarily closed (type TC) with an online option"
+        return "inactive", "the feed's type TC (temporarily closed) and no online option"
+    if online and at_address:
+        return "hybrid", "inferred: an online option and a full street address"
     if online:
-        return "online"
-    return "in_person" if in_person else "inactive"
+        return "online", "inferred: an online option and no full street address"
+    if at_address:
+        return "in_person", "inferred: a full street address and no online option"
+    return "in_person", "inferred: no online option; the address is approximate"
 
 
 def _schedules(row: dict, issues: list) -> tuple[list[dict], bool]:
@@ -139,12 +160,9 @@ def _schedules(row: dict, issues: list) -> tuple[list[dict], bool]:
             end = _time(row.get("end_time"), "end_time")
         except RowError as error:
             issues.append(("repaired", "end_time", f"{error}; end time ignored"))
-    if end and duration(start, end) > MAX_MEETING_MINUTES:
-        # aasepia.json: "12:15" to "01:15" (a slip for 13:15) would be "in progress" for 13 hours
-        issues.append(
-            ("repaired", "end_time", f"{start}-{end} would last over 6 hours; end time ignored")
-        )
-        end = None
+    end, changed = settle_end(start, end)
+    if changed:
+        issues.append(("repaired", "end_time", changed))
     schedules = []
     for day in days:
         try:
@@ -161,11 +179,10 @@ def _time(value, field: str) -> str | None:
     raw = text(value)
     if not raw:
         return None
-    match = _TIME.match(raw)
-    if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
-        raise RowError(field, f"{field} {raw!r} is not a time (HH:MM)")
-    hours = int(match.group(1)) % 24
-    return f"{hours:02d}:{match.group(2)}"
+    try:
+        return parse_time(raw)
+    except TimeFormatError as error:
+        raise RowError(field, f"{field} {error}") from None
 
 
 def _types(value, issues: list) -> list[tuple[str, str]]:
@@ -185,16 +202,8 @@ def _types(value, issues: list) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-def _feedback_url(url: str) -> str:
-    """The source's own correction form for this meeting; only web links are kept."""
-    return url if re.match(r"^https?://", url, re.I) else ""
-
-
 def _conference_url(url: str, issues: list) -> str:
     if not url:
-        return ""
-    if not re.match(r"^https?://", url, re.I):
-        issues.append(("repaired", "conference_url", f"{url[:60]!r} is not a web link; ignored"))
         return ""
     if _PLACEHOLDER.search(url):
         issues.append(("repaired", "conference_url", "placeholder meeting link removed"))
@@ -239,7 +248,7 @@ def _location(row: dict, issues: list) -> dict | None:
         "formatted_address": formatted,
         "latitude": row.get("latitude"),
         "longitude": row.get("longitude"),
-        "approximate": text(row.get("approximate")).lower() == "yes",
+        "approximate": _approximate(row, formatted),
         "notes": text(row.get("location_notes")),
     }
     if not (location["source_id"] or location["latitude"] not in (None, "")):
@@ -252,8 +261,26 @@ def _street(formatted: str) -> str:
     return first if re.match(r"^\d", first) else ""
 
 
-def _is_specific(location: dict | None) -> bool:
-    return bool(location) and not location["approximate"] and bool(location["address"])
+def _approximate(row: dict, formatted: str) -> bool:
+    """The feed's ``approximate`` (yes/no) when given, else TSML UI's rule on the address.
+
+    TSML UI counts "street, city, state ZIP, country" (four parts) as a full address; feeds that
+    leave the country off ("1 Main St, Dover, DE 19901") are counted without it, so a full
+    address is three parts before any country.
+    """
+    stated = row.get("approximate")
+    if isinstance(stated, bool):
+        return stated
+    if text(stated).lower() in ("yes", "no"):
+        return text(stated).lower() == "yes"
+    if formatted:
+        parts = [p.strip() for p in formatted.split(",") if p.strip()]
+    else:
+        state_zip = " ".join(text(row.get(k)) for k in ("state", "postal_code")).strip()
+        parts = [text(p) for p in (row.get("address"), row.get("city"), state_zip) if text(p)]
+    if parts and fold(parts[-1]) in COUNTRY_NAMES:
+        parts = parts[:-1]
+    return len(parts) < FULL_ADDRESS_PARTS - 1
 
 
 def _group(row: dict) -> dict | None:

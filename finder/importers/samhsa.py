@@ -8,13 +8,12 @@ row's name and address are rejected as duplicates.
 """
 
 import csv
-import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from finder.importers import Rejected, SourceFormatError
-from finder.importers.common import numbered_rows, slugify
+from finder.importers.common import coordinates, numbered_rows, slugify
 
 FACILITY_COLUMNS = (
     "name1", "name2", "street1", "street2", "city", "state", "zip", "latitude", "longitude",
@@ -106,11 +105,10 @@ def _record(fields: dict, issues: list) -> dict:
         "source_id": source_id, "name": fields["name"], "address": address,
         "city": fields["city"], "state": state, "postal_code": postal_code, "country": "US",
         "formatted_address": place,
-        "latitude": _coordinate(fields["latitude"], "latitude", 90, issues),
-        "longitude": _coordinate(fields["longitude"], "longitude", 180, issues),
     }  # fmt: skip
-    if (location["latitude"] is None) != (location["longitude"] is None):
-        location["latitude"] = location["longitude"] = None
+    location["latitude"], location["longitude"] = coordinates(
+        fields["latitude"], fields["longitude"], issues
+    )
     return {
         "source_id": source_id, "kind": "treatment", "name": fields["name"],
         "program": "treatment", "description": description, "location": location,
@@ -167,18 +165,6 @@ def _address(street: tuple[str, ...], issues: list) -> str:
         elif line:
             lines.append(line)
     return ", ".join(lines)
-
-
-def _coordinate(raw: str, field: str, limit: int, issues: list) -> float | None:
-    """A latitude or longitude within ±limit, or None with an issue."""
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or abs(value) > limit or value == 0:
-        issues.append(("repaired", field, f"{field} {raw!r} is not usable; left for geocoding"))
-        return None
-    return value
 
 
 def _text(value: str, field: str, issues: list) -> str:

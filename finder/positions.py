@@ -1,0 +1,31 @@
+"""One answer to "is this a usable position?", for every format and the geocoder."""
+
+import math
+
+
+def read_position(latitude, longitude) -> tuple[tuple[float, float] | None, str | None]:
+    """((lat, lon), None) for a usable position; (None, why not) otherwise; (None, None) if blank.
+
+    Usable: both are finite numbers in range, and neither is exactly zero (feeds write 0 for
+    "unknown"; (0, 0) is in the Gulf of Guinea, and no meeting sits exactly on the equator or
+    the Greenwich meridian to the last decimal).
+    """
+    blank = [value is None or str(value).strip() == "" for value in (latitude, longitude)]
+    if all(blank):
+        return None, None
+    shown = f"({str(latitude)[:24]}, {str(longitude)[:24]})"
+    if any(blank):
+        return None, f"coordinates {shown} lack a {'latitude' if blank[0] else 'longitude'}"
+    try:
+        lat, lon = float(str(latitude).strip()), float(str(longitude).strip())
+    except (TypeError, ValueError, OverflowError):
+        return None, f"coordinates {shown} are not numbers"
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None, f"coordinates {shown} are not numbers"
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None, f"coordinates {shown} are out of range"
+    if lat == 0 and lon == 0:
+        return None, "coordinates are (0, 0)"
+    if lat == 0 or lon == 0:
+        return None, f"coordinates {shown} have a zero {'latitude' if lat == 0 else 'longitude'}"
+    return (lat, lon), None
