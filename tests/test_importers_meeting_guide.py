@@ -200,6 +200,8 @@ FULL_ADDRESS = "10 Example Street, Springfield, IL 62701, USA"
         ({"address": "Grace Church", "city": "Springfield", "state": "IL"}, "in_person", False),
         # a city alone: an approximate place, not "temporarily not meeting"
         ({"formatted_address": "Springfield, IL"}, "in_person", True),
+        # ... unless the place is named as online (aasepia.json: "Virtual Only", no link)
+        ({"formatted_address": "Springfield, IL, USA", "location": "Virtual Only"}, "online", True),
         # type TC without an online option is the source saying "temporarily closed"
         ({"types": ["TC"], "formatted_address": FULL_ADDRESS}, "inactive", False),
         ({"types": ["TC"], "formatted_address": FULL_ADDRESS,

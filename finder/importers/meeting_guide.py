@@ -36,6 +36,8 @@ CONFERENCE_HOSTS = (
     "us02web.zoom.us",
 )
 _PLACEHOLDER = re.compile(r"1234567890|123 ?4567 ?890|0000000000")
+# A location named "Virtual Only" or "Online (Zoom)" with no street address is not a place to go.
+_VIRTUAL_PLACE = re.compile(r"\b(virtual|online|zoom|remote)\b", re.I)
 ATTENDANCE_OPTIONS = ("in_person", "hybrid", "online", "inactive")
 # TSML UI: an address of fewer parts than "street, city, state ZIP, country" is approximate.
 FULL_ADDRESS_PARTS = 4
@@ -122,6 +124,9 @@ def _attendance(
             ("repaired", "attendance_option", f"unknown attendance_option {stated!r}; inferred")
         )
     approximate = location is None or location["approximate"]
+    if not online and approximate and _VIRTUAL_PLACE.search(text(row.get("location"))):
+        place = text(row.get("location"))
+        return "online", f"inferred: the place is named {place!r} and no street address is given"
     return derive_attendance(online, temporarily_closed, not approximate)
 
 

@@ -1,0 +1,234 @@
+"""The ingest rules every format shares (finder/prepare.py), through real imports (issue #9)."""
+
+import json
+
+import pytest
+
+from finder.importers import bmlt, csv_template, hsds, meeting_guide
+from finder.loader import load_source
+from finder.positions import read_position
+from finder.prepare import dial_in, phone_number, same_clock
+
+from .conftest import FIXTURES
+
+SOURCE = {"id": "fixture", "name": "Fixture", "format": "meeting_guide", "program": "AA"}
+
+
+def import_rows(db, geocoder, rows, **source):
+    """Import Meeting Guide rows (fictional, shaped as the spec describes) into db."""
+    path = source.pop("tmp_path") / "feed.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return load_source(db, {**SOURCE, **source}, meeting_guide.parse(path), geocoder)
+
+
+def listing(db, source_id):
+    return next(
+        db.query(
+            "select r.*, l.latitude, l.longitude from resources r "
+            "left join locations l on l.id = r.location_id where r.source_id = ?",
+            [source_id],
+        )
+    )
+
+
+def online(slug, name, **fields):
+    return {"slug": slug, "name": name, "day": 1, "time": "05:00",
+            "conference_url": "https://zoom.us/j/123456789", **fields}  # fmt: skip
+
+
+BERLIN = {"latitude": 52.52, "longitude": 13.405}  # an online meeting's placeholder position
+
+
+# ---- time zones: the record's, then the source's, then the place's ----
+
+
+def test_online_meeting_with_placeholder_coordinates_keeps_the_sources_zone(tmp_path, db, geocoder):
+    rows = [
+        online("early", "Early Birds 5am Eastern", formatted_address="Berlin, Germany", **BERLIN)
+    ]
+    import_rows(db, geocoder, rows, tmp_path=tmp_path, default_timezone="America/New_York")
+    found = listing(db, "early")
+    assert (found["timezone"], found["timezone_source"]) == ("America/New_York", "source")
+
+
+def test_the_records_own_zone_comes_first(tmp_path, db, geocoder):
+    rows = [online("west", "West", timezone="America/Los_Angeles", **BERLIN)]
+    import_rows(db, geocoder, rows, tmp_path=tmp_path, default_timezone="America/New_York")
+    assert listing(db, "west")["timezone"] == "America/Los_Angeles"
+
+
+EL_PASO = {
+    "slug": "ep", "name": "Desert Group", "day": 2, "time": "19:00",
+    "formatted_address": "1 Example St, El Paso, TX 79901, USA",
+    "latitude": 31.7587, "longitude": -106.4869,
+}  # fmt: skip
+
+
+def test_single_zone_source_keeps_its_zone_and_reports_the_disagreement(tmp_path, db, geocoder):
+    summary = import_rows(
+        db, geocoder, [EL_PASO], tmp_path=tmp_path, default_timezone="America/Chicago"
+    )
+    assert listing(db, "ep")["timezone"] == "America/Chicago"
+    [issue] = [i for i in summary.issues if i["field"] == "timezone"]
+    assert "America/Denver" in issue["reason"] and "kept" in issue["reason"]
+
+
+def test_multi_zone_source_takes_the_zone_at_the_coordinates(tmp_path, db, geocoder):
+    import_rows(
+        db, geocoder, [EL_PASO], tmp_path=tmp_path,
+        default_timezone="America/Chicago", single_zone=False,
+    )  # fmt: skip
+    found = listing(db, "ep")
+    assert (found["timezone"], found["timezone_source"]) == ("America/Denver", "coordinates")
+
+
+def test_a_zone_with_the_same_clock_is_no_disagreement():
+    assert same_clock("America/Detroit", "America/New_York")
+    assert not same_clock("America/Phoenix", "America/Denver")  # no DST in Arizona
+
+
+def test_a_meeting_whose_zone_cannot_be_known_is_rejected(tmp_path, db, geocoder):
+    rows = [online("nowhere", "Nowhere"), online("berlin", "Berlin Online", **BERLIN)]
+    summary = import_rows(db, geocoder, rows, tmp_path=tmp_path)
+    assert summary.rejected == 1
+    [issue] = [i for i in summary.issues if i["severity"] == "rejected"]
+    assert issue["source_id"] == "nowhere" and "no time zone" in issue["reason"]
+    assert listing(db, "berlin")["timezone"] == "Europe/Berlin"
+
+
+# ---- one rule for duplicate ids, links and positions in every format ----
+
+
+def test_duplicate_bmlt_ids_keep_the_first_and_reject_the_rest(tmp_path, db, geocoder):
+    rows = [
+        {"id_bigint": "7", "meeting_name": "First", "weekday_tinyint": "2", "venue_type": "1",
+         "start_time": "19:00:00", "latitude": "40.75", "longitude": "-73.99",
+         "location_street": "1 Example St", "location_municipality": "New York",
+         "location_province": "NY", "location_postal_code_1": "10001"},
+    ]  # fmt: skip
+    rows.append({**rows[0], "meeting_name": "Second"})
+    path = tmp_path / "GetSearchResults.json"
+    path.write_text(json.dumps(rows))
+    source = {**SOURCE, "format": "bmlt", "default_timezone": "America/New_York"}
+    summary = load_source(db, source, bmlt.parse(path), geocoder)
+    assert (summary.added, summary.rejected) == (1, 1)
+    assert listing(db, "7")["name"] == "First"
+    assert "duplicate id '7'" in summary.issues[0]["reason"]
+
+
+SCRIPT = "javascript:alert(document.cookie)"
+
+
+def _hsds_with_script(tmp_path):
+    service = json.loads((FIXTURES / "hsds-examples" / "service_full.json").read_text())
+    service["url"] = SCRIPT
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(service))
+    return hsds.parse(path)
+
+
+def _csv_with_script(tmp_path):
+    path = tmp_path / "lines.csv"
+    path.write_text(f"name,kind,url,conference_url\nLine,warmline,{SCRIPT},{SCRIPT}\n")
+    return csv_template.parse(path)
+
+
+def _bmlt_with_script(tmp_path):
+    row = {"id_bigint": "1", "meeting_name": "M", "weekday_tinyint": "2", "venue_type": "2",
+           "start_time": "19:00:00", "virtual_meeting_link": SCRIPT}  # fmt: skip
+    path = tmp_path / "GetSearchResults.json"
+    path.write_text(json.dumps([row]))
+    return bmlt.parse(path)
+
+
+def _meeting_guide_with_script(tmp_path):
+    row = online("m", "M", url=SCRIPT, feedback_url=SCRIPT, conference_url=SCRIPT)
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps([row]))
+    return meeting_guide.parse(path)
+
+
+@pytest.mark.parametrize(
+    "records", [_hsds_with_script, _csv_with_script, _bmlt_with_script, _meeting_guide_with_script]
+)
+def test_script_links_never_reach_the_database(tmp_path, db, geocoder, records):
+    source = {**SOURCE, "default_timezone": "America/New_York"}
+    summary = load_source(db, source, records(tmp_path), geocoder)
+    assert summary.added >= 1
+    stored = list(db.query("select url, conference_url, feedback_url from resources"))
+    stored += list(db.query("select url from organizations"))
+    assert not [row for row in stored if any("javascript" in (v or "") for v in row.values())]
+    assert any("not a web address" in i["reason"] for i in summary.issues)
+
+
+@pytest.mark.parametrize(
+    "latitude, longitude, usable",
+    [
+        (39.95, -75.16, True),
+        ("39.95", "-75.16", True),
+        ("0", "0", False),
+        (0, -75.16, False),
+        ("95", "10", False),
+        ("nan", "10", False),
+        ("1e400", "10", False),
+        ("9" * 400, "10", False),
+        ("39.95", "", False),
+        ("", "", False),
+        (None, None, False),
+        ("north", "10", False),
+    ],
+)
+def test_one_rule_for_a_usable_position(latitude, longitude, usable):
+    position, problem = read_position(latitude, longitude)
+    assert (position is not None) == usable
+    assert (problem is None) == (usable or latitude in ("", None))
+
+
+# ---- phone numbers ----
+
+
+@pytest.mark.parametrize(
+    "raw, expected, reported",
+    [
+        ("+16465588656,,901964988#", "+16465588656,,901964988#", False),
+        ("+1 646 876 9923", "+16468769923", False),
+        ("+19292056099,,921-7689-9954#,,,,,##", "+19292056099,,92176899954#,,,,,##", False),
+        # aasepia.json: two dial strings run together; the fuller one of the same number is kept
+        (
+            "+16465588656,,901964988#+16465588656,,901964988#,,1#,417417#",
+            "+16465588656,,901964988#,,1#,417417#",
+            True,
+        ),
+        ("+16465588656,,1# +13126266799,,2#", "+16465588656,,1#", True),  # two numbers: the first
+        ("+11", "", True),  # al-anon.json: not a number
+        ("call the office", "", True),
+    ],
+)
+def test_dial_ins(raw, expected, reported):
+    issues = []
+    assert dial_in(raw, "US", issues) == expected
+    assert bool(issues) is reported
+
+
+@pytest.mark.parametrize(
+    "raw, region, expected",
+    [
+        ("1-800-662-4357", "US", "(800) 662-4357"),
+        ("988", "US", "988"),
+        ("+44 20 7946 0958", "US", "+44 20 7946 0958"),
+        ("020 7946 0958", "GB", "020 7946 0958"),
+        ("555-0100 and 555-0199", "US", None),
+        ("12", "US", None),
+    ],
+)
+def test_contact_numbers(raw, region, expected):
+    assert phone_number(raw, region) == expected
+
+
+def test_unreadable_contact_number_is_dropped_with_a_reason(tmp_path, db, geocoder):
+    path = tmp_path / "lines.csv"
+    path.write_text("name,kind,phone\nLine,warmline,555-0100 and 555-0199\n")
+    source = {**SOURCE, "format": "csv_template"}
+    summary = load_source(db, source, csv_template.parse(path), geocoder)
+    assert list(db.query("select * from contacts")) == []
+    assert any("not a phone number" in i["reason"] for i in summary.issues)
