@@ -62,7 +62,7 @@ def import_command(source_ids: tuple[str, ...], import_all: bool) -> None:
 @click.option("--id", "source_id", required=True, help="A short stable id for this source.")
 @click.option("--name", help="A human name for the source.")
 @click.option("--program", help="Default program/fellowship code, e.g. AA, NA, Al-Anon.")
-@click.option("--timezone", help="IANA zone used when a record has no other clue.")
+@click.option("--timezone", help="The IANA zone of the listings, unless a record names its own.")
 @click.option("--replace", is_flag=True, help="Allow replacing a source listed in the registry.")
 @with_appcontext
 def import_file_command(path, fmt, source_id, name, program, timezone, replace) -> None:

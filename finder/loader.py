@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from geopy.geocoders.base import Geocoder
 from sqlite_utils import Database
 
-from .geo import Geocode
-from .importers import Rejected
+from .geo import Geocode, valid_timezone
+from .importers import Rejected, SourceFormatError
 from .prepare import Prepared, RecordRejected, prepare
 from .writer import write
 
@@ -70,6 +70,9 @@ def load_source(
     :param geocoder: a geopy geocoder used when a record has no trustworthy coordinates
     :param progress: optional wrapper (e.g. a click progress bar) over the records being prepared
     """
+    zone = source.get("default_timezone")
+    if zone and valid_timezone(zone) is None:
+        raise SourceFormatError(f"source {source['id']!r}: {zone!r} is not an IANA time zone")
     summary = ImportSummary(source["id"])
     items = list(records)
     summary.records_in = len(items)

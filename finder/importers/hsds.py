@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..geo import valid_timezone
+from ..schedule import settle_end
 from ..vocabulary import accessibility_codes
 from . import Rejected, SourceFormatError
 from .common import (
@@ -258,7 +259,11 @@ def _schedule_entries(item: dict, issues: Issues) -> list[dict]:
     opens = clock(item.get("opens_at"), "opens_at", issues, "that schedule was skipped")
     if opens is None:
         return []
-    closes = clock(item.get("closes_at"), "closes_at", issues, "end time ignored")
+    closes, changed = settle_end(
+        opens, clock(item.get("closes_at"), "closes_at", issues, "end time ignored")
+    )
+    if changed:
+        issues.append(("repaired", "closes_at", changed))
     ignored = [k for k in IGNORED_RRULE_PARTS if text(item.get(k))]
     if ignored:
         issues.append(("repaired", "schedules", f"{', '.join(ignored)} ignored; read as weekly"))
