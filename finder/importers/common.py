@@ -97,6 +97,11 @@ def clock(value, field: str, issues: Issues, consequence: str = "ignored") -> st
     return hhmm
 
 
+def attendance_fields(attendance: str | None, why: str | None) -> dict:
+    """A record's attendance and why (the source's word, or how it was inferred)."""
+    return {"attendance": attendance, "attendance_note": why}
+
+
 def coordinates(latitude, longitude, issues: Issues) -> tuple[float | None, float | None]:
     """Both coordinates as floats, or (None, None) with an issue if they are not a position."""
     position, problem = read_position(latitude, longitude)

@@ -20,6 +20,7 @@ from .common import (
     RowError,
     add_language,
     address_fields,
+    attendance_fields,
     classify,
     clock,
     coordinates,
@@ -167,7 +168,7 @@ def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
         "name": name,
         "program": program_code,
         "description": text(service.get("description")),
-        "attendance": _attendance(service, place, location, issues),
+        **_attendance(service, place, location, issues),
         "location": location,
         "organization": organization_of(org),
         "schedules": schedules,
@@ -309,16 +310,17 @@ def _zone(value, issues: Issues) -> str | None:
     return zone
 
 
-def _attendance(
-    service: dict, place: dict | None, location: dict | None, issues: Issues
-) -> str | None:
+def _attendance(service: dict, place: dict | None, location: dict | None, issues: Issues) -> dict:
+    """attendance and attendance_note: the service status, the location type, else inferred."""
     status = text(service.get("status")).lower()
     if status in INACTIVE_STATUSES:
         issues.append(("warning", "status", f"service status is {status!r}"))
-        return "inactive"
+        return attendance_fields("inactive", f"the source's service status {status!r}")
     if place and text(place.get("location_type")).lower() == "virtual":
-        return "online"
-    return "in_person" if location else None
+        return attendance_fields("online", "the source's location_type 'virtual'")
+    if location:
+        return attendance_fields("in_person", "inferred: the service has a physical location")
+    return attendance_fields(None, None)
 
 
 def _phones(*owners: dict | None) -> list[dict]:

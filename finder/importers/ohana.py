@@ -18,6 +18,7 @@ from .common import (
     RowError,
     add_language,
     address_fields,
+    attendance_fields,
     classify,
     clock,
     coordinates,
@@ -137,7 +138,7 @@ def _record(row: dict, index: dict) -> dict:
         "name": name,
         "program": program,
         "description": description or summary,
-        "attendance": _attendance(row, services, issues),
+        **_attendance(row, services, issues),
         "location": location,
         "organization": organization,
         "schedules": _schedules(source_id, services, index, issues),
@@ -190,13 +191,16 @@ def _location(row: dict, addresses: list[dict], issues: Issues) -> dict | None:
     }
 
 
-def _attendance(row: dict, services: list[dict], issues: Issues) -> str:
+def _attendance(row: dict, services: list[dict], issues: Issues) -> dict:
+    """attendance and attendance_note: inactive when every service here is, else by the flag."""
     statuses = {text(s.get("status")).lower() for s in services}
     if statuses and statuses <= INACTIVE_STATUSES:
         states = " or ".join(sorted(statuses))
         issues.append(("warning", "status", f"all services here are {states}"))
-        return "inactive"
-    return "online" if text(row.get("virtual")).lower() == "true" else "in_person"
+        return attendance_fields("inactive", f"the source's service status: {states}")
+    if text(row.get("virtual")).lower() == "true":
+        return attendance_fields("online", "the source's location flag virtual = true")
+    return attendance_fields("in_person", "the source's location flag virtual is not set")
 
 
 def _types(value, issues: Issues) -> list[tuple[str, str]]:
