@@ -2,9 +2,15 @@
 
 A query looks at a few hundred candidates. As NumPy calls, each step over them (a gather, a
 comparison, a mask) costs a few microseconds of call overhead whatever the size, and a query
-made about a hundred such calls; each function here is one pass instead. They do the same
-arithmetic in the same order as the vectorised code they replaced, so that distances and
-minutes are the same bits, and ``finder.search_naive`` checks them.
+made about a hundred such calls; each function here is one pass instead, and
+``finder.search_naive`` checks them.
+
+Every distance the search decides with (within the radius, in a service-area circle, nearest
+first) is ``haversine``, with the C library's sin, cos and asin (``math``), on positions prepared
+by ``place_row`` (the index's precomputed ones too); the fast path and the naive scan both call
+it. NumPy's vectorised sin, cos and arcsin are kept out: their SIMD versions (on CPUs with
+AVX-512) differ from the C library's in the last bit, so a place at the radius edge would be in
+on one machine and out on another, or in one path and out in the other.
 
 Compiled on first use and cached beside this file (``__pycache__``), so only the first process
 after a change pays the compile time (a few seconds).
@@ -18,7 +24,8 @@ from numba import njit
 from .query import DURATION, GROUP, LATER, ONLINE_NOW, RESOURCE, START, STARTING_SOON, ZONE
 from .schedule import MINUTES_PER_WEEK as WEEK
 
-EARTH_DIAMETER_KM = 2 * 6371.0088
+EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
+EARTH_DIAMETER_KM = 2 * EARTH_RADIUS_KM
 
 compiled = njit(cache=True, nogil=True)
 # Small helpers are inlined: a call that passes arrays costs reference counting per call.
@@ -90,8 +97,8 @@ def scan_window(
     :param changes: (zone, threshold, offset now - offset before, offset now - offset after)
         per offset change near the window: wall minutes below the threshold keep the earlier
         offset (see ``finder.search._changes``)
-    :param point: the searcher's half latitude, half longitude (radians) and cos(latitude), or
-        empty for online occurrences (no distance, no radius)
+    :param point: the searcher's ``place_row``, or empty for online occurrences (no distance,
+        no radius)
     :param now_group: per resource code, the group of what is on now (in progress or open)
     :param filters: (whether every resource passes; per resource code, whether it is wanted;
         per program number, whether it is wanted (empty: any); each resource's program number;
@@ -146,12 +153,45 @@ def scan_window(
 
 
 @inlined
+def place_row(latitude, longitude):
+    """A position as ``haversine`` takes it: half latitude, half longitude (radians) and
+    cos(latitude). NaN (no position) gives NaN."""
+    lat = math.radians(latitude)
+    return lat / 2, math.radians(longitude) / 2, math.cos(lat)
+
+
+@compiled
+def place_rows(latitudes, longitudes):
+    """``place_row`` of each position (what the index keeps per resource)."""
+    out = np.empty((len(latitudes), 3))
+    for i in range(len(latitudes)):
+        out[i, 0], out[i, 1], out[i, 2] = place_row(latitudes[i], longitudes[i])
+    return out
+
+
+@inlined
 def haversine(point, place):
-    """``finder.search_index.haversine_halves`` for one place, term by term in the same order."""
+    """Great-circle km between two positions as ``place_row`` gives them: the one distance of
+    the search."""
     a = math.sin(place[0] - point[0])
     b = math.sin(place[1] - point[1])
     h = a * a + point[2] * place[2] * (b * b)
     return EARTH_DIAMETER_KM * math.asin(math.sqrt(h))
+
+
+@compiled
+def distances(point, places):
+    """``haversine`` from one ``place_row`` to each of some."""
+    out = np.empty(len(places))
+    for i in range(len(places)):
+        out[i] = haversine(point, places[i])
+    return out
+
+
+@compiled
+def distance_km(lat1, lon1, lat2, lon2):
+    """``haversine`` between two positions in degrees."""
+    return haversine(place_row(lat1, lon1), place_row(lat2, lon2))
 
 
 @inlined

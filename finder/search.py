@@ -42,7 +42,6 @@ from .search_index import (
     DURATION_CLASSES,
     SearchIndex,
     cells_around,
-    haversine_km,
     type_mask,
 )
 from .service_areas import serves
@@ -137,7 +136,7 @@ class Plan:
     clock: Clock | None
     soon: float | None  # minutes from the window start to the end of "starting soon"
     end: float | None  # minutes from the window start to the window's end
-    point: np.ndarray | None  # the searcher's half latitude, half longitude (radians), cos(lat)
+    point: np.ndarray | None  # the searcher's finder.kernels.place_row
     codes: np.ndarray  # bool per resource code (kind and attendance, see SearchIndex.code)
     programs: np.ndarray | None  # bool per program number, None = any
     include: tuple | None  # (low, high) type bits that must all be set
@@ -156,8 +155,7 @@ class Plan:
             soon = (soon_at - t0).total_seconds() / 60
             end = (t1 - t0).total_seconds() / 60
         if query.has_point:
-            latitude, longitude = np.radians(query.latitude), np.radians(query.longitude)
-            point = np.array([latitude / 2, longitude / 2, np.cos(latitude)])
+            point = np.array(kernels.place_row(float(query.latitude), float(query.longitude)))
         return cls(query, clock, soon, end, point, *_filters(index, query))
 
     def allowed(self, index: SearchIndex, positions: np.ndarray) -> np.ndarray:
@@ -331,9 +329,7 @@ def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates
     query = plan.query
     positions = index.resources_near(query.latitude, query.longitude, radius_km)
     positions = positions[plan.allowed(index, positions)]
-    distance = haversine_km(
-        query.latitude, query.longitude, index.latitude[positions], index.longitude[positions]
-    )
+    distance = kernels.distances(plan.point, index.places[positions])
     keep = distance <= radius_km
     return untimed(positions[keep], distance[keep], NEARBY)
 
@@ -347,12 +343,10 @@ def always_open(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
     positions = positions[plan.allowed(index, positions)]
     distance = np.full(len(positions), np.nan)
     keep = np.ones(len(positions), dtype=bool)
+    if query.has_point:  # those without a position (NaN) are kept
+        distance = kernels.distances(plan.point, index.places[positions])
+        keep = np.isnan(index.latitude[positions]) | (distance <= radius_km)
     for i, p in enumerate(positions.tolist()):
-        if query.has_point and not np.isnan(index.latitude[p]):
-            distance[i] = haversine_km(
-                query.latitude, query.longitude, index.latitude[p], index.longitude[p]
-            )
-            keep[i] = distance[i] <= radius_km
         keep[i] = keep[i] and serves(index.areas.get(p), query)
     return untimed(positions[keep], distance[keep], OPEN_NOW)
 

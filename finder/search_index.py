@@ -4,9 +4,9 @@ Every weekly occurrence is keyed by (grid cell, duration class, time zone, local
 the week), sorted, in NumPy arrays. A query turns the searcher's window into each zone's *local*
 wall-clock minutes, so one binary search per (cell, duration class, zone) finds every
 occurrence that can be in progress or starting in the window; distance and filters are then
-vectorised over those few candidates. Keys are local wall-clock minutes, not UTC, so a 19:00
-meeting stays at 19:00 all year; zones whose offset changes inside the window take the exact
-(per-candidate zoneinfo) path in ``finder.search``.
+checked over those few candidates in one compiled pass (``finder.kernels``). Keys are local
+wall-clock minutes, not UTC, so a 19:00 meeting stays at 19:00 all year; zones whose offset
+changes inside the window take the exact (per-candidate zoneinfo) path in ``finder.search``.
 """
 
 import math
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlite_utils import Database
 
+from . import kernels
 from .query import GROUP, IN_PROGRESS, OPEN_NOW, RowColumns
 from .schedule import MINUTES_PER_WEEK
 from .vocabulary import ATTENDANCE, KINDS, types
@@ -42,23 +43,6 @@ def type_mask(codes) -> tuple[int, int]:
     return value & 0xFFFFFFFFFFFFFFFF, value >> 64
 
 
-def haversine_km(lat1, lon1, lat2, lon2):
-    """Great-circle distance in km; works on scalars and NumPy arrays alike."""
-    lat1, lon1, lat2, lon2 = (np.radians(v) for v in (lat1, lon1, lat2, lon2))
-    return haversine_halves(lat1 / 2, lon1 / 2, np.cos(lat1), lat2 / 2, lon2 / 2, np.cos(lat2))
-
-
-def haversine_halves(half_lat1, half_lon1, cos1, half_lat2, half_lon2, cos2, out=None):
-    """``haversine_km`` from halved latitudes and longitudes in radians and the latitudes'
-    cosines, so that they can be precomputed. The same bits: halving is exact, so
-    ``a / 2 - b / 2 == (a - b) / 2``, and a ufunc gives the same value wherever it is applied.
-
-    :param out: an array to write the distances to (as a ufunc's ``out``)
-    """
-    h = np.sin(half_lat2 - half_lat1) ** 2 + cos1 * cos2 * np.sin(half_lon2 - half_lon1) ** 2
-    return np.multiply(2 * 6371.0088, np.arcsin(np.sqrt(h)), out=out)
-
-
 def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
     """Cells that overlap the bounding box of a circle."""
     dlat = radius_km / KM_PER_DEGREE
@@ -79,7 +63,7 @@ class Occurrences(RowColumns):
 
     key: np.ndarray
     rows: np.ndarray  # (n, 5) int64: resource position, local start minute, duration, zone, code
-    places: np.ndarray  # (n, 3) half latitude, half longitude (radians), cos(lat); online: none
+    places: np.ndarray  # (n, 3) finder.kernels.place_row of each; online: none
     groups: dict  # bucket (cell or -1) -> [(zone, duration class bound, key base)] present
     cache: dict = field(default_factory=dict)  # bucket sets -> their groups, concatenated
 
@@ -156,8 +140,7 @@ class SearchIndex:
         self.longitude = np.array([np.nan if v is None else v for v in lon], dtype=np.float64)
         self.always_open = np.array(always, dtype=bool)
         self.by_appointment = np.array(appointment, dtype=bool)
-        radians = np.radians(np.stack([self.latitude, self.longitude], axis=1))
-        self.places = np.column_stack([radians / 2, np.cos(radians[:, 0])])
+        self.places = kernels.place_rows(self.latitude, self.longitude)
         position = dict(zip(rid, range(len(rid)), strict=True))
         self._set_types(position, resource_types)
         self._set_areas(position, service_areas)

@@ -7,6 +7,7 @@ the same results.
 
 import numpy as np
 
+from . import kernels
 from .schedule import occurrence
 from .search import (
     NEARBY,
@@ -19,7 +20,7 @@ from .search import (
     minutes_ceil,
     untimed,
 )
-from .search_index import SearchIndex, haversine_km
+from .search_index import SearchIndex
 
 
 def search_naive(index: SearchIndex, query: Query, radius_km: float | None = None) -> Results:
@@ -50,10 +51,7 @@ def _scan(index, occ, plan, radius_km) -> Candidates:
     picked = picked[plan.allowed(index, occ.resource[picked])]
     distance = None
     if radius_km is not None:
-        resource = occ.resource[picked]
-        distance = haversine_km(
-            query.latitude, query.longitude, index.latitude[resource], index.longitude[resource]
-        )
+        distance = kernels.distances(plan.point, index.places[occ.resource[picked]])
         keep = distance <= radius_km
         picked, distance = picked[keep], distance[keep]
     until = np.empty(len(picked))
@@ -72,8 +70,6 @@ def _scan_resources(index, plan, radius_km) -> Candidates:
         return untimed(np.empty(0, dtype=np.int64), np.empty(0), NEARBY)
     positions = np.flatnonzero(~np.isnan(index.latitude) & np.isin(index.attendance, [0, 2]))
     positions = positions[plan.allowed(index, positions)]
-    distance = haversine_km(
-        query.latitude, query.longitude, index.latitude[positions], index.longitude[positions]
-    )
+    distance = kernels.distances(plan.point, index.places[positions])
     keep = distance <= radius_km
     return untimed(positions[keep], distance[keep], NEARBY)

@@ -2,7 +2,8 @@
 
 import shapely
 
-from .geo import OfflineGeocoder, distance_km, region_of
+from .geo import OfflineGeocoder, region_of
+from .kernels import distance_km
 
 PLACE_RADIUS_KM = 15  # a town-named service area covers about this far from the town's centre
 
@@ -51,7 +52,7 @@ def _within_radius(area: dict, query) -> bool:
         return False
     if shape is None or shape.geom_type != "Point":
         return False
-    return distance_km((query.latitude, query.longitude), (shape.y, shape.x)) <= radius_km
+    return distance_km(query.latitude, query.longitude, shape.y, shape.x) <= radius_km
 
 
 def _bare(county: str | None) -> str:
@@ -62,6 +63,6 @@ def _near_town(name: str, state: str, query) -> bool:
     found = OfflineGeocoder().geocode({"city": name, "state": state})
     if found is None or found.raw.get("precision") != "city":
         return False
-    return distance_km((query.latitude, query.longitude), (found.latitude, found.longitude)) <= (
+    return distance_km(query.latitude, query.longitude, found.latitude, found.longitude) <= (
         PLACE_RADIUS_KM
     )

@@ -35,9 +35,10 @@ import numpy as np  # noqa: E402
 import tzfpy  # noqa: E402
 import zipcodes  # noqa: E402
 
+from finder import kernels  # noqa: E402
 from finder.db import connect, init_db  # noqa: E402
 from finder.search import Query, search  # noqa: E402
-from finder.search_index import SearchIndex, haversine_km  # noqa: E402
+from finder.search_index import SearchIndex  # noqa: E402
 from finder.search_naive import search_naive  # noqa: E402
 from finder.vocabulary import types  # noqa: E402
 
@@ -314,9 +315,8 @@ def _rtree_query(conn, index: SearchIndex, query: Query) -> list[int]:
     picked = np.array(ids, dtype=np.int64)
     occ = index.near
     resource = occ.resource[picked]
-    distance = haversine_km(
-        query.latitude, query.longitude, index.latitude[resource], index.longitude[resource]
-    )
+    point = np.array(kernels.place_row(query.latitude, query.longitude))
+    distance = kernels.distances(point, index.places[resource])
     offset = (occ.start[picked] - minute + 120) % 10080 - 120
     keep = (distance <= query.radius_km) & (offset + occ.duration[picked] > 0) & (offset <= 120)
     order = np.lexsort((distance[keep], np.abs(offset[keep])))

@@ -1,14 +1,17 @@
 """Near me and now: table-driven cases with a frozen `now`, and the real bundled data."""
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from finder import search_online
 from finder.describe import describe
 from finder.geo import GeocodeError, OfflineGeocoder
+from finder.kernels import EARTH_RADIUS_KM, distance_km
 from finder.schedule import minutes
 from finder.search import Plan, Query, search
 from finder.search_index import SearchIndex
@@ -493,12 +496,8 @@ def test_tuesday_7pm_in_philadelphia_over_the_real_feed(import_bundled, db):
         if row["day"] != 2 or "TC" in row["types"] or len(parts[:-1]) < 3:
             continue
         start, end = minutes(row["time"]), minutes(row["end_time"]) if row["end_time"] else None
-        from finder.search_index import haversine_km
-
-        distance = float(
-            haversine_km(
-                place.latitude, place.longitude, float(row["latitude"]), float(row["longitude"])
-            )
+        distance = distance_km(
+            place.latitude, place.longitude, float(row["latitude"]), float(row["longitude"])
         )
         if distance <= q.radius_km and start <= 19 * 60 < (end or start + 60):
             expected.add(row["slug"])
@@ -519,7 +518,7 @@ def test_tuesday_7pm_in_philadelphia_over_the_real_feed(import_bundled, db):
     assert times == sorted(times)  # soonest first, then nearest within the same start
 
 
-def test_fast_path_equals_naive_scan_across_dst_weekends(import_bundled, db):
+def test_fast_path_equals_naive_scan_across_dst_weekends(import_bundled, db, no_numpy_trigonometry):
     for source in ("aasfmarin", "nwta", "na-gnyr", "national-lines"):
         import_bundled(source)
     index = SearchIndex.from_db(db)
@@ -569,3 +568,75 @@ def test_fast_online_counts_and_ties_match_the_naive_scan():
         assert fast.totals["online_now"] > limit
         naive = search_naive(index, q, fast.radius_km)
         assert (fast.ids(), fast.totals) == (naive.ids(), naive.totals)
+
+
+@pytest.fixture
+def no_numpy_trigonometry(monkeypatch):
+    """NumPy's sin, cos and arcsin are SIMD code that differs from the C library's in the last
+    bit on CPUs with AVX-512: nothing the search decides may call them, whatever this CPU."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("NumPy trigonometry: results would depend on the CPU")
+
+    search(index_of(meeting(1, "Tue 19:00")), query(at(DENVER_TZ, 2026, 1, 13, 19, 5)))
+    # (numba's set-up, done by then, reads NumPy's ufuncs; the kernels use the math module)
+    for name in ("sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "hypot"):
+        monkeypatch.setattr(np, name, refuse)
+
+
+def ring(center, km, count):
+    """Positions ``km`` from a center on bearings all round: their computed distances are
+    ``km`` give or take a rounding, either way."""
+    lat, lon = (math.radians(v) for v in center)
+    angle = km / EARTH_RADIUS_KM
+    out = []
+    for k in range(count):
+        bearing = 2 * math.pi * k / count
+        lat2 = math.asin(
+            math.sin(lat) * math.cos(angle) + math.cos(lat) * math.sin(angle) * math.cos(bearing)
+        )
+        lon2 = lon + math.atan2(
+            math.sin(bearing) * math.sin(angle) * math.cos(lat),
+            math.cos(angle) - math.sin(lat) * math.sin(lat2),
+        )
+        out.append((math.degrees(lat2), math.degrees(lon2)))
+    return out
+
+
+def radius_warmline(rid, center, km):
+    """A 24/7 warmline serving the circle of ``km`` around ``center``."""
+    point = {"type": "Point", "coordinates": [center[1], center[0]]}
+    area = {"kind": "radius", "code": repr(float(km)), "geometry": json.dumps(point)}
+    return meeting(
+        rid, [], kind="warmline", at=None, attendance="online", always_open=True, areas=(area,)
+    )
+
+
+def test_places_at_the_radius_edge_are_in_or_out_alike_in_both_paths(no_numpy_trigonometry):
+    places = ring(DENVER, 8.0, 40)
+    located = [meeting(i, "Tue 19:00", at=p) for i, p in enumerate(places[::2], 1)] + [
+        meeting(100 + i, [], kind="center", at=p, always_open=True)
+        for i, p in enumerate(places[1::2], 1)
+    ]
+    km = {r["id"]: distance_km(*DENVER, *r["at"]) for r in located}
+    edge = km[1]  # meeting 1 at the edge, then just inside it, then just outside it
+    served = [  # Denver on the edge of a service area, and just outside one
+        radius_warmline(998, places[2], km[2]),
+        radius_warmline(999, places[2], np.nextafter(km[2], 0)),
+    ]
+    index = index_of(*located, *served)
+    radii = [(edge, True), (np.nextafter(edge, math.inf), True), (np.nextafter(edge, 0), False)]
+    for radius, inside in [*radii, (8.0, None), (edge / 2, True)]:
+        for when in ("now", "any"):
+            q = query(
+                at(DENVER_TZ, 2026, 1, 13, 19, 5),
+                radius_km=float(radius),
+                when=when,
+                widen=radius == edge / 2,  # doubles to exactly the edge (or beyond)
+                limit=100,
+            )
+            fast = search(index, q)
+            assert fast.ids() == search_naive(index, q, fast.radius_km).ids()
+            within = {rid for rid, d in km.items() if d <= fast.radius_km}
+            assert set(found(fast)) == within | {998}
+            assert inside is None or (1 in within) == inside
