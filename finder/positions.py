@@ -20,7 +20,7 @@ def read_position(latitude, longitude) -> tuple[tuple[float, float] | None, str 
         lat, lon = float(str(latitude).strip()), float(str(longitude).strip())
     except (TypeError, ValueError, OverflowError):
         return None, f"coordinates {shown} are not numbers"
-    if not (math.isfinite(lat) and math.isfinite(lon)):
+    if math.isnan(lat) or math.isnan(lon):
         return None, f"coordinates {shown} are not numbers"
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None, f"coordinates {shown} are out of range"

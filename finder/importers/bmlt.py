@@ -4,13 +4,12 @@ Reads ``?switcher=GetSearchResults`` output, with ``GetFormats`` (format names a
 and the service bodies list when they sit beside it. Every BMLT value is a string.
 """
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from finder.importers import Rejected, SourceFormatError
-from finder.importers.common import coordinates, text
+from finder.importers.common import RowError, check_sizes, coordinates, read_json, text
 from finder.schedule import MINUTES_PER_DAY, TimeFormatError, minutes, parse_time
 
 # BMLT format key -> vocabulary codes, checked against each format's English name and
@@ -89,12 +88,7 @@ def _sibling(path: Path, name: str) -> Path | None:
 
 def _read_array(path: str | Path) -> list[dict]:
     """Load a file that must be a JSON array of objects."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise SourceFormatError(f"{path}: not valid JSON: {e.msg} at line {e.lineno}") from e
-    except UnicodeDecodeError as e:
-        raise SourceFormatError(f"{path}: not UTF-8 text: {e.reason}") from e
+    data = read_json(Path(path))
     if not isinstance(data, list):
         found = _JSON_NAMES.get(type(data), "a value")
         raise SourceFormatError(f"{path}: expected a JSON array of objects, found {found}")
@@ -126,6 +120,10 @@ def _records(rows: list[dict], formats: dict, bodies: dict) -> Iterator[dict | R
 
 def _problem(row: dict) -> tuple[str, str] | None:
     """(field, reason) for the first fault that makes a row unusable, or None."""
+    try:
+        check_sizes(row)
+    except RowError as error:
+        return error.field, str(error)
     if not _text(row, "id_bigint"):
         return "id_bigint", "missing id_bigint"
     if not _text(row, "meeting_name"):

@@ -22,6 +22,10 @@ from . import SourceFormatError
 Issues = list[tuple[str, str, str]]
 
 DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+# Limits on one row's values (issue #14): far above anything real, far below what stalls a run.
+MAX_TEXT = 20_000
+MAX_NUMBER = 10**15
+MAX_CSV_CELL = 1_000_000
 # How feeds end an address with its country (folded); the part is not a city or region.
 COUNTRY_NAMES = {
     "us", "usa", "u.s.", "u.s.a.", "united states", "united states of america", "canada",
@@ -270,16 +274,58 @@ def group_by(rows: list[dict], key: str) -> dict[str, list[dict]]:
 
 
 def read_json(path: Path) -> object:
-    """A JSON file's value; SourceFormatError naming the file if it is not UTF-8 JSON."""
+    """A JSON file's value (a byte-order mark is allowed); SourceFormatError naming the file if
+    it is not UTF-8 JSON, or nests or spells numbers beyond what can be read."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise SourceFormatError(f"{path.name}: not UTF-8 text ({error.reason})") from error
+    except json.JSONDecodeError as error:
         raise SourceFormatError(f"{path.name}: not valid JSON ({error})") from error
+    except RecursionError:
+        raise SourceFormatError(f"{path.name}: JSON nested too deeply to read") from None
+    except ValueError as error:  # an integer of over 4,300 digits
+        raise SourceFormatError(f"{path.name}: not readable JSON ({error})") from error
+
+
+def check_sizes(row, max_depth: int = 4, max_items: int = 500) -> None:
+    """RowError if a row holds absurd values: text over MAX_TEXT characters, lists of over
+    max_items entries or nesting deeper than max_depth, so one hostile row cannot stall an import.
+    """
+    _check_value(row, "row", max_depth, max_items)
+
+
+def _check_value(value, field: str, depth: int, max_items: int) -> None:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise RowError(field, f"{field} is {len(value):,} characters long; at most {MAX_TEXT:,}")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        raise RowError(field, f"{field} is a number of {len(str(abs(value)))} digits")
+    if isinstance(value, dict | list):
+        if depth <= 0:
+            raise RowError(field, f"{field} is nested too deeply")
+        if len(value) > max_items:
+            raise RowError(field, f"{field} has {len(value):,} entries; at most {max_items:,}")
+        pairs = value.items() if isinstance(value, dict) else ((field, v) for v in value)
+        for key, item in pairs:
+            _check_value(item, str(key)[:40], depth - 1, max_items)
 
 
 def numbered_rows(rows: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    """(row number as a spreadsheet shows it, header = row 1; cells) for each non-blank data row."""
-    for number, cells in enumerate(rows, start=2):
+    """(row number as a spreadsheet shows it, header = row 1; cells) for each non-blank data row.
+
+    Cells up to MAX_CSV_CELL characters are read (rows then check their sizes); a longer one
+    stops the file with a SourceFormatError naming the row.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_CELL))
+    numbered = enumerate(rows, start=2)
+    number = 1
+    while True:
+        try:
+            number, cells = next(numbered)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise SourceFormatError(f"row {number + 1}: {error}") from error
         if any(cell.strip() for cell in cells):
             yield number, cells
 

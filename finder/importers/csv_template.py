@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from finder.importers import Rejected, SourceFormatError
-from finder.importers.common import RowError, coordinates, fold, numbered_rows, slugify
+from finder.importers.common import (
+    RowError,
+    check_sizes,
+    coordinates,
+    fold,
+    numbered_rows,
+    slugify,
+)
 from finder.importers.hours import parse_hours
 from finder.prepare import web_link
 from finder.vocabulary import (
@@ -76,6 +83,7 @@ def _records(rows: Iterator[list[str]], header: list[str]) -> Iterator[dict | Re
             for col, cell in zip(header, cells, strict=False)
         }
         try:
+            check_sizes(row)
             record = _record(row)
         except RowError as error:
             yield Rejected(row.get("id") or None, str(error), number, error.field)

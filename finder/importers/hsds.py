@@ -21,6 +21,7 @@ from .common import (
     add_language,
     address_fields,
     attendance_fields,
+    check_sizes,
     classify,
     clock,
     coordinates,
@@ -34,6 +35,9 @@ from .common import (
 
 # ---- HSDS 3 JSON objects (the CSV folder is nested into the same shape first) ----
 
+# An organization nests services, their locations, schedules and phones: deeper than a row.
+HSDS_MAX_DEPTH = 12
+HSDS_MAX_ITEMS = 10_000
 WEEKDAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
 # Recurrence parts our weekly schedules cannot express; ignored with an issue.
 IGNORED_RRULE_PARTS = ("byweekno", "bymonthday", "byyearday", "count", "until", "valid_to")
@@ -84,6 +88,12 @@ def _object_kind(item: dict) -> str | None:
 
 
 def _item_records(item, row: int, seen: dict[str, int]) -> Iterator[dict | Rejected]:
+    try:
+        check_sizes(item, max_depth=HSDS_MAX_DEPTH, max_items=HSDS_MAX_ITEMS)
+    except RowError as error:
+        source_id = text(item.get("id")) if isinstance(item, dict) else ""
+        yield Rejected(source_id or None, str(error), row=row, field=error.field)
+        return
     if not isinstance(item, dict) or _object_kind(item) is None:
         source_id = text(item.get("id")) if isinstance(item, dict) else ""
         yield Rejected(
@@ -125,7 +135,7 @@ def _units(item: dict) -> list[tuple[dict, dict | None, dict | None]]:
 
 
 def _dicts(items) -> list[dict]:
-    return [i for i in items or [] if isinstance(i, dict)]
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
 def _record(service: dict, sal: dict | None, org: dict | None) -> dict:

@@ -9,7 +9,7 @@ from ..prepare import web_link
 from ..schedule import TimeFormatError, parse_time, settle_end
 from ..vocabulary import normalise_type_code
 from . import Rejected, SourceFormatError
-from .common import COUNTRY_NAMES, RowError, fold, read_json, text
+from .common import COUNTRY_NAMES, RowError, check_sizes, coordinates, fold, read_json, text
 
 # Conference providers the Meeting Guide ecosystem recognises as joinable online meetings.
 CONFERENCE_HOSTS = (
@@ -55,6 +55,7 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
             yield Rejected(None, "no slug or id", row=index, field="slug")
             continue
         try:
+            check_sizes(row)
             yield _record(row, source_id)
         except RowError as error:
             yield Rejected(source_id, str(error), row=index, field=error.field)
@@ -156,6 +157,8 @@ def _schedules(row: dict, issues: list) -> tuple[list[dict], bool]:
     if days in (None, "", []):
         return [], True  # the spec: no day means "by appointment"
     days = days if isinstance(days, list) else [days]
+    if len(days) > 7:
+        raise RowError("day", f"day lists {len(days)} days; a week has 7")
     start = _time(row.get("time"), "time")
     if start is None:
         raise RowError("time", "meeting has a day but no time")
@@ -176,7 +179,9 @@ def _schedules(row: dict, issues: list) -> tuple[list[dict], bool]:
             day_number = -1
         if not 0 <= day_number <= 6:
             raise RowError("day", f"day {day!r} is not 0 (Sunday) to 6 (Saturday)")
-        schedules.append({"day": day_number, "time": start, "end_time": end})
+        schedule = {"day": day_number, "time": start, "end_time": end}
+        if schedule not in schedules:
+            schedules.append(schedule)
     return schedules, False
 
 
@@ -233,6 +238,7 @@ def _conference_phone(phone: str, issues: list) -> str:
 
 
 def _location(row: dict, issues: list) -> dict | None:
+    position = coordinates(row.get("latitude"), row.get("longitude"), issues)
     formatted = text(row.get("formatted_address"))
     parsed = parse_place_text(formatted) if formatted else {}
     state_raw = text(row.get("state")) or parsed.get("state")
@@ -251,8 +257,7 @@ def _location(row: dict, issues: list) -> dict | None:
         "country": text(row.get("country")) or "US",
         "county": text(row.get("county")),
         "formatted_address": formatted,
-        "latitude": row.get("latitude"),
-        "longitude": row.get("longitude"),
+        **dict(zip(("latitude", "longitude"), position, strict=True)),
         "approximate": _approximate(row, formatted),
         "notes": text(row.get("location_notes")),
     }

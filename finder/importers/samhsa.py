@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from finder.importers import Rejected, SourceFormatError
-from finder.importers.common import coordinates, numbered_rows, slugify
+from finder.importers.common import RowError, check_sizes, coordinates, numbered_rows, slugify
 
 FACILITY_COLUMNS = (
     "name1", "name2", "street1", "street2", "city", "state", "zip", "latitude", "longitude",
@@ -54,6 +54,11 @@ def _records(rows: Iterator[list[str]], header: list[str], fields) -> Iterator[d
     first_row = {}
     for number, cells in numbered_rows(rows):
         issues = []
+        try:
+            check_sizes(cells)
+        except RowError as error:
+            yield Rejected(None, str(error), number, None)
+            continue
         row = {
             column: _text(cell, column, issues) for column, cell in zip(header, cells, strict=False)
         }
