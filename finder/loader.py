@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from geopy.geocoders.base import Geocoder
 from sqlite_utils import Database
 
-from .geo import Geocode, normalise_state, normalise_zip, resolve_position, timezone_for
+from .geo import (
+    Geocode,
+    country_of,
+    normalise_postcode,
+    normalise_state,
+    resolve_position,
+    timezone_for,
+)
 from .importers import Rejected
 from .schedule import schedule_row
 from .vocabulary import ATTENDANCE, KINDS
@@ -247,7 +254,10 @@ def _location_row(location: dict | None, geocoder: Geocoder, geocodes: dict) -> 
     }
     row["source_id"] = str(location.get("source_id") or "|".join(key[1:5]))
     row["state"] = normalise_state(location.get("state")) or (location.get("state") or "")
-    row["postal_code"] = normalise_zip(location.get("postal_code")) or ""
+    row["country"] = country_of(location) or ""
+    row["postal_code"] = (
+        normalise_postcode(location.get("postal_code"), row["country"] or None) or ""
+    )
     row.update(
         latitude=found.latitude,
         longitude=found.longitude,
@@ -262,13 +272,14 @@ def _location_row(location: dict | None, geocoder: Geocoder, geocodes: dict) -> 
 
 def _timezone(record: dict, location: dict | None, source: dict) -> tuple[str | None, str]:
     stated = record.get("timezone")
-    lat = lon = state = postal = None
+    lat = lon = state = postal = country = None
     if location is not None:
         lat, lon = location["latitude"], location["longitude"]
         if lat is None:  # an online meeting's area still tells its zone
             lat, lon = _floats(*location["_raw_latlon"])
         state, postal = location["state"] or None, location["postal_code"] or None
-    zone, how = timezone_for(stated, lat, lon, state, postal)
+        country = location["country"] or None
+    zone, how = timezone_for(stated, lat, lon, state, postal, country)
     if stated and how != "feed":
         record.setdefault("issues", []).append(
             ("repaired", "timezone", f"time zone {stated!r} is not an IANA zone; used the {how}'s")
