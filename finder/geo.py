@@ -475,16 +475,21 @@ def parse_place_text(text: str) -> dict:
 
 def _take_state(pieces: list[str], parts: dict) -> None:
     """Move a trailing US state or Canadian province from ``pieces`` into ``parts``."""
+    country = parts.get("country")
+
+    def is_state(text: str) -> bool:
+        us_state = country in (None, "US") and normalise_state(text)
+        return bool(us_state or (country in (None, "CA") and world.province_of("CA", text)))
+
     last_words = pieces[-1].split()
-    canadian = parts.get("country") in (None, "CA")
     word = last_words[-1] if last_words else ""
-    if len(word) == 2 and (normalise_state(word) or (canadian and world.province_of("CA", word))):
+    if len(word) == 2 and is_state(word):
         parts["state"] = word
         rest = " ".join(last_words[:-1])
         pieces[-1:] = [rest] if rest else []
-    elif normalise_state(pieces[-1]) or (canadian and world.province_of("CA", pieces[-1])):
+    elif is_state(pieces[-1]):
         parts["state"] = pieces.pop()
-    if "state" in parts and not normalise_state(parts["state"]):
+    if "state" in parts and not (country == "US" or normalise_state(parts["state"])):
         parts["country"] = "CA"
 
 

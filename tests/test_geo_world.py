@@ -2,6 +2,7 @@
 
 import collections
 import json
+import types
 
 import pytest
 from hypothesis import given
@@ -19,6 +20,7 @@ from finder.geo import (
 )
 from finder.importers.meeting_guide import parse
 from finder.loader import load_source
+from finder.service_areas import area_contains
 from finder.where import locate
 
 from .conftest import FIXTURES
@@ -254,3 +256,18 @@ def test_postcode_area_files_are_complete():
 def test_fixture_is_meeting_guide_json():
     meetings = json.loads((FIXTURES / "meeting_guide_abroad.json").read_text())
     assert all({"slug", "name", "day", "time"} <= m.keys() for m in meetings)
+
+
+@pytest.mark.parametrize(
+    "code, point, expected",
+    [
+        ("CA", EDMONTON, True),
+        ("US", EDMONTON, False),
+        ("US", (47.61, -122.33), True),  # Seattle
+        ("CA", (47.61, -122.33), False),
+        ("DE", BERLIN, True),
+    ],
+)
+def test_country_wide_services_abroad(code, point, expected):
+    searcher = types.SimpleNamespace(has_point=True, latitude=point[0], longitude=point[1])
+    assert area_contains({"kind": "country", "code": code}, searcher) is expected
