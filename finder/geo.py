@@ -191,9 +191,12 @@ def _key(text: str) -> str:
 
 def normalise_state(value: str | None) -> str | None:
     """'.TX', 'tx', 'Texas' -> 'TX'; None if it is not a US state or territory."""
-    if not value:
-        return None
-    cleaned = re.sub(r"[^A-Za-z ]", "", str(value)).strip()
+    return _state_abbr(str(value)) if value else None
+
+
+@lru_cache(maxsize=4096)
+def _state_abbr(value: str) -> str | None:
+    cleaned = re.sub(r"[^A-Za-z ]", "", value).strip()
     found = us.states.lookup(cleaned) if cleaned else None
     return found.abbr if found else None
 
@@ -448,6 +451,11 @@ def parse_place_text(text: str) -> dict:
     has a postcode or province that only one country uses ("T5J 2Z1", "Edmonton, AB"). A ZIP is
     read only when the country is the US or unknown, so "10119 Berlin, Germany" has none.
     """
+    return dict(_parse_place((text or "").strip()))
+
+
+@lru_cache(maxsize=4096)  # each feed address is parsed by the importer, country_of and resolve
+def _parse_place(text: str) -> tuple[tuple[str, str], ...]:
     pieces = [p.strip() for p in (text or "").split(",") if p.strip()]
     parts: dict = {}
     if pieces and not normalise_state(pieces[-1]):
@@ -470,7 +478,7 @@ def parse_place_text(text: str) -> dict:
         _take_state(pieces, parts)
     if pieces:
         parts["city"] = pieces[-1]
-    return parts
+    return tuple(parts.items())
 
 
 def _take_state(pieces: list[str], parts: dict) -> None:
