@@ -271,3 +271,30 @@ def test_fixture_is_meeting_guide_json():
 def test_country_wide_services_abroad(code, point, expected):
     searcher = types.SimpleNamespace(has_point=True, latitude=point[0], longitude=point[1])
     assert area_contains({"kind": "country", "code": code}, searcher) is expected
+
+
+STREET = {"address": "1 Example Street", "city": "Edmonton"}
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        # BMLT: location_nation, location_province, location_postal_code_1, built address
+        STREET
+        | {"state": "AB", "postal_code": "T5J 2Z1", "country": "CA"}
+        | {"formatted_address": "1 Example Street, Edmonton, AB T5J 2Z1"},
+        # CSV template: the columns as written
+        STREET | {"state": "AB", "postal_code": "T5J 2Z1", "country": "CA"},
+        # HSDS / Ohana address rows: state_province and country spelt out
+        STREET
+        | {"state": "Alberta", "postal_code": "T5J 2Z1", "country": "Canada"}
+        | {"formatted_address": "1 Example Street, Edmonton, Alberta T5J 2Z1, Canada"},
+        # No country at all: the province and the postcode's shape say it
+        STREET | {"state": "AB", "postal_code": "t5j2z1"},
+    ],
+)
+def test_every_format_places_a_canadian_address(location):
+    assert country_of(location) == "CA"
+    found = resolve_position(location, OfflineGeocoder())
+    assert (found.precision, found.source, found.issue) == ("zip", world.FSA_SOURCE, "")
+    assert distance_km((found.latitude, found.longitude), EDMONTON) < 10
