@@ -337,7 +337,9 @@ def check_coordinates(lat, lon, state=None, postal_code=None, city=None) -> tupl
     return None, ""
 
 
-def check_coordinates_abroad(lat, lon, country, city=None, region=None, postal_code=None):
+def check_coordinates_abroad(
+    lat, lon, country: str, city=None, region=None, postal_code=None
+) -> tuple[str | None, str]:
     """(why coordinates outside the US cannot be trusted or None, a note), like check_coordinates.
 
     They are kept when within MAX_KM_FROM_PLACE of the stated city or Canadian FSA, or, when
