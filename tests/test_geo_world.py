@@ -298,3 +298,16 @@ def test_every_format_places_a_canadian_address(location):
     found = resolve_position(location, OfflineGeocoder())
     assert (found.precision, found.source, found.issue) == ("zip", world.FSA_SOURCE, "")
     assert distance_km((found.latitude, found.longitude), EDMONTON) < 10
+
+
+@pytest.mark.parametrize(
+    "q, label",
+    [
+        ("t5j 2r7", "Postal code area T5J: Edmonton (North Downtown), Alberta"),
+        ("SW1A 1AA", "Postcode area SW: London South West"),
+    ],
+)
+def test_search_page_names_the_postcode_area(db_path, q, label):
+    app = create_app({"TESTING": True, "DATABASE": str(db_path)})
+    page = app.test_client().get("/search", query_string={"q": q})
+    assert page.status_code == 200 and label in page.get_data(as_text=True)
