@@ -86,7 +86,7 @@ def build_geocoder(name: str, user_agent: str | None = None, db=None) -> Geocode
     nominatim = Nominatim(user_agent=user_agent)
     limited = RateLimiter(
         lambda q: nominatim.geocode(
-            {**q, "country": "US"} if isinstance(q, dict) else q, addressdetails=False
+            {"country": "US", **q} if isinstance(q, dict) else q, addressdetails=False
         ),
         min_delay_seconds=1,
     )

@@ -21,10 +21,10 @@ import math
 import numpy as np
 from numba import njit
 
+from .positions import EARTH_RADIUS_KM
 from .query import DURATION, GROUP, LATER, ONLINE_NOW, RESOURCE, START, STARTING_SOON, ZONE
 from .schedule import MINUTES_PER_WEEK as WEEK
 
-EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 EARTH_DIAMETER_KM = 2 * EARTH_RADIUS_KM
 
 compiled = njit(cache=True, nogil=True)

@@ -2,6 +2,8 @@
 
 import math
 
+EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG); the one radius of every distance
+
 
 def read_position(latitude, longitude) -> tuple[tuple[float, float] | None, str | None]:
     """((lat, lon), None) for a usable position; (None, why not) otherwise; (None, None) if blank.

@@ -21,8 +21,9 @@ from phonenumbers import shortnumberinfo
 
 from .geo import (
     Geocode,
+    country_of,
+    normalise_postcode,
     normalise_state,
-    normalise_zip,
     resolve_position,
     timezone_for,
     valid_timezone,
@@ -41,7 +42,6 @@ _WEB_LINK = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.I)
 _POST_DIAL = re.compile(r"[,;pw]", re.I)
 # Sampling each month's 1st and 15th tells whether two zones keep the same clock all year.
 _SAMPLE_DAYS = [(month, day) for month in range(1, 13) for day in (1, 15)]
-US_NAMES = {"US", "USA", "U.S.", "U.S.A.", "UNITED STATES", "UNITED STATES OF AMERICA"}
 
 
 class RecordRejected(Exception):
@@ -93,7 +93,7 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
     location = placed.row if placed else None
     if placed and placed.geocode.issue:
         issues.append(("repaired", "coordinates", placed.geocode.issue))
-    region = country_code(location["country"]) if location else None
+    region = (location["country"] or None) if location else None
     zone, zone_source = _zone(record, placed, source, issues)
     if location is not None:
         location["timezone"], location["timezone_source"] = zone, zone_source
@@ -265,16 +265,6 @@ def _contacts(contacts: list[dict], region: str | None, issues: list[Issue]) -> 
     return rows
 
 
-def country_code(value) -> str | None:
-    """ISO 3166 alpha-2 code of a country as feeds write it ('USA', 'us', 'CA'), else None."""
-    text = str(value or "").strip().upper()
-    if text in US_NAMES:
-        return "US"
-    if text == "CANADA":
-        return "CA"
-    return text if re.fullmatch(r"[A-Z]{2}", text) else None
-
-
 # ---- place and time zone ----
 
 
@@ -299,7 +289,10 @@ def _place(location: dict | None, geocoder: Geocoder, geocodes: dict) -> Placed 
     }  # fmt: skip
     row["source_id"] = str(location.get("source_id") or "|".join(key[1:5]))
     row["state"] = normalise_state(location.get("state")) or (location.get("state") or "")
-    row["postal_code"] = normalise_zip(location.get("postal_code")) or ""
+    row["country"] = country_of(location) or ""
+    row["postal_code"] = (
+        normalise_postcode(location.get("postal_code"), row["country"] or None) or ""
+    )
     row.update(
         latitude=found.latitude,
         longitude=found.longitude,
@@ -350,7 +343,9 @@ def _place_zone(placed: Placed | None) -> tuple[str | None, str]:
     lat, lon = row["latitude"], row["longitude"]
     if lat is None and placed.stated_position:  # an online meeting's area still tells its zone
         lat, lon = placed.stated_position
-    return timezone_for(None, lat, lon, row["state"] or None, row["postal_code"] or None)
+    return timezone_for(
+        None, lat, lon, row["state"] or None, row["postal_code"] or None, row["country"] or None
+    )
 
 
 @cache

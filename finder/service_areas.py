@@ -4,6 +4,7 @@ import shapely
 
 from .geo import OfflineGeocoder, region_of
 from .kernels import distance_km
+from .world import country_at
 
 PLACE_RADIUS_KM = 15  # a town-named service area covers about this far from the town's centre
 
@@ -23,8 +24,10 @@ def area_contains(area: dict, query) -> bool:
     if not query.has_point:
         return kind == "country"  # without a place, country-wide services still apply
     region = region_of(query.latitude, query.longitude)
-    if kind == "country":
-        return code == "US" and region is not None
+    if kind == "country":  # near a border, both countries' services are offered
+        if code == "US" and region is not None:
+            return True
+        return code == country_at(query.latitude, query.longitude)
     if kind == "radius":  # a GeoJSON point and a radius in km (the code)
         return _within_radius(area, query)
     if area.get("shape") is not None:

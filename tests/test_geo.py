@@ -49,7 +49,7 @@ def test_zip_in_another_state_is_not_trusted():
         ("Denver, CO", {"city": "Denver", "state": "CO"}),
         (
             "1937 West MacDade Boulevard, Woodlyn, PA 19094, USA",
-            {"postalcode": "19094", "state": "PA", "city": "Woodlyn"},
+            {"postalcode": "19094", "state": "PA", "city": "Woodlyn", "country": "US"},
         ),
         ("Kansas City, Missouri", {"city": "Kansas City", "state": "Missouri"}),
     ],

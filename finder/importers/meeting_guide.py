@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..geo import normalise_state, normalise_zip, parse_place_text
+from ..geo import country_of, normalise_state, parse_place_text
 from ..prepare import web_link
 from ..schedule import TimeFormatError, parse_time, settle_end
 from ..vocabulary import normalise_type_code
@@ -252,9 +252,9 @@ def _location(row: dict, issues: list) -> dict | None:
         "name": text(row.get("location")),
         "address": text(row.get("address")) or _street(formatted),
         "city": text(row.get("city")) or parsed.get("city", ""),
-        "state": state or "",
-        "postal_code": normalise_zip(row.get("postal_code")) or parsed.get("postalcode", ""),
-        "country": text(row.get("country")) or "US",
+        "state": state or state_raw or "",  # a province abroad ("AB") is kept as written
+        "postal_code": text(row.get("postal_code")) or parsed.get("postalcode", ""),
+        "country": text(row.get("country")),
         "county": text(row.get("county")),
         "formatted_address": formatted,
         **dict(zip(("latitude", "longitude"), position, strict=True)),
@@ -263,6 +263,7 @@ def _location(row: dict, issues: list) -> dict | None:
     }
     if not (location["source_id"] or location["latitude"] not in (None, "")):
         return None
+    location["country"] = country_of(location) or ""  # from the record, never a default (#9)
     return location
 
 
