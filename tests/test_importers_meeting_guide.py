@@ -198,6 +198,8 @@ FULL_ADDRESS = "10 Example Street, Springfield, IL 62701, USA"
         ({"formatted_address": "Lakeside Hospital, Springfield, IL 62701, USA"},
          "in_person", False),
         ({"address": "Grace Church", "city": "Springfield", "state": "IL"}, "in_person", False),
+        # a street and a town, as European addresses are written
+        ({"formatted_address": "Torstraße 1, 10119 Berlin, Germany"}, "in_person", False),
         # a city alone: an approximate place, not "temporarily not meeting"
         ({"formatted_address": "Springfield, IL"}, "in_person", True),
         # ... unless the place is named as online (aasepia.json: "Virtual Only", no link)
@@ -260,3 +262,19 @@ def test_script_link_is_never_a_join_link(tmp_path):
     assert record["conference_url"] == ""
     assert record["attendance"] == "in_person"
     assert any("not a web address" in reason for _, _, reason in record["issues"])
+
+
+@pytest.mark.parametrize(
+    "formatted, street",
+    [
+        ("1 Main St, Dover, DE 19901, USA", "1 Main St"),
+        ("St John's Baptist Church, 1232 Tasker Street, Philadelphia, PA 19148, USA",
+         "1232 Tasker Street"),
+        ("Torstraße 1, 10119 Berlin, Germany", "Torstraße 1"),
+        ("Herringbone Lane & Station Avenue, Bensalem Township, PA, 19020, USA", ""),
+        ("Philadelphia, PA 19103", ""),
+    ],
+)  # fmt: skip
+def test_street_line_of_a_formatted_address(tmp_path, formatted, street):
+    [record] = records(write(tmp_path, [meeting(formatted_address=formatted)]))
+    assert record["location"]["address"] == street

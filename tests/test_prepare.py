@@ -232,3 +232,32 @@ def test_unreadable_contact_number_is_dropped_with_a_reason(tmp_path, db, geocod
     summary = load_source(db, source, csv_template.parse(path), geocoder)
     assert list(db.query("select * from contacts")) == []
     assert any("not a phone number" in i["reason"] for i in summary.issues)
+
+
+def test_canadian_feed_with_addresses_only_and_12_hour_times(db, geocoder):
+    """Issue #9: a feed abroad with no coordinates is placed, zoned and timed as published."""
+    path = FIXTURES / "meeting_guide_canada.json"
+    source = {**SOURCE, "default_timezone": "America/Edmonton", "single_zone": False}
+    summary = load_source(db, source, meeting_guide.parse(path), geocoder)
+    assert (summary.added, summary.rejected) == (3, 0)
+    rows = {
+        row["source_id"]: row
+        for row in db.query(
+            "select r.source_id, r.attendance, r.timezone, s.time, s.end_time, l.country,"
+            " l.postal_code, l.latitude, l.longitude, l.geocode_precision from resources r"
+            " join locations l on l.id = r.location_id join schedules s on s.resource_id = r.id"
+        )
+    }
+    edmonton, calgary, toronto = (
+        rows[k] for k in ("downtown-hope-tue", "noon-serenity-wed", "early-risers-sat")
+    )
+    assert {row["attendance"] for row in rows.values()} == {"in_person"}
+    assert (edmonton["time"], edmonton["end_time"]) == ("19:30", "20:30")
+    assert (calgary["time"], toronto["time"]) == ("12:00", "07:00")
+    assert {row["country"] for row in rows.values()} == {"CA"}
+    assert edmonton["postal_code"] == "T5J 0A1"  # never read as a US ZIP
+    assert 53.3 < edmonton["latitude"] < 53.7 and -113.7 < edmonton["longitude"] < -113.3
+    assert 43.5 < toronto["latitude"] < 43.9 and -79.6 < toronto["longitude"] < -79.2
+    assert {row["geocode_precision"] for row in rows.values()} <= {"zip", "city"}
+    assert (edmonton["timezone"], calgary["timezone"]) == ("America/Edmonton",) * 2
+    assert toronto["timezone"] == "America/Toronto"

@@ -9,7 +9,7 @@ from ..prepare import web_link
 from ..schedule import TimeFormatError, parse_time, settle_end
 from ..vocabulary import normalise_type_code
 from . import Rejected, SourceFormatError
-from .common import COUNTRY_NAMES, RowError, check_sizes, coordinates, fold, read_json, text
+from .common import COUNTRY_NAMES, RowError, check_sizes, fold, read_json, text
 
 # Conference providers the Meeting Guide ecosystem recognises as joinable online meetings.
 CONFERENCE_HOSTS = (
@@ -38,6 +38,7 @@ CONFERENCE_HOSTS = (
 _PLACEHOLDER = re.compile(r"1234567890|123 ?4567 ?890|0000000000")
 # A location named "Virtual Only" or "Online (Zoom)" with no street address is not a place to go.
 _VIRTUAL_PLACE = re.compile(r"\b(virtual|online|zoom|remote)\b", re.I)
+_HOUSE_NUMBER = re.compile(r"(?<![\w-])\d+[A-Za-z]?(?![\w-])")
 ATTENDANCE_OPTIONS = ("in_person", "hybrid", "online", "inactive")
 # TSML UI: an address of fewer parts than "street, city, state ZIP, country" is approximate.
 FULL_ADDRESS_PARTS = 4
@@ -238,7 +239,6 @@ def _conference_phone(phone: str, issues: list) -> str:
 
 
 def _location(row: dict, issues: list) -> dict | None:
-    position = coordinates(row.get("latitude"), row.get("longitude"), issues)
     formatted = text(row.get("formatted_address"))
     parsed = parse_place_text(formatted) if formatted else {}
     state_raw = text(row.get("state")) or parsed.get("state")
@@ -257,7 +257,9 @@ def _location(row: dict, issues: list) -> dict | None:
         "country": text(row.get("country")),
         "county": text(row.get("county")),
         "formatted_address": formatted,
-        **dict(zip(("latitude", "longitude"), position, strict=True)),
+        # as given: the geocoder judges them and notes why it replaces them
+        "latitude": row.get("latitude"),
+        "longitude": row.get("longitude"),
         "approximate": _approximate(row, formatted),
         "notes": text(row.get("location_notes")),
     }
@@ -268,8 +270,11 @@ def _location(row: dict, issues: list) -> dict | None:
 
 
 def _street(formatted: str) -> str:
-    first = formatted.split(",")[0].strip() if formatted else ""
-    return first if re.match(r"^\d", first) else ""
+    """The street line of a formatted address: the first part before the city with a house
+    number, wherever it stands ("1 Main St", "Torstraße 1", after a building's name)."""
+    parts = [p.strip() for p in formatted.split(",") if p.strip()]
+    candidates = parts[:-2] or parts[:1]
+    return next((p for p in candidates if _HOUSE_NUMBER.search(p)), "")
 
 
 def _approximate(row: dict, formatted: str) -> bool:
@@ -277,7 +282,8 @@ def _approximate(row: dict, formatted: str) -> bool:
 
     TSML UI counts "street, city, state ZIP, country" (four parts) as a full address; feeds that
     leave the country off ("1 Main St, Dover, DE 19901") are counted without it, so a full
-    address is three parts before any country.
+    address is three parts before any country, or two where the first has a house number
+    (Europe has no states: "Torstraße 1, 10119 Berlin, Germany").
     """
     stated = row.get("approximate")
     if isinstance(stated, bool):
@@ -291,7 +297,8 @@ def _approximate(row: dict, formatted: str) -> bool:
         parts = [text(p) for p in (row.get("address"), row.get("city"), state_zip) if text(p)]
     if parts and fold(parts[-1]) in COUNTRY_NAMES:
         parts = parts[:-1]
-    return len(parts) < FULL_ADDRESS_PARTS - 1
+    street_and_town = len(parts) == 2 and bool(_HOUSE_NUMBER.search(parts[0]))
+    return len(parts) < FULL_ADDRESS_PARTS - 1 and not street_and_town
 
 
 def _group(row: dict) -> dict | None:
