@@ -248,3 +248,9 @@ def add_feedback_url(db: Database) -> None:
 def index_resources_by_kind(db: Database) -> None:
     """The 24/7 lines page lists active resources of a few kinds."""
     db.execute("CREATE INDEX resources_kind_status ON resources(kind, status)")
+
+
+@migrations()
+def add_source_as_of(db: Database) -> None:
+    """The date of the list each source published (snapshot or feed date), not the import date."""
+    _table(db, "sources").add_column("as_of", str)
