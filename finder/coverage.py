@@ -17,9 +17,10 @@ from .vocabulary import N_
 # (or hybrid) meetings there: a handful of stray meetings from a neighbouring feed is not a list.
 MIN_MEETINGS = 10
 
-# The national finders, one place for all of them. Each URL was checked to exist with the
-# project's search over stored public pages and code (see README "Coverage"); the fellowships'
-# own official finder pages are preferred over third-party directories.
+# The national finders, one place for all of them: the fellowships' own official finder pages,
+# not third-party directories. Without a network, each URL was checked with the project's search
+# over stored public pages and code, where it appears unchanged in several independent projects
+# (README, "Only what the sources say"). Check them again when a network is available.
 NATIONAL_FINDERS = (
     # aa.org, A.A. World Services: "Find A.A. Near You" (local central offices and intergroups).
     {"program": "AA", "name": N_("Alcoholics Anonymous (A.A.)"), "url": "https://www.aa.org/find-aa"},
