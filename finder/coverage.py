@@ -83,6 +83,7 @@ class CoverageNote:
     place: str | None  # the state's name, for the message; None outside the US
     local: tuple[str, ...]  # programs with local lists there, sorted
     finders: tuple[dict, ...]  # the national finders of the programs without local lists
+    wanted: tuple[str, ...] = ()  # the programs asked for, sorted (none: any)
 
     @property
     def outside(self) -> bool:
@@ -98,16 +99,24 @@ class CoverageNote:
         }
 
 
-def coverage_note(coverage: Coverage, latitude: float, longitude: float) -> CoverageNote:
-    """Which local lists the directory has around a point, and the national finders for the rest."""
+def coverage_note(
+    coverage: Coverage, latitude: float, longitude: float, wanted: frozenset = frozenset()
+) -> CoverageNote:
+    """Which local lists the directory has around a point, and the national finders for the rest.
+
+    :param wanted: the programs asked for (none: every program)
+    """
     region = region_of(latitude, longitude)
     state = region.state if region else None
-    local = coverage.programs(state)
+    local = coverage.programs(state) & wanted if wanted else coverage.programs(state)
     found = us.states.lookup(state) if state else None
     # Where some local lists exist, treatment is listed here too (nationwide SAMHSA data).
     skip = local | {"treatment"} if local else local
     finders = tuple(f for f in NATIONAL_FINDERS if f["program"] not in skip)
-    return CoverageNote(state, found.name if found else None, tuple(sorted(local)), finders)
+    if wanted and (asked := tuple(f for f in finders if f["program"] in wanted)):
+        finders = asked
+    name = found.name if found else None
+    return CoverageNote(state, name, tuple(sorted(local)), finders, tuple(sorted(wanted)))
 
 
 def covered_states(coverage: Coverage) -> list[tuple[str, list[str]]]:

@@ -62,7 +62,9 @@ def answer_request(args, words: Wording = ENGLISH) -> Answer:
     results = search(get_index(), found.query)
     if note and not note.outside and not _meetings_within(found.query, results.radius_km):
         # The state has lists, but not around here (they come from another part of it).
-        note = replace(note, place=None, local=(), finders=NATIONAL_FINDERS)
+        wanted = note.wanted
+        finders = tuple(f for f in NATIONAL_FINDERS if f["program"] in wanted) or NATIONAL_FINDERS
+        note = replace(note, place=None, local=(), finders=finders)
     details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
     hint = None
     if not any(results.totals.values()) and found.query.when != "any":
@@ -79,17 +81,17 @@ def _coverage_note(query) -> CoverageNote | None:
     """Where meetings are wanted in person around a point: which local lists we have there."""
     if not (query.has_point and query.in_person and "meeting" in query.kinds):
         return None
-    return coverage_note(get_coverage(), query.latitude, query.longitude)
+    return coverage_note(get_coverage(), query.latitude, query.longitude, query.programs)
 
 
 def _meetings_within(query, radius_km: float) -> bool:
-    """Whether any in-person meeting, at any time, is listed within the radius searched."""
+    """Whether any in-person meeting of the programs asked for, at any time, is listed within
+    the radius searched (whatever the other filters)."""
     probe = replace(
         query,
         when="any",
         kinds=frozenset({"meeting"}),
         attendance=frozenset({"in_person", "hybrid"}),
-        programs=frozenset(),
         include_types=frozenset(),
         exclude_types=frozenset(),
         radius_km=radius_km,

@@ -155,3 +155,14 @@ def test_every_result_says_its_hours_and_its_date(api):
         assert item["hours"]["status"] in {"always_open", "weekly", "by_appointment", "text"}
         assert item["listed"]["basis"] in {"updated", "verified", "list"}
         assert item["source_name"]
+
+
+def test_coverage_follows_the_program_asked_for(api):
+    # Pennsylvania has AA lists here but no Al-Anon list: an Al-Anon search is told so and
+    # given Al-Anon's own finder, not widened into other meetings.
+    answer = api.get("/api/search?q=19103&program=Al-Anon").get_json()
+    assert answer["coverage"]["local_meeting_lists"] == []
+    assert [f["program"] for f in answer["coverage"]["national_finders"]] == ["Al-Anon"]
+    assert answer["widened_from_km"] is None
+    page = api.get("/search?q=19103&program=Al-Anon").get_data(as_text=True)
+    assert "have local Al-Anon Family Groups meeting lists for Pennsylvania yet" in page
