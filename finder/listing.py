@@ -14,7 +14,8 @@ select r.*, l.name as location_name, l.formatted_address, l.address, l.city, l.s
        l.postal_code, l.latitude, l.longitude, l.geocode_precision, l.geocode_source,
        l.geocode_note, l.notes as location_notes, l.transportation, l.accessibility_text,
        o.name as organization_name, o.description as organization_description,
-       o.url as organization_url, s.name as source_name, s.attribution as source_attribution,
+       o.url as organization_url, s.name as source_name, s.short_name as source_short_name,
+       s.attribution as source_attribution,
        s.license as source_license, s.url as source_url, s.last_imported,
        s.as_of as source_as_of
 from resources r

@@ -252,5 +252,7 @@ def index_resources_by_kind(db: Database) -> None:
 
 @migrations()
 def add_source_as_of(db: Database) -> None:
-    """The date of the list each source published (snapshot or feed date), not the import date."""
+    """The date of the list each source published (snapshot or feed date), not the import date,
+    and the short name each listing is "Listed by"."""
     _table(db, "sources").add_column("as_of", str)
+    _table(db, "sources").add_column("short_name", str)

@@ -25,7 +25,8 @@ from .vocabulary import types
 DETAIL_SQL = """
 select r.id, r.name, r.kind, r.program, r.attendance, r.timezone, r.conference_url,
        r.conference_phone, r.url, r.always_open, r.by_appointment, r.hours_text, r.languages,
-       r.updated, r.last_verified, r.source, s.name as source_name, s.as_of as source_as_of,
+       r.updated, r.last_verified, r.source, coalesce(s.short_name, s.name) as source_name,
+       s.as_of as source_as_of,
        l.name as location_name, l.formatted_address, l.address, l.city, l.state,
        l.postal_code, l.latitude, l.longitude, l.geocode_precision,
        exists(select 1 from schedules where resource_id = r.id) as has_schedule

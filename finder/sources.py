@@ -84,7 +84,9 @@ def import_source(
         raise SourceFormatError(f"{source['path']} does not exist")
     source = {**source, "content_hash": content_hash(source["path"])}
     summary = load_source(db, source, parse_source(source), geocoder, progress=progress)
-    # The list's own date, kept apart from the import date (which says nothing about its age).
+    # The list's own date (kept apart from the import date, which says nothing about its age)
+    # and the short name listings are "Listed by".
     with db.atomic():
-        db.table("sources").update(source["id"], {"as_of": source.get("as_of")})
+        names = {"as_of": source.get("as_of"), "short_name": source.get("short_name")}
+        db.table("sources").update(source["id"], names)
     return summary

@@ -298,16 +298,16 @@ def test_garbled_source_hours_are_shown_as_text_not_as_an_hour(treatment_and_cen
 def test_a_listing_over_a_year_old_carries_a_caution(site):
     page = text_of(site.get("/search?q=19103&kind=meeting&limit=5"))
     listed = re.findall(
-        r"Listed by Southeastern Pennsylvania Intergroup Association \(AA\) · "
+        r"Listed by SEPIA · "
         r"updated (\w{3} \d{4})",
         page,
     )
     assert len(listed) >= 5 and all(int(m[-4:]) <= 2023 for m in listed)
-    assert "<strong>Caution:</strong> not updated for over a year" in page
-    assert 'href="/about#freshness">Why we say this</a>' in page
+    assert "<strong>Over a year old:</strong> check with them before you go." in page
+    assert 'href="/about#freshness">Why?</a>' in page
     meeting = first_meeting_id(site, "q=19103&kind=meeting")
     detail = text_of(site.get(f"/resource/{meeting}"))
-    assert "Listed by Southeastern Pennsylvania" in detail and "Caution:" in detail
+    assert "Listed by SEPIA · updated" in detail and "Over a year old:" in detail
     # The 24/7 lines are dated by their list (November 2026): no caution.
     lines = site.get("/api/search?attendance=online&limit=50").get_json()["groups"]["open_now"]
     assert lines and all(i["listed"]["basis"] == "list" and not i["listed"]["stale"] for i in lines)
@@ -388,3 +388,23 @@ def test_inside_coverage_has_no_such_note(site):
     page = text_of(site.get("/search?q=19103")).replace("&#39;", "'")
     assert "don't have local meeting lists" not in page
     assert "Local meeting lists here: Alcoholics Anonymous" in page
+
+
+def test_every_bundled_source_is_dated_as_its_attribution_says(registry):
+    for source in registry.values():
+        assert source["as_of"], f"{source['id']} has no as_of"
+        if stated := re.search(r"\((\d{4}-\d{2}-\d{2}) snapshot\)", source["attribution"]):
+            assert source["as_of"] == stated.group(1), source["id"]
+
+
+@pytest.mark.parametrize("as_of", ['"last year"', '"2021-13-01"', "2021"])
+def test_a_source_date_must_be_a_day_or_a_month(tmp_path, as_of):
+    from finder.importers import SourceFormatError
+    from finder.sources import read_registry
+
+    registry = tmp_path / "sources.toml"
+    registry.write_text(
+        f'[[source]]\nid = "x"\nname = "X"\nformat = "bmlt"\npath = "x.json"\nas_of = {as_of}\n'
+    )
+    with pytest.raises(SourceFormatError, match="expected YYYY-MM-DD or YYYY-MM"):
+        read_registry(registry)
