@@ -5,7 +5,7 @@ national finder (issue #9, section 6), instead of being widened into another sta
 Pure: no Flask. ``Coverage.from_db`` runs when the app first answers from a database file.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import us
 from sqlite_utils import Database
@@ -90,6 +90,10 @@ class CoverageNote:
         """No local meeting lists at all here: the note comes before anything else."""
         return not self.local
 
+    def none_near(self) -> "CoverageNote":
+        """The note where the state has lists, but none of their meetings is near the searcher."""
+        return replace(self, place=None, local=(), finders=finders_for(self.wanted, frozenset()))
+
     def as_data(self) -> dict:
         """The note for the JSON API."""
         return {
@@ -110,13 +114,18 @@ def coverage_note(
     state = region.state if region else None
     local = coverage.programs(state) & wanted if wanted else coverage.programs(state)
     found = us.states.lookup(state) if state else None
-    # Where some local lists exist, treatment is listed here too (nationwide SAMHSA data).
+    name = found.name if found else None
+    finders = finders_for(wanted, local)
+    return CoverageNote(state, name, tuple(sorted(local)), finders, tuple(sorted(wanted)))
+
+
+def finders_for(wanted, local: frozenset) -> tuple[dict, ...]:
+    """The national finders of the programs asked for (all, if none or none has one), less those
+    with local lists here; where there are local lists, less treatment (SAMHSA data is
+    nationwide)."""
     skip = local | {"treatment"} if local else local
     finders = tuple(f for f in NATIONAL_FINDERS if f["program"] not in skip)
-    if wanted and (asked := tuple(f for f in finders if f["program"] in wanted)):
-        finders = asked
-    name = found.name if found else None
-    return CoverageNote(state, name, tuple(sorted(local)), finders, tuple(sorted(wanted)))
+    return tuple(f for f in finders if f["program"] in wanted) or finders
 
 
 def covered_states(coverage: Coverage) -> list[tuple[str, list[str]]]:

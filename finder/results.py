@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from .coverage import NATIONAL_FINDERS, Coverage, CoverageNote, coverage_note
+from .coverage import Coverage, CoverageNote, coverage_note
 from .db import connect, get_db, get_index
 from .describe import ENGLISH, Wording, describe
 from .geo import OfflineGeocoder
@@ -63,9 +63,7 @@ def answer_request(args, words: Wording = ENGLISH) -> Answer:
     results = search(get_index(), found.query)
     if note and not note.outside and not _meetings_within(found.query, results.radius_km):
         # The state has lists, but not around here (they come from another part of it).
-        wanted = note.wanted
-        finders = tuple(f for f in NATIONAL_FINDERS if f["program"] in wanted) or NATIONAL_FINDERS
-        note = replace(note, place=None, local=(), finders=finders)
+        note = note.none_near()
     details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
     hint = None
     if not any(results.totals.values()) and found.query.when != "any":

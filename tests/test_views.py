@@ -408,3 +408,11 @@ def test_a_source_date_must_be_a_day_or_a_month(tmp_path, as_of):
     )
     with pytest.raises(SourceFormatError, match="expected YYYY-MM-DD or YYYY-MM"):
         read_registry(registry)
+
+
+def test_a_covered_state_with_no_meeting_near_says_so_for_this_area(site):
+    # Pennsylvania has local AA lists (SE Pennsylvania), but none reaches Pittsburgh.
+    page = text_of(site.get("/search?q=15222")).replace("&#39;", "'")
+    first = page.index("We don't have local meeting lists for this area yet")
+    assert first < page.index('id="summary"')
+    assert 'href="https://www.aa.org/find-aa"' in page[first:]
