@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import i18n
 from .calendar import listing_calendar
-from .coverage import MIN_MEETINGS, covered_states
+from .coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
 from .db import get_db
 from .i18n import gettext
 from .listing import STALE_AFTER_DAYS, fetch_listing, freshness, is_approximate, next_times
@@ -59,6 +59,9 @@ def page_helpers():
         "type_name": type_name,
         "when_text": i18n.when_text,
         "listed_text": i18n.listed_text,
+        "national_finder": lambda program: next(
+            f["url"] for f in NATIONAL_FINDERS if f["program"] == program
+        ),
         "distance": i18n.distance,
         "chosen_language": i18n.chosen_language,
     }

@@ -279,6 +279,8 @@ def test_treatment_without_hours_is_never_open_24_7(treatment_and_centers, lang,
     page = text_of(treatment_and_centers.get(f"/search?{query}"))
     assert page.count(unknown) == 5
     assert always not in page
+    # SAMHSA's list gives no phone or website: say so, and where to look them up.
+    assert page.count('<a href="https://findtreatment.gov/" rel="noopener noreferrer">') == 5
     answer = treatment_and_centers.get(f"/api/search?{query}").get_json()
     items = [i for group in answer["groups"].values() for i in group]
     assert items and all(i["hours"] == {"status": "unknown", "text": None} for i in items)
