@@ -22,6 +22,7 @@ def search_endpoint():
             "ok": True,
             "hint": answer.hint,
             "summary": answer.summary,
+            "coverage": answer.coverage and answer.coverage.as_data(),
             "place": place_of(answer.found),
             "radius_km": round(results.radius_km, 3),
             "widened_from_km": results.widened_from_km and round(results.widened_from_km, 3),

@@ -6,7 +6,7 @@ so a bookmarked or shared page opens in the language it was read in.
 
 from datetime import datetime
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 from babel.units import format_unit
 from flask import g, request
@@ -14,6 +14,7 @@ from flask_babel import Babel, get_locale, get_translations
 
 from . import ROOT
 from .describe import Wording
+from .vocabulary import N_
 
 LANGUAGES = {"en": "English", "es": "Español"}
 # US formatting conventions in both languages (12-hour clock, miles).
@@ -82,7 +83,13 @@ def day_and_clock(moment: datetime, long_day: bool = False, zone: str | None = N
 
 
 def date_text(iso_date: str) -> str:
-    """ "November 24, 2026" / "24 de noviembre de 2026"; text that is not a date is shown as is."""
+    """ "November 24, 2026" / "24 de noviembre de 2026" ("Nov 2026" for a month); text that is not
+    a date is shown as is."""
+    if len(iso_date) == 7:
+        try:
+            return month_text(f"{iso_date}-01")
+        except ValueError:
+            return iso_date
     try:
         day = datetime.fromisoformat(iso_date).date()
     except ValueError:
@@ -118,10 +125,50 @@ def distance(miles: float) -> str:
     return format_unit(value, "length-mile", length="long", locale=format_locale())
 
 
+# What a result without a time says about its hours (see results.hours_of): never "Open 24/7"
+# unless the source says so, and "call first" where it says nothing (issue #9).
+HOURS_WORDS = {
+    "always_open": N_("Open 24/7"),
+    "by_appointment": N_("By appointment: call to arrange a time"),
+    "weekly": N_("Open at set times each week: see the listing"),
+    "unknown": N_("Hours not published — call first"),
+}
+# How a listing's date was given: by the listing itself, or only by the whole list.
+LISTED_WORDS = {
+    "updated": N_("Listed by %(source)s · updated %(month)s"),
+    "verified": N_("Listed by %(source)s · checked %(month)s"),
+    "list": N_("Listed by %(source)s · list dated %(month)s"),
+}
+
+
+def hours_text(item: dict) -> str:
+    """ "Open 24/7" only when the source says so; "Hours not published — call first" if unknown."""
+    hours = item.get("hours") or {"status": "unknown", "text": None}
+    if hours["status"] == "text":
+        return gettext(
+            "Hours as the source wrote them: “%(hours)s” — call first", hours=hours["text"]
+        )
+    if hours["status"] == "weekly" and item["kind"] == "meeting":
+        return ""
+    words = HOURS_WORDS[hours["status"]]
+    return gettext(words)
+
+
+def month_text(iso_date: str) -> str:
+    """ "Sep 2021" / "sept 2021"."""
+    return format_skeleton("yMMM", datetime.fromisoformat(iso_date), locale=format_locale())
+
+
+def listed_text(listed: dict, source: str | None) -> str:
+    """ "Listed by SEPIA · updated Sep 2021": who lists it and when they last dated it."""
+    words = LISTED_WORDS[listed["basis"]]
+    return gettext(words, source=source or "?", month=month_text(listed["date"]))
+
+
 def when_text(item: dict) -> str:
-    """ "Tue 7:00 PM EST, started 5 min ago, ends in 55 min" for a timed result, else ""."""
+    """ "Tue 7:00 PM EST, started 5 min ago, ends in 55 min" for a timed result, else its hours."""
     if "start" not in item:
-        return gettext("Open 24/7") if item["kind"] != "meeting" else ""
+        return hours_text(item)
     start = datetime.fromisoformat(item["start"])
     at = day_and_clock(start, zone=item["zone"])
     until, end = item["minutes_until_start"], item["minutes_until_end"]

@@ -1,7 +1,7 @@
 """Everything known about one listing, for its detail page and its calendar file."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -14,8 +14,10 @@ select r.*, l.name as location_name, l.formatted_address, l.address, l.city, l.s
        l.postal_code, l.latitude, l.longitude, l.geocode_precision, l.geocode_source,
        l.geocode_note, l.notes as location_notes, l.transportation, l.accessibility_text,
        o.name as organization_name, o.description as organization_description,
-       o.url as organization_url, s.name as source_name, s.attribution as source_attribution,
-       s.license as source_license, s.url as source_url, s.last_imported
+       o.url as organization_url, s.name as source_name, s.short_name as source_short_name,
+       s.attribution as source_attribution,
+       s.license as source_license, s.url as source_url, s.last_imported,
+       s.as_of as source_as_of
 from resources r
 left join locations l on l.id = r.location_id
 left join organizations o on o.id = r.organization_id
@@ -82,3 +84,41 @@ def next_times(listing: dict, now: datetime) -> list[tuple[datetime, datetime]]:
 def is_approximate(listing: dict) -> bool:
     """Whether the pin is a ZIP/city centre or was moved, rather than the stated address."""
     return listing["latitude"] is not None and listing["geocode_precision"] != "rooftop"
+
+
+STALE_AFTER_DAYS = 365  # a listing older than this carries a visible caution (issue #9)
+
+
+def freshness(
+    updated: str | None, last_verified: str | None, as_of: str | None, now: datetime
+) -> dict | None:
+    """How old a listing is, from the newest date its source gave it, else the list's own date.
+
+    :param updated: when the source last changed the listing (feed field), ISO text
+    :param last_verified: when the source last checked it, ISO text
+    :param as_of: the date of the source's list we hold ("2025-04-18" or "2026-11")
+    :param now: the search's instant (never the import date)
+    Returns {"date": "2021-09-14", "basis": "updated" | "verified" | "list", "days": n,
+    "stale": bool}, or None when nothing is dated.
+    """
+    dated = [
+        (d, basis)
+        for d, basis in ((_day(updated), "updated"), (_day(last_verified), "verified"))
+        if d
+    ]
+    if not dated and (day := _day(as_of)):
+        dated = [(day, "list")]
+    if not dated:
+        return None
+    day, basis = max(dated)
+    days = (now.date() - day).days
+    return {"date": day.isoformat(), "basis": basis, "days": days, "stale": days > STALE_AFTER_DAYS}
+
+
+def _day(text: str | None) -> date | None:
+    """The date at the start of ISO text ("2021-09-14 06:00:08", "2021-09-14", "2026-11")."""
+    text = (text or "").strip()[:10]
+    try:
+        return date.fromisoformat(text if len(text) == 10 else f"{text}-01")
+    except ValueError:
+        return None

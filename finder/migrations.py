@@ -254,3 +254,11 @@ def index_resources_by_kind(db: Database) -> None:
 def add_attendance_note(db: Database) -> None:
     """Why a listing is in person, online, hybrid or inactive: the source's word or inference."""
     _table(db, "resources").add_column("attendance_note", str)
+
+
+@migrations()
+def add_source_as_of(db: Database) -> None:
+    """The date of the list each source published (snapshot or feed date), not the import date,
+    and the short name each listing is "Listed by"."""
+    _table(db, "sources").add_column("as_of", str)
+    _table(db, "sources").add_column("short_name", str)

@@ -2,8 +2,10 @@
 
 import hashlib
 import importlib
+import re
 import tomllib
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 
 from geopy.geocoders.base import Geocoder
@@ -14,6 +16,8 @@ from .loader import ImportSummary, load_source
 
 FORMATS = ("meeting_guide", "bmlt", "hsds", "ohana", "csv_template", "samhsa")
 REQUIRED_KEYS = ("id", "name", "format", "path")
+# A list's date: a TOML date (2025-04-18), or a string: a day, or a month when that is all we know.
+_AS_OF = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 
 
 def read_registry(path: str | Path) -> list[dict]:
@@ -33,8 +37,26 @@ def read_registry(path: str | Path) -> list[dict]:
                 f"{path}: source {entry['id']!r} has unknown format {entry['format']!r}; "
                 f"expected one of {', '.join(FORMATS)}"
             )
-        sources.append({**entry, "path": str((path.parent / entry["path"]).resolve())})
+        resolved = str((path.parent / entry["path"]).resolve())
+        sources.append({**entry, "path": resolved, "as_of": _as_of(path, entry)})
     return sources
+
+
+def _as_of(path: Path, entry: dict) -> str | None:
+    """The source's snapshot or feed date as ISO text ("2025-04-18" or "2026-11"), if given."""
+    value = entry.get("as_of")
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    try:
+        date.fromisoformat(text if len(text) > 7 else f"{text}-01")
+    except ValueError:
+        text = ""
+    if not _AS_OF.fullmatch(text):
+        raise SourceFormatError(
+            f"{path}: source {entry['id']!r} has as_of {value!r}; expected YYYY-MM-DD or YYYY-MM"
+        )
+    return text
 
 
 def content_hash(path: str | Path) -> str:
@@ -61,4 +83,10 @@ def import_source(
     if not Path(source["path"]).exists():
         raise SourceFormatError(f"{source['path']} does not exist")
     source = {**source, "content_hash": content_hash(source["path"])}
-    return load_source(db, source, parse_source(source), geocoder, progress=progress)
+    summary = load_source(db, source, parse_source(source), geocoder, progress=progress)
+    # The list's own date (kept apart from the import date, which says nothing about its age)
+    # and the short name listings are "Listed by".
+    with db.atomic():
+        names = {"as_of": source.get("as_of"), "short_name": source.get("short_name")}
+        db.table("sources").update(source["id"], names)
+    return summary

@@ -11,12 +11,13 @@ from werkzeug.datastructures import MultiDict
 
 from . import i18n
 from .calendar import listing_calendar
+from .coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
 from .db import get_db
 from .i18n import gettext
-from .listing import fetch_listing, is_approximate, next_times
+from .listing import STALE_AFTER_DAYS, fetch_listing, freshness, is_approximate, next_times
 from .params import MAX_LIMIT, ParamError
 from .query import GROUPS, KM_PER_MILE
-from .results import answer_request, now
+from .results import answer_request, get_coverage, now
 from .vocabulary import ATTENDANCE_NAMES, KINDS, N_, PROGRAMS, TYPE_EXPLANATIONS, types
 
 bp = Blueprint("views", __name__)
@@ -53,12 +54,14 @@ def page_helpers():
         "switch_language": switch_language,
         "languages": i18n.LANGUAGES,
         "kind_name": lambda kind: gettext(KINDS.get(kind, kind)),
-        "program_name": lambda program: (
-            gettext(PROGRAMS[program]) if program in PROGRAMS else program
-        ),
+        "program_name": program_name,
         "attendance_name": lambda value: gettext(ATTENDANCE_NAMES.get(value, value)),
         "type_name": type_name,
         "when_text": i18n.when_text,
+        "listed_text": i18n.listed_text,
+        "national_finder": lambda program: next(
+            f["url"] for f in NATIONAL_FINDERS if f["program"] == program
+        ),
         "distance": i18n.distance,
         "chosen_language": i18n.chosen_language,
     }
@@ -67,6 +70,7 @@ def page_helpers():
 def register_filters(state) -> None:
     state.app.jinja_env.filters.update(
         type_label=type_name,
+        program_label=program_name,
         type_choice=lambda code: (code, type_name(code)),
         kind_choice=lambda kind: (kind, gettext(KINDS[kind])),
         weekday=i18n.weekday,
@@ -106,6 +110,10 @@ def sms_href(value: str) -> str | None:
     if match := _TEXT_KEYWORD.match(value.strip()):
         return f"sms:{match.group(2).replace('-', '')}?&body={match.group(1)}"
     return None
+
+
+def program_name(program: str) -> str:
+    return gettext(PROGRAMS[program]) if program in PROGRAMS else program
 
 
 def type_name(code: str) -> str:
@@ -223,10 +231,13 @@ def resource(resource_id: int):
     listing = _listing_or_404(resource_id)
     explained = [t for t in listing["types"] if t["code"] in TYPE_EXPLANATIONS]
     status = 410 if listing["status"] != "active" else 200
+    moment = now()
+    dates = (listing["updated"], listing["last_verified"], listing["source_as_of"])
     return render_template(
         "resource.html",
         listing=listing,
-        times=next_times(listing, now()),
+        listed=freshness(*dates, moment),
+        times=next_times(listing, moment),
         explained=explained,
         explanations=TYPE_EXPLANATIONS,
         approximate=is_approximate(listing),
@@ -293,11 +304,18 @@ def about():
         "group by kind order by kind = 'treatment', n desc"
     )
     sources = db.query(
-        "select s.id, s.name, s.attribution, s.license, s.last_imported, count(r.id) as n "
+        "select s.id, s.name, s.attribution, s.license, s.as_of, count(r.id) as n "
         "from sources s left join resources r on r.source = s.id and r.status = 'active' "
         "group by s.id order by s.name"
     )
-    return render_template("about.html", kinds=list(kinds), sources=list(sources))
+    return render_template(
+        "about.html",
+        kinds=list(kinds),
+        sources=list(sources),
+        covered=covered_states(get_coverage()),
+        stale_after_days=STALE_AFTER_DAYS,
+        min_meetings=MIN_MEETINGS,
+    )
 
 
 def error_page(error):

@@ -125,3 +125,44 @@ def test_searched_places_never_leave_the_machine_nor_enter_the_database(db_path,
     answer = app.test_client().get("/api/search?q=Rehoboth Beach, DE").get_json()
     assert answer["ok"] and answer["place"]["label"] == "Rehoboth Beach, DE"  # offline lookup
     assert db_path.read_bytes() == before  # no geocode_cache row, nothing else written
+
+
+def test_outside_coverage_the_answer_says_so_and_does_not_widen(api):
+    # Issue #9: Denver has no local lists here; widening to 80 miles would only find nothing
+    # (or another state's meetings), so the radius stays and the national finders are given.
+    answer = api.get("/api/search?q=80202").get_json()
+    coverage = answer["coverage"]
+    assert coverage["state"] == "CO" and coverage["local_meeting_lists"] == []
+    programs = [f["program"] for f in coverage["national_finders"]]
+    assert programs == ["AA", "NA", "Al-Anon", "SMART", "treatment"]
+    assert all(f["url"].startswith("https://") for f in coverage["national_finders"])
+    assert answer["widened_from_km"] is None and answer["radius_km"] == pytest.approx(16.093)
+    assert answer["groups"]["online_now"] and answer["groups"]["open_now"]
+
+
+def test_inside_coverage_names_the_local_lists(api):
+    coverage = api.get("/api/search?q=19103").get_json()["coverage"]
+    assert coverage["state"] == "PA" and coverage["local_meeting_lists"] == ["AA"]
+    assert "AA" not in [f["program"] for f in coverage["national_finders"]]
+    assert api.get("/api/search?attendance=online").get_json()["coverage"] is None
+
+
+def test_every_result_says_its_hours_and_its_date(api):
+    answer = api.get("/api/search?q=19103&limit=5").get_json()
+    items = [i for group in answer["groups"].values() for i in group]
+    assert items
+    for item in items:
+        assert item["hours"]["status"] in {"always_open", "weekly", "by_appointment", "text"}
+        assert item["listed"]["basis"] in {"updated", "verified", "list"}
+        assert item["source_name"]
+
+
+def test_coverage_follows_the_program_asked_for(api):
+    # Pennsylvania has AA lists here but no Al-Anon list: an Al-Anon search is told so and
+    # given Al-Anon's own finder, not widened into other meetings.
+    answer = api.get("/api/search?q=19103&program=Al-Anon").get_json()
+    assert answer["coverage"]["local_meeting_lists"] == []
+    assert [f["program"] for f in answer["coverage"]["national_finders"]] == ["Al-Anon"]
+    assert answer["widened_from_km"] is None
+    page = api.get("/search?q=19103&program=Al-Anon").get_data(as_text=True)
+    assert "have local Al-Anon Family Groups meeting lists for Pennsylvania yet" in page

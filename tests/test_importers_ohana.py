@@ -75,11 +75,13 @@ def test_fair_oaks_place_and_phones(by_id):
     assert record["timezone"] is None
 
 
-def test_fair_oaks_hours_closing_before_opening_keep_only_the_start(by_id):
-    # regular_schedules row 13: Monday opens "9am", closes "03:00"
+def test_fair_oaks_hours_closing_before_opening_are_kept_as_text(by_id):
+    # regular_schedules row 13: Monday opens "9am", closes "03:00". Issue #9: unreadable hours
+    # are shown as the source wrote them, never turned into an invented one-hour slot.
     record = by_id["1"]
-    assert record["schedules"] == [{"day": 1, "time": "09:00", "end_time": None}]
-    reason = "Monday closes '03:00' before it opens '9am'; end time ignored"
+    assert record["schedules"] == []
+    assert record["hours_text"] == "Monday 9am-03:00"
+    reason = "Monday closes '03:00' before it opens '9am'; kept as text"
     assert ("repaired", "closes_at", reason) in record["issues"]
 
 

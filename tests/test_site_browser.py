@@ -93,6 +93,7 @@ PAGES = {
     "error": "/search?q=nowhere-at-all",
     "not found": "/resource/999999999",
     "spanish results": "/search?q=19103&lang=es",
+    "outside coverage": "/search?q=80202",
 }
 
 

@@ -249,3 +249,172 @@ def test_results_page_of_25_items_is_under_60_kb(site):
 def test_more_results_link_when_a_group_is_cut(site):
     page = text_of(site.get("/search?q=19103&when=any&limit=5"))
     assert "Show more results" in page and "limit=30" in page
+
+
+# Issue #9, section 6: never state what is not known.
+
+
+@pytest.fixture
+def treatment_and_centers(db_path, import_bundled):
+    """Real SAMHSA opioid treatment programs and San Mateo community services, any time."""
+    import_bundled("samhsa-otp")
+    import_bundled("san-mateo")
+    from finder import create_app
+
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2026-11-24T19:00:00-05:00"}
+    )
+    return app.test_client()
+
+
+@pytest.mark.parametrize(
+    "lang, unknown, always",
+    [
+        ("en", "Hours not published — call first", "Open 24/7"),
+        ("es", "Horario no publicado — llame antes de ir", "Abierto 24/7"),
+    ],
+)
+def test_treatment_without_hours_is_never_open_24_7(treatment_and_centers, lang, unknown, always):
+    query = f"q=19103&when=any&kind=treatment&limit=5&lang={lang}"
+    page = text_of(treatment_and_centers.get(f"/search?{query}"))
+    assert page.count(unknown) == 5
+    assert always not in page
+    # SAMHSA's list gives no phone or website: say so, and where to look them up.
+    assert page.count('<a href="https://findtreatment.gov/" rel="noopener noreferrer">') == 5
+    answer = treatment_and_centers.get(f"/api/search?{query}").get_json()
+    items = [i for group in answer["groups"].values() for i in group]
+    assert items and all(i["hours"] == {"status": "unknown", "text": None} for i in items)
+
+
+def test_garbled_source_hours_are_shown_as_text_not_as_an_hour(treatment_and_centers, db):
+    # Ohana regular_schedules row 13: Fair Oaks Adult Activity Center, Monday "9am" to "03:00".
+    (row,) = db.query("select id from resources where name = 'Fair Oaks Adult Activity Center'")
+    assert not list(db.query("select * from schedules where resource_id = ?", [row["id"]]))
+    detail = text_of(treatment_and_centers.get(f"/resource/{row['id']}"))
+    assert "“Monday 9am-03:00”" in detail and "could not be read as times" in detail
+    assert "Monday, 9:00" not in detail and "Add to calendar" not in detail
+    found = text_of(treatment_and_centers.get("/search?q=94063&when=any&kind=center&limit=50"))
+    assert "Hours as the source wrote them: “Monday 9am-03:00” — call first" in found
+
+
+def test_a_listing_over_a_year_old_carries_a_caution(site):
+    page = text_of(site.get("/search?q=19103&kind=meeting&limit=5"))
+    listed = re.findall(
+        r"Listed by SEPIA · "
+        r"updated (\w{3} \d{4})",
+        page,
+    )
+    assert len(listed) >= 5 and all(int(m[-4:]) <= 2023 for m in listed)
+    assert "<strong>Over a year old:</strong> check with them before you go." in page
+    assert 'href="/about#freshness">Why?</a>' in page
+    meeting = first_meeting_id(site, "q=19103&kind=meeting")
+    detail = text_of(site.get(f"/resource/{meeting}"))
+    assert "Listed by SEPIA · updated" in detail and "Over a year old:" in detail
+    # The 24/7 lines are dated by their list (November 2026): no caution.
+    lines = site.get("/api/search?attendance=online&limit=50").get_json()["groups"]["open_now"]
+    assert lines and all(i["listed"]["basis"] == "list" and not i["listed"]["stale"] for i in lines)
+
+
+def test_age_is_counted_from_the_searchs_now_not_the_import(db_path, import_bundled):
+    import_bundled("aasepia")
+    from finder import create_app
+
+    then = create_app(
+        {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2022-11-01T19:00:00-04:00"}
+    ).test_client()
+    found = then.get("/api/search?q=19103&when=any&kind=meeting&limit=50").get_json()
+    listed = {i["listed"]["date"]: i["listed"] for g in found["groups"].values() for i in g}
+    assert any(not d["stale"] for d in listed.values()), "updated in 2022: fresh in 2022"
+    assert all(d["stale"] == (d["days"] > 365) for d in listed.values())
+
+
+@pytest.mark.parametrize(
+    "updated, verified, as_of, expected",
+    [
+        ("2021-09-14 06:00:08", None, "2025-04-18", ("2021-09-14", "updated", True)),
+        (None, "2026-10-01", "2021-01-01", ("2026-10-01", "verified", False)),
+        ("2020-01-01", "2026-10-01", None, ("2026-10-01", "verified", False)),
+        (None, None, "2026-11", ("2026-11-01", "list", False)),
+        (None, None, "2025-11-23", ("2025-11-23", "list", True)),
+        (None, None, "2025-11-24", ("2025-11-24", "list", False)),
+        ("not a date", None, None, None),
+    ],
+)
+def test_freshness_table(updated, verified, as_of, expected):
+    from datetime import datetime
+
+    from finder.listing import freshness
+
+    now = datetime.fromisoformat("2026-11-24T19:00:00-05:00")
+    found = freshness(updated, verified, as_of, now)
+    assert (found and (found["date"], found["basis"], found["stale"])) == expected
+
+
+def test_about_shows_each_lists_own_date_not_the_import_date(import_bundled, client):
+    from datetime import UTC, datetime
+
+    from babel.dates import format_date
+
+    import_bundled("aasfmarin")
+    import_bundled("national-lines")
+    page = text_of(client.get("/about"))
+    assert "List dated" in page and "Imported" not in page
+    assert "October 30, 2021" in page and "Nov 2026" in page
+    assert format_date(datetime.now(UTC).date(), "long", locale="en_US") not in page
+    assert 'id="freshness"' in page and "more than 365 days old" in page
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_outside_coverage_says_so_first_and_links_the_national_finders(site, lang):
+    page = text_of(site.get(f"/search?q=80202&lang={lang}")).replace("&#39;", "'")
+    heading = {
+        "en": "We don't have local meeting lists for Colorado yet",
+        "es": "Todavía no tenemos listas locales de reuniones para Colorado",
+    }[lang]
+    first = page.index(heading)
+    assert first < page.index('id="summary"'), "said before anything else"
+    finders = re.findall(r'<a href="(https://[^"]+)" rel="noopener noreferrer">', page[first:])
+    assert finders[:5] == [
+        "https://www.aa.org/find-aa",
+        "https://www.na.org/meetingsearch/",
+        "https://al-anon.org/al-anon-meetings/find-an-al-anon-meeting/",
+        "https://meetings.smartrecovery.org/meetings/",
+        "https://findtreatment.gov/",
+    ]
+    assert "widened" not in page and "ampliado" not in page
+    # Online meetings and 24/7 lines are still there, below.
+    assert 'id="group-online_now"' in page and 'id="group-open_now"' in page
+
+
+def test_inside_coverage_has_no_such_note(site):
+    page = text_of(site.get("/search?q=19103")).replace("&#39;", "'")
+    assert "don't have local meeting lists" not in page
+    assert "Local meeting lists here: Alcoholics Anonymous" in page
+
+
+def test_every_bundled_source_is_dated_as_its_attribution_says(registry):
+    for source in registry.values():
+        assert source["as_of"], f"{source['id']} has no as_of"
+        if stated := re.search(r"\((\d{4}-\d{2}-\d{2}) snapshot\)", source["attribution"]):
+            assert source["as_of"] == stated.group(1), source["id"]
+
+
+@pytest.mark.parametrize("as_of", ['"last year"', '"2021-13-01"', "2021"])
+def test_a_source_date_must_be_a_day_or_a_month(tmp_path, as_of):
+    from finder.importers import SourceFormatError
+    from finder.sources import read_registry
+
+    registry = tmp_path / "sources.toml"
+    registry.write_text(
+        f'[[source]]\nid = "x"\nname = "X"\nformat = "bmlt"\npath = "x.json"\nas_of = {as_of}\n'
+    )
+    with pytest.raises(SourceFormatError, match="expected YYYY-MM-DD or YYYY-MM"):
+        read_registry(registry)
+
+
+def test_a_covered_state_with_no_meeting_near_says_so_for_this_area(site):
+    # Pennsylvania has local AA lists (SE Pennsylvania), but none reaches Pittsburgh.
+    page = text_of(site.get("/search?q=15222")).replace("&#39;", "'")
+    first = page.index("We don't have local meeting lists for this area yet")
+    assert first < page.index('id="summary"')
+    assert 'href="https://www.aa.org/find-aa"' in page[first:]

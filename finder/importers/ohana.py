@@ -132,6 +132,7 @@ def _record(row: dict, index: dict) -> dict:
     if test_entry:
         issues.append(("warning", "description", "the source marks this entry as test data"))
     location = _location(row, index["addresses"].get(source_id, []), issues)
+    schedules, unread = _schedules(source_id, services, index, issues)
     return {
         "source_id": source_id,
         "kind": kind,
@@ -141,12 +142,13 @@ def _record(row: dict, index: dict) -> dict:
         **_attendance(row, services, issues),
         "location": location,
         "organization": organization,
-        "schedules": _schedules(source_id, services, index, issues),
+        "schedules": schedules,
         "test_entry": test_entry,
         "always_open": False,
         "by_appointment": False,
         "timezone": None,
-        "hours_text": text(row.get("hours")),  # free-text hours of older Ohana exports
+        # Free-text hours of older Ohana exports, and any hours that could not be read as times.
+        "hours_text": "; ".join(filter(None, [text(row.get("hours")), *unread])),
         "types": _types(row.get("accessibility"), issues),
         "contacts": phone_contacts(
             _phones(source_id, services, organization, index),
@@ -216,7 +218,9 @@ def _types(value, issues: Issues) -> list[tuple[str, str]]:
     return found
 
 
-def _schedules(location_id: str, services: list[dict], index: dict, issues: Issues) -> list[dict]:
+def _schedules(
+    location_id: str, services: list[dict], index: dict, issues: Issues
+) -> tuple[list[dict], list[str]]:
     own = index["location_hours"].get(location_id, [])
     of_services = [r for s in services for r in index["service_hours"].get(text(s.get("id")), [])]
     if own and of_services:
@@ -232,31 +236,48 @@ def _schedules(location_id: str, services: list[dict], index: dict, issues: Issu
     return _weekly(own or of_services, issues)
 
 
-def _weekly(rows: list[dict], issues: Issues) -> list[dict]:
+def _weekly(rows: list[dict], issues: Issues) -> tuple[list[dict], list[str]]:
+    """Weekly opening hours, and the rows that could not be read, as the source wrote them.
+
+    An opening needs a readable start and end: a missing, unreadable or earlier closing time is
+    kept as text ("Monday 9am-03:00"), never turned into a one-hour slot (issue #9).
+    """
     entries: list[dict] = []
+    unread: list[str] = []
     for row in rows:
         weekday = text(row.get("weekday"))
+        written = " ".join(filter(None, [weekday, _span(row)]))
         day = WEEKDAYS.get(weekday.lower())
         if day is None:
-            issues.append(("repaired", "schedules", f"weekday {weekday!r} is not a day; skipped"))
-            continue
-        opens = clock(row.get("opens_at"), "opens_at", issues, f"{weekday} skipped")
-        if opens is None:
-            continue
-        closes = clock(row.get("closes_at"), "closes_at", issues, "end time ignored")
-        if closes and closes < opens and closes != "00:00":
-            # Ohana hours are typed by hand ('9am', '03:00'); a close before the open is a typo more
-            # often than an overnight opening, so the end is dropped rather than guessed.
-            times = (
-                f"closes {text(row.get('closes_at'))!r} "
-                f"before it opens {text(row.get('opens_at'))!r}"
+            issues.append(
+                ("repaired", "schedules", f"weekday {weekday!r} is not a day; kept as text")
             )
-            issues.append(("repaired", "closes_at", f"{weekday} {times}; end time ignored"))
+            unread.append(written)
+            continue
+        opens = clock(row.get("opens_at"), "opens_at", issues, f"{weekday} kept as text")
+        closes = clock(row.get("closes_at"), "closes_at", issues, f"{weekday} kept as text")
+        if opens and closes and closes < opens and closes != "00:00":
+            # Ohana hours are typed by hand ('9am', '03:00'); a close before the open is a typo more
+            # often than an overnight opening, so neither is guessed.
+            raw_open, raw_close = text(row.get("opens_at")), text(row.get("closes_at"))
+            written_times = f"closes {raw_close!r} before it opens {raw_open!r}"
+            issues.append(("repaired", "closes_at", f"{weekday} {written_times}; kept as text"))
             closes = None
+        elif opens and not closes and not text(row.get("closes_at")):
+            issues.append(("repaired", "closes_at", f"{weekday} has no closing time; kept as text"))
+        if opens is None or closes is None:
+            unread.append(written)
+            continue
         entry = {"day": day, "time": opens, "end_time": closes}
         if entry not in entries:
             entries.append(entry)
-    return sorted(entries, key=lambda e: (e["day"], e["time"]))
+    return sorted(entries, key=lambda e: (e["day"], e["time"])), unread
+
+
+def _span(row: dict) -> str:
+    """ "9am-03:00" as written in the row (either end may be missing)."""
+    opens, closes = text(row.get("opens_at")), text(row.get("closes_at"))
+    return f"{opens}-{closes}" if opens and closes else opens or closes
 
 
 def _phones(
