@@ -151,7 +151,7 @@ def test_parse_hours(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["weekly schedule", "Mon 7pm", "Mon 25:00-26:00", "M 10:00-11:00", "Mon 10:00-10:00", "Mon"],
+    ["weekly schedule", "Mon 7", "Mon 25:00-26:00", "M 10:00-11:00", "Mon 10:00-10:00", "Mon"],
 )
 def test_parse_hours_refuses_what_it_cannot_read(text):
     with pytest.raises(ValueError):
@@ -313,3 +313,19 @@ def test_template_header_matches_the_importer_and_readme():
 
 def test_slugify_folds_accents():
     assert common.slugify("Grupo Añoranza (en línea)") == "grupo-anoranza-en-linea"
+
+
+@pytest.mark.parametrize(
+    "hours, expected",
+    [
+        ("Mon 9am-5pm America/Chicago", ("09:00", "17:00")),
+        ("Mon 9:00 AM - 5:00 PM America/Chicago", ("09:00", "17:00")),
+        ("Mon noon-3pm America/Chicago", ("12:00", "15:00")),
+        ("Mon 10:00-22:00 America/Chicago", ("10:00", "22:00")),
+    ],
+)
+def test_hours_in_12_or_24_hour_form(tmp_path, hours, expected):
+    # issue #9: one time parser for every format
+    record = parse_one(tmp_path, hours=hours)
+    [schedule] = record["schedules"]
+    assert (schedule["time"], schedule["end_time"]) == expected

@@ -6,11 +6,13 @@ Pure parsing: the phrase's time zone is returned as written; the importer valida
 import re
 
 from finder.importers.common import DAY_NAMES
+from finder.schedule import parse_time
 
 ALWAYS_OPEN = {"24/7", "24x7", "24/7/365"}
 BY_APPOINTMENT = {"by appointment", "by appointment only"}
 _ZONE = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC")
-_TIME = r"\d{1,2}:\d{2}"
+# A clock time in 24- or 12-hour form ("10:00", "9am", "7:30 p.m.", "noon"); parse_time reads it.
+_TIME = r"(?:\d{1,2}(?::\d{2})?\s*[ap]\.?\s*m\.?|\d{1,2}:\d{2}|noon|midnight)"
 _SPAN = rf"{_TIME}(?:\s*-\s*{_TIME})?"
 _DAYS = r"[a-z]+(?:\s*[-,]\s*[a-z]+)*"
 _SEGMENT = re.compile(rf"(?P<days>{_DAYS})\s+(?P<spans>{_SPAN}(?:\s*,\s*{_SPAN})*)", re.I)
@@ -72,12 +74,7 @@ def _day(token: str) -> int:
 
 def _span(span: str) -> tuple[str, str | None]:
     """("HH:MM", "HH:MM" or None) for "10:00-22:00", "22:00-02:00" (crosses midnight) or "19:00"."""
-    times = []
-    for text in span.split("-"):
-        hour, minute = (int(part) for part in text.split(":"))
-        if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            raise ValueError(text)
-        times.append(f"{hour:02d}:{minute:02d}")
+    times = [parse_time(text) for text in span.split("-")]
     if len(times) == 2 and times[0] == times[1]:
         raise ValueError(span)
     return times[0], times[1] if len(times) == 2 else None
