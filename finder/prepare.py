@@ -41,6 +41,7 @@ _WEB_LINK = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.I)
 # A dial string: the number, then pauses (",") and the digits typed after connecting.
 _POST_DIAL = re.compile(r"[,;pw]", re.I)
 # Sampling each month's 1st and 15th tells whether two zones keep the same clock all year.
+VIRTUAL_SUFFIX = " (online: no place to go)"
 _SAMPLE_DAYS = [(month, day) for month in range(1, 13) for day in (1, 15)]
 
 
@@ -288,6 +289,10 @@ def _place(location: dict | None, geocoder: Geocoder, geocodes: dict) -> Placed 
         )
     }  # fmt: skip
     row["source_id"] = str(location.get("source_id") or "|".join(key[1:5]))
+    if location.get("virtual"):
+        # An online meeting's stated area has no position; it must not share a row with an
+        # in-person meeting at the same address, or one would unplace the other.
+        row["source_id"] += VIRTUAL_SUFFIX
     row["state"] = normalise_state(location.get("state")) or (location.get("state") or "")
     row["country"] = country_of(location) or ""
     row["postal_code"] = (

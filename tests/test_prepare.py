@@ -261,3 +261,17 @@ def test_canadian_feed_with_addresses_only_and_12_hour_times(db, geocoder):
     assert {row["geocode_precision"] for row in rows.values()} <= {"zip", "city"}
     assert (edmonton["timezone"], calgary["timezone"]) == ("America/Edmonton",) * 2
     assert toronto["timezone"] == "America/Toronto"
+
+
+def test_online_meeting_at_an_address_does_not_unplace_the_in_person_one(tmp_path, db, geocoder):
+    """A temporarily closed group meeting online keeps no position, while the in-person meeting
+    at the same address keeps its own (aasepia.json has both at one church)."""
+    place = {"formatted_address": "1 Main St, Dover, DE 19901, USA",
+             "latitude": 39.1582, "longitude": -75.5244}  # fmt: skip
+    rows = [
+        {"slug": "here", "name": "Here", "day": 1, "time": "19:00", **place},
+        online("there", "There", types=["TC"], **place),
+    ]
+    import_rows(db, geocoder, rows, tmp_path=tmp_path, default_timezone="America/New_York")
+    assert listing(db, "here")["latitude"] == 39.1582
+    assert listing(db, "there")["latitude"] is None
