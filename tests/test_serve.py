@@ -23,7 +23,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fetch(url: str, attempts: int = 100) -> tuple[int, bytes]:
+def fetch(url: str, attempts: int = 600) -> tuple[int, bytes]:
     for _ in range(attempts):
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
@@ -63,7 +63,14 @@ class Servers:
     def stop(self, how=signal.SIGINT) -> str:
         """Ctrl-C (or SIGTERM) both servers; what they printed."""
         self.process.send_signal(how)
-        output, _ = self.process.communicate(timeout=20)
+        try:
+            # Generous: on a busy 2-core machine the warm-up (compiling the kernels) may still
+            # be running when the signal arrives.
+            output, _ = self.process.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+            raise AssertionError(f"the servers did not stop within 90 s:\n{output}") from None
         assert self.process.returncode == 0, output
         assert "Traceback" not in output, output
         return output
