@@ -232,3 +232,9 @@ def test_unknown_key_falls_back_to_world_id(tmp_path):
     formats.write_text(json.dumps([entry]), encoding="utf-8")
     (record,) = parse(write_rows(tmp_path, [make_row(formats="RC")]), formats_path=formats)
     assert record["types"] == [("X", "BMLT format RC: Rollstuhl")]
+
+
+def test_unpublished_meeting_is_never_listed(tmp_path):
+    # issue #9: what a source marks as not for the public never appears
+    (result,) = parse(write_rows(tmp_path, [make_row(published="0")]))
+    assert isinstance(result, Rejected) and result.field == "published"

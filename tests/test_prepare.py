@@ -1,15 +1,16 @@
 """The ingest rules every format shares (finder/prepare.py), through real imports (issue #9)."""
 
 import json
+import shutil
 
 import pytest
 
-from finder.importers import bmlt, csv_template, hsds, meeting_guide
+from finder.importers import bmlt, csv_template, hsds, meeting_guide, ohana
 from finder.loader import load_source
 from finder.positions import read_position
 from finder.prepare import dial_in, phone_number, same_clock
 
-from .conftest import FIXTURES
+from .conftest import DATA, FIXTURES
 
 SOURCE = {"id": "fixture", "name": "Fixture", "format": "meeting_guide", "program": "AA"}
 
@@ -275,3 +276,21 @@ def test_online_meeting_at_an_address_does_not_unplace_the_in_person_one(tmp_pat
     import_rows(db, geocoder, rows, tmp_path=tmp_path, default_timezone="America/New_York")
     assert listing(db, "here")["latitude"] == 39.1582
     assert listing(db, "there")["latitude"] is None
+
+
+def test_script_link_in_an_ohana_export_never_reaches_the_database(tmp_path, db, geocoder):
+    folder = tmp_path / "ohana"
+    shutil.copytree(DATA / "ohana-san-mateo", folder)
+    table = folder / "organizations.csv"
+    table.write_text(
+        table.read_text(encoding="utf-8").replace(
+            ",Peninsula Family Service,,,", f",Peninsula Family Service,,,{SCRIPT}", 1
+        ),
+        encoding="utf-8",
+    )
+    source = {**SOURCE, "format": "ohana", "default_timezone": "America/Los_Angeles"}
+    summary = load_source(db, source, ohana.parse(folder), geocoder)
+    assert summary.added > 10
+    stored = [*db.query("select url from resources"), *db.query("select url from organizations")]
+    assert not [row for row in stored if "javascript" in (row["url"] or "")]
+    assert any("not a web address" in i["reason"] for i in summary.issues)

@@ -126,6 +126,8 @@ def _problem(row: dict) -> tuple[str, str] | None:
         return error.field, str(error)
     if not _text(row, "id_bigint"):
         return "id_bigint", "missing id_bigint"
+    if _text(row, "published") == "0":
+        return "published", "the server marks this meeting unpublished; not listed"
     if not _text(row, "meeting_name"):
         return "meeting_name", "missing meeting_name"
     weekday = _text(row, "weekday_tinyint")
