@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DB := data/finder.db
-# The database is rebuilt when any bundled data file or any importing code is newer than it.
-SOURCES := $(shell find data -type f ! -name '*.db*' 2>/dev/null) $(wildcard finder/*.py finder/importers/*.py)
+# The database is rebuilt when a bundled data file or the code that imports it (ingest, geo, the
+# schema and the shared modules) is newer than it; a change to a view or a kernel does not.
+SOURCES := $(shell find data -type f ! -name '*.db*' 2>/dev/null) \
+  $(shell find finder/ingest finder/geo -name '*.py') \
+  $(wildcard finder/paths.py finder/vocabulary.py finder/schedule.py finder/store.py \
+    finder/migrations.py finder/messages.py finder/errors.py)
 
 .PHONY: run test db serve clean translations screenshots
 
@@ -13,13 +17,18 @@ run: $(DB)
 
 db: $(DB)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Tests and tools on top: pytest, hypothesis, ruff, Playwright with axe, import-linter.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 # Rebuilt when missing or older than any bundled source; written to a temporary file first.
@@ -34,7 +43,7 @@ translations: $(VENV)/.installed
 	  --width 100 --ignore-obsolete
 	$(BIN)/pybabel compile -d finder/translations
 
-screenshots: $(DB)
+screenshots: $(DB) $(VENV)/.installed-dev
 	$(BIN)/python scripts/screenshots.py
 
 clean:

@@ -10,12 +10,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .db import connect, init_db
-from .geo import GeocodeError
-from .geocoders import build_geocoder
-from .importers import SourceFormatError
-from .loader import ImportSummary
-from .sources import FORMATS, import_source, read_registry
+from finder.errors import GeocodeError, SourceFormatError
+from finder.geo.online import build_geocoder
+from finder.ingest.load import ImportSummary
+from finder.ingest.registry import FORMATS, import_source, read_registry
+from finder.store import connect, init_db
 
 
 @click.command("init-db")
@@ -132,7 +131,7 @@ def _run_imports(database: str, sources: list[dict]) -> None:
     for source in sources:
         try:
             summary = import_source(db, source, geocoder, progress=_progress(source["id"]))
-        except (SourceFormatError, OSError, ValueError) as error:
+        except (SourceFormatError, OSError) as error:
             click.echo(f"{source['id']}: import failed, nothing changed: {error}", err=True)
             failed.append(source["id"])
             continue

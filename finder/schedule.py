@@ -5,6 +5,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from finder.errors import TimeFormatError
+
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 DEFAULT_DURATION = 60  # minutes, when a source gives no end time
@@ -88,10 +90,6 @@ _CLOCK = re.compile(
 # Reading an end time 12 hours later gives at most this long a meeting: an AM/PM slip.
 SLIP_MAX_MINUTES = 4 * 60
 HALF_DAY = MINUTES_PER_DAY // 2
-
-
-class TimeFormatError(ValueError):
-    """A value that is not a clock time."""
 
 
 def parse_time(value) -> str:

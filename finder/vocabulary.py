@@ -8,7 +8,8 @@ code for (hearing loop, near transit, online...) are in ``EXTRA_TYPES`` with the
 import json
 import re
 from functools import cache
-from pathlib import Path
+
+from finder.paths import DATA_DIR
 
 
 def N_(text: str) -> str:
@@ -16,7 +17,7 @@ def N_(text: str) -> str:
     return text
 
 
-TYPES_FILE = Path(__file__).resolve().parent.parent / "data" / "meeting-guide-types" / "types.json"
+TYPES_FILE = DATA_DIR / "meeting-guide-types" / "types.json"
 
 KINDS = {
     "meeting": N_("Meeting"),

@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from finder.db import connect, init_db  # noqa: E402
-from finder.geo import OfflineGeocoder, city_places, resolve_position, zip_places  # noqa: E402
-from finder.sources import import_source, read_registry  # noqa: E402
+from finder.geo.offline import OfflineGeocoder, city_places, resolve_position, zip_places  # noqa: E402
+from finder.ingest.registry import import_source, read_registry  # noqa: E402
+from finder.store import connect, init_db  # noqa: E402
 from finder.vocabulary import types  # noqa: E402
 
 

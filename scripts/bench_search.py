@@ -35,11 +35,10 @@ import numpy as np  # noqa: E402
 import tzfpy  # noqa: E402
 import zipcodes  # noqa: E402
 
-from finder import kernels  # noqa: E402
-from finder.db import connect, init_db  # noqa: E402
-from finder.search import Query, search  # noqa: E402
-from finder.search_index import SearchIndex  # noqa: E402
-from finder.search_naive import search_naive  # noqa: E402
+from finder.search import Query, kernels, search  # noqa: E402
+from finder.search.index import SearchIndex  # noqa: E402
+from finder.search.naive import search_naive  # noqa: E402
+from finder.store import connect, init_db  # noqa: E402
 from finder.vocabulary import types  # noqa: E402
 
 DURATIONS = (60, 60, 60, 60, 60, 60, 60, 90, 90, 120)

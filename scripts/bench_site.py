@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from finder import create_app  # noqa: E402
-from finder.serving import serving_in_background  # noqa: E402
+from finder.web.serving import serving_in_background  # noqa: E402
 
 # Real places across the bundled feeds, and the searches people run most.
 PLACES = ["19103", "19020", "Philadelphia, PA", "94901", "San Francisco, CA", "79101", "14607"]

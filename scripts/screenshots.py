@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from finder import create_app  # noqa: E402
-from finder.serving import serving_in_background  # noqa: E402
+from finder.web.serving import serving_in_background  # noqa: E402
 
 FROZEN_NOW = "2026-11-24T19:00:00-05:00"
 DEVICES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 320, "height": 640}}

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from finder import create_app  # noqa: E402
-from finder.serving import serve  # noqa: E402
+from finder.web.serving import serve  # noqa: E402
 
 
 def main() -> int:
@@ -46,15 +46,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop works like Ctrl-C
     # Ctrl-C stops us even when started from a shell that runs background jobs with SIGINT ignored
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    app = create_app()  # FINDER_* settings from the environment, as `flask run` reads them
-    app.config["DATABASE"] = database
-    site = threading.Thread(target=serve, daemon=True, args=(app, args.host, args.site_port))
-    site.start()
-    threading.Thread(target=_warm_up, daemon=True, args=(app,)).start()
-    print(f"\n  Site:      http://{args.host}:{args.site_port}/", flush=True)
-    print(f"  Datasette: http://{args.host}:{args.datasette_port}/ (read-only)\n", flush=True)
-    print("  Press Ctrl-C to stop both.\n", flush=True)
-    try:
+    try:  # from here on, Datasette is stopped however we stop, even while the app is loading
+        app = create_app()  # FINDER_* settings from the environment, as `flask run` reads them
+        app.config["DATABASE"] = database
+        site = threading.Thread(target=serve, daemon=True, args=(app, args.host, args.site_port))
+        site.start()
+        threading.Thread(target=_warm_up, daemon=True, args=(app,)).start()
+        print(f"\n  Site:      http://{args.host}:{args.site_port}/", flush=True)
+        print(f"  Datasette: http://{args.host}:{args.datasette_port}/ (read-only)\n", flush=True)
+        print("  Press Ctrl-C to stop both.\n", flush=True)
         while site.is_alive() and datasette.poll() is None:
             site.join(timeout=1)
     except KeyboardInterrupt:

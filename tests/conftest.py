@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from finder import create_app
-from finder.db import connect, init_db
-from finder.geo import OfflineGeocoder
-from finder.sources import import_source, read_registry
+from finder.geo.offline import OfflineGeocoder
+from finder.ingest.registry import import_source, read_registry
+from finder.store import connect, init_db
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

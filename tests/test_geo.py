@@ -3,8 +3,8 @@
 import pytest
 from geopy.location import Location
 
-from finder.geo import (
-    GeocodeError,
+from finder.errors import GeocodeError
+from finder.geo.offline import (
     OfflineGeocoder,
     check_coordinates,
     normalise_state,
@@ -13,7 +13,7 @@ from finder.geo import (
     resolve_position,
     timezone_for,
 )
-from finder.geocoders import CachedGeocoder, build_geocoder
+from finder.geo.online import CachedGeocoder, build_geocoder
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finder import create_app, world
-from finder.geo import (
+from finder import create_app
+from finder.geo import world
+from finder.geo.areas import area_contains
+from finder.geo.offline import (
     OfflineGeocoder,
     country_of,
     distance_km,
@@ -18,10 +20,9 @@ from finder.geo import (
     resolve_position,
     timezone_for,
 )
-from finder.importers.meeting_guide import parse
-from finder.loader import load_source
-from finder.service_areas import area_contains
-from finder.where import locate
+from finder.geo.where import locate
+from finder.ingest.formats.meeting_guide import parse
+from finder.ingest.load import load_source
 
 from .conftest import FIXTURES
 
@@ -128,7 +129,7 @@ def test_offline_geocoder_abroad(query, precision, label, near):
     found = OfflineGeocoder().geocode(query)
     assert found.raw["precision"] == precision
     assert label is None or found.address == label
-    assert distance_km((found.latitude, found.longitude), near) < 50
+    assert distance_km(found.latitude, found.longitude, *near) < 50
 
 
 @pytest.mark.parametrize(
@@ -297,7 +298,7 @@ def test_every_format_places_a_canadian_address(location):
     assert country_of(location) == "CA"
     found = resolve_position(location, OfflineGeocoder())
     assert (found.precision, found.source, found.issue) == ("zip", world.FSA_SOURCE, "")
-    assert distance_km((found.latitude, found.longitude), EDMONTON) < 10
+    assert distance_km(found.latitude, found.longitude, *EDMONTON) < 10
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from finder import ROOT
+from finder.paths import ROOT
 
 TRANSLATIONS = ROOT / "finder" / "translations" / "es" / "LC_MESSAGES"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}

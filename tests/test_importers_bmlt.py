@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError
-from finder.importers.bmlt import FORMAT_CODES, WORLD_ID_CODES, parse
+from finder.errors import SourceFormatError
+from finder.ingest.formats import Rejected
+from finder.ingest.formats.bmlt import FORMAT_CODES, WORLD_ID_CODES, parse
 from finder.vocabulary import types
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "bmlt-gnyr"

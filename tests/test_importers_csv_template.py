@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError, common
-from finder.importers.csv_template import COLUMNS, parse, service_area
-from finder.importers.hours import parse_hours
+from finder.errors import SourceFormatError
+from finder.ingest.formats import Rejected, common
+from finder.ingest.formats.csv_template import COLUMNS, parse, service_area
+from finder.ingest.formats.hours import parse_hours
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 LINES = DATA / "national-lines" / "lines.csv"

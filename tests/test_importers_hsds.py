@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError, common, hsds
+from finder.errors import SourceFormatError
+from finder.ingest.formats import Rejected, common, hsds
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "hsds-examples"
 SAL_ID = "e94c9f38-1e8f-4564-91d4-d53501ab1765"

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError
-from finder.importers.meeting_guide import derive_attendance, parse
+from finder.errors import SourceFormatError
+from finder.ingest.formats import Rejected
+from finder.ingest.formats.meeting_guide import derive_attendance, parse
 
 from .conftest import DATA, FIXTURES
 

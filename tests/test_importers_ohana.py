@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError, ohana
+from finder.errors import SourceFormatError
+from finder.ingest.formats import Rejected, ohana
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "ohana-san-mateo"
 

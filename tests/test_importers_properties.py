@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finder.db import connect, init_db
-from finder.importers import Rejected, SourceFormatError, bmlt, csv_template, hsds, meeting_guide
-from finder.loader import load_source
+from finder.errors import SourceFormatError
+from finder.ingest.formats import Rejected, bmlt, csv_template, hsds, meeting_guide
+from finder.ingest.load import load_source
+from finder.store import connect, init_db
 
 from .conftest import FIXTURES
 

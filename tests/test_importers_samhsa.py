@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from finder.importers import Rejected, SourceFormatError
-from finder.importers.samhsa import facility_name, parse, postal_code_for
+from finder.errors import SourceFormatError
+from finder.ingest.formats import Rejected
+from finder.ingest.formats.samhsa import facility_name, parse, postal_code_for
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "samhsa-treatment"
 FACILITY_HEADER = "name1,name2,street1,street2,city,state,zip,zip4,county,latitude,longitude\n"

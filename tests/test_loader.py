@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
-from finder.importers.meeting_guide import parse
-from finder.loader import load_source
+from finder.ingest.formats.meeting_guide import parse
+from finder.ingest.load import load_source
 
 from .conftest import DATA
 

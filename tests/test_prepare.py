@@ -5,10 +5,10 @@ import shutil
 
 import pytest
 
-from finder.importers import bmlt, csv_template, hsds, meeting_guide, ohana
-from finder.loader import load_source
-from finder.positions import read_position
-from finder.prepare import dial_in, phone_number, same_clock
+from finder.geo.positions import read_position
+from finder.ingest.formats import bmlt, csv_template, hsds, meeting_guide, ohana
+from finder.ingest.load import load_source
+from finder.ingest.prepare import dial_in, phone_number, same_clock
 
 from .conftest import DATA, FIXTURES
 

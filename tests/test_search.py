@@ -8,15 +8,17 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from finder import search_online
-from finder.describe import describe
-from finder.geo import GeocodeError, OfflineGeocoder
-from finder.kernels import EARTH_RADIUS_KM, distance_km
+from finder.errors import GeocodeError
+from finder.geo.offline import OfflineGeocoder
+from finder.geo.positions import EARTH_RADIUS_KM, distance_km
+from finder.geo.where import locate
 from finder.schedule import minutes
-from finder.search import Plan, Query, search
-from finder.search_index import SearchIndex
-from finder.search_naive import search_naive
-from finder.where import locate
+from finder.search import online as search_online
+from finder.search.describe import describe
+from finder.search.engine import Plan, search
+from finder.search.index import SearchIndex
+from finder.search.naive import search_naive
+from finder.search.query import Query
 
 from .conftest import DATA
 

@@ -11,8 +11,8 @@ import urllib.request
 
 import pytest
 
-from finder.db import connect, init_db
-from finder.sources import import_source
+from finder.ingest.registry import import_source
+from finder.store import connect, init_db
 
 from .conftest import ROOT
 

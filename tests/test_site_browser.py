@@ -7,9 +7,9 @@ import re
 import pytest
 
 from finder import create_app
-from finder.db import connect, init_db
-from finder.serving import serving_in_background
-from finder.sources import import_source
+from finder.ingest.registry import import_source
+from finder.store import connect, init_db
+from finder.web.serving import serving_in_background
 
 from .browser import CHROMIUM, missing, serious_violations
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from icalendar import Calendar
 
-from finder import ROOT
+from finder.paths import ROOT
 
 
 @pytest.fixture
@@ -343,7 +343,7 @@ def test_age_is_counted_from_the_searchs_now_not_the_import(db_path, import_bund
 def test_freshness_table(updated, verified, as_of, expected):
     from datetime import datetime
 
-    from finder.listing import freshness
+    from finder.web.listing import freshness
 
     now = datetime.fromisoformat("2026-11-24T19:00:00-05:00")
     found = freshness(updated, verified, as_of, now)
@@ -401,8 +401,8 @@ def test_every_bundled_source_is_dated_as_its_attribution_says(registry):
 
 @pytest.mark.parametrize("as_of", ['"last year"', '"2021-13-01"', "2021"])
 def test_a_source_date_must_be_a_day_or_a_month(tmp_path, as_of):
-    from finder.importers import SourceFormatError
-    from finder.sources import read_registry
+    from finder.errors import SourceFormatError
+    from finder.ingest.registry import read_registry
 
     registry = tmp_path / "sources.toml"
     registry.write_text(

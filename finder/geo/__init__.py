@@ -1,0 +1,1 @@
+"""Places: offline and online geocoding, searched place text, service areas, positions."""

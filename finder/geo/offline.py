@@ -1,0 +1,533 @@
+"""Geocoding and time zones that work offline, behind geopy's Geocoder interface.
+
+The default geocoder resolves a US address to its ZIP centroid, else its city, else its state, from
+gazetteers shipped as Python packages (zipcodes, us) and the Census county file in data/; an address
+in another country goes to finder.world (GeoNames cities, Canadian FSAs, UK postcode areas). It
+never touches the network. An online geocoder (Nominatim) is opt-in, rate limited and cached.
+"""
+
+import csv
+import math
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import tzfpy
+import us
+import zipcodes
+from geopy.geocoders.base import Geocoder
+from geopy.location import Location
+
+from finder.geo import world
+from finder.geo.positions import EARTH_RADIUS_KM, distance_km, read_position
+from finder.paths import DATA_DIR
+
+COUNTIES_FILE = DATA_DIR / "census-counties" / "counties.txt"
+PRECISIONS = ("rooftop", "zip", "city", "county", "state", "none")
+# A source coordinate further than this from its stated ZIP's centroid is not trusted.
+MAX_KM_FROM_ZIP = 60
+STATE_BOX_MARGIN_DEG = 0.5
+ZIP_SOURCE = "zipcodes package ZIP centroid"
+
+
+@dataclass(frozen=True)
+class Geocode:
+    """A resolved position with how precise it is and where it came from."""
+
+    latitude: float | None
+    longitude: float | None
+    precision: str
+    source: str
+    note: str = ""
+    issue: str = ""  # set when the feed's coordinates or ZIP were wrong: a repair to report
+
+
+@dataclass(frozen=True)
+class Place:
+    """A gazetteer entry."""
+
+    latitude: float
+    longitude: float
+    state: str
+    timezone: str | None = None
+
+
+def _mean_place(places: list[Place]) -> Place:
+    return Place(
+        statistics.fmean(p.latitude for p in places),
+        statistics.fmean(p.longitude for p in places),
+        places[0].state,
+        statistics.mode(p.timezone for p in places),
+    )
+
+
+@cache
+def zip_places() -> dict[str, Place]:
+    """ZIP code -> centroid, state and time zone (every US ZIP the zipcodes package knows)."""
+    places = {}
+    for row in zipcodes.list_all():
+        try:
+            lat, lon = float(row["lat"]), float(row["long"])
+        except (TypeError, ValueError):
+            continue
+        places[row["zip_code"]] = Place(lat, lon, row["state"], row.get("timezone") or None)
+    return places
+
+
+@cache
+def city_places() -> dict[tuple[str, str], Place]:
+    """(CITY, ST) -> mean of the city's ZIP centroids."""
+    by_city = defaultdict(list)
+    for row in zipcodes.list_all():
+        place = zip_places().get(row["zip_code"])
+        if place is None:
+            continue
+        for city in [row["city"], *row.get("acceptable_cities", [])]:
+            by_city[(_key(city), row["state"])].append(place)
+    return {key: _mean_place(value) for key, value in by_city.items()}
+
+
+@cache
+def county_places() -> dict[tuple[str, str], Place]:
+    """(COUNTY NAME, ST) -> the Census internal point of that county."""
+    places = {}
+    with COUNTIES_FILE.open(encoding="utf-8") as f:
+        for row in csv.reader(f, delimiter="|"):
+            state, name, lat, lon = row[0], row[3], float(row[8]), float(row[9])
+            places[(_key(name), state)] = Place(lat, lon, state, _state_timezone(state))
+    return places
+
+
+@dataclass(frozen=True)
+class Region:
+    """The US state and county a point lies in (nearest Census county internal point)."""
+
+    state: str
+    county: str
+    county_geoid: str
+
+
+@cache
+def _county_points() -> tuple:
+    import numpy as np
+
+    rows = []
+    with COUNTIES_FILE.open(encoding="utf-8") as f:
+        for row in csv.reader(f, delimiter="|"):
+            rows.append((row[0], row[3], row[1], float(row[8]), float(row[9])))
+    lat = np.radians(np.array([r[3] for r in rows]))
+    lon = np.radians(np.array([r[4] for r in rows]))
+    return rows, lat, lon
+
+
+@lru_cache(maxsize=4096)
+def region_of(latitude: float, longitude: float) -> Region | None:
+    """State and county of a point, approximated by the nearest county internal point.
+
+    Counties are small enough that this is right away from borders; near a border it may name
+    the neighbour. Points more than 150 km from any US county are outside the US (None).
+    """
+    import numpy as np
+
+    rows, lat, lon = _county_points()
+    lat0, lon0 = math.radians(latitude), math.radians(longitude)
+    # Equirectangular distance is plenty to pick the nearest point, and 10x cheaper.
+    squared = (lat - lat0) ** 2 + ((lon - lon0) * math.cos(lat0)) ** 2
+    best = int(np.argmin(squared))
+    if EARTH_RADIUS_KM * math.sqrt(squared[best]) > 150:
+        return None
+    state, name, geoid = rows[best][:3]
+    return Region(state, name, geoid)
+
+
+@cache
+def state_places() -> dict[str, Place]:
+    """ST -> mean of the state's county internal points."""
+    by_state = defaultdict(list)
+    for (_, state), place in county_places().items():
+        by_state[state].append(place)
+    return {state: _mean_place(places) for state, places in by_state.items()}
+
+
+@cache
+def state_boxes() -> dict[str, tuple[float, float, float, float]]:
+    """ST -> (min lat, min lon, max lat, max lon) of its ZIP centroids, with a margin."""
+    by_state = defaultdict(list)
+    for place in zip_places().values():
+        by_state[place.state].append(place)
+    m = STATE_BOX_MARGIN_DEG
+    return {
+        st: (
+            min(p.latitude for p in ps) - m,
+            min(p.longitude for p in ps) - m,
+            max(p.latitude for p in ps) + m,
+            max(p.longitude for p in ps) + m,
+        )
+        for st, ps in by_state.items()
+    }
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^A-Z0-9 ]", "", (text or "").upper().replace("SAINT ", "ST ")).strip()
+
+
+def normalise_state(value: str | None) -> str | None:
+    """'.TX', 'tx', 'Texas' -> 'TX'; None if it is not a US state or territory."""
+    return _state_abbr(str(value)) if value else None
+
+
+@lru_cache(maxsize=4096)
+def _state_abbr(value: str) -> str | None:
+    cleaned = re.sub(r"[^A-Za-z ]", "", value).strip()
+    found = us.states.lookup(cleaned) if cleaned else None
+    return found.abbr if found else None
+
+
+def normalise_zip(value) -> str | None:
+    """'19103', 19103, '19103-1234', 2134 (lost zero) -> a five-digit ZIP, or None."""
+    if value is None:
+        return None
+    match = re.match(r"^\s*(\d{3,5})(?:-\d{4})?\s*$", str(value))
+    return match.group(1).zfill(5) if match else None
+
+
+def normalise_postcode(value, country: str | None) -> str | None:
+    """A postcode in its country's form: a ZIP for the US (or no known country), 'T5J 2Z1' for
+    Canada, 'SW1A 1AA' for the UK, as written elsewhere; None if it is not one.
+
+    :param value: the postcode as the feed gives it
+    :param country: ISO 3166 alpha-2 code from ``country_of``, or None
+    """
+    if country in (None, "US"):
+        return normalise_zip(value)
+    return world.normalise_foreign_postcode(value, country)
+
+
+def country_of(location: dict) -> str | None:
+    """ISO 3166 alpha-2 code of a record's country, from what the record says; never a default.
+
+    In order: the ``country`` field, the end of ``formatted_address`` (a country named, or a
+    postcode or province only one country uses), the state or province, the coordinates (the
+    nearest GeoNames town), then a postcode's shape or a known US ZIP.
+
+    :param location: the record's ``location`` dict
+    """
+    if code := world.country_code(location.get("country")):
+        return code
+    formatted = location.get("formatted_address")
+    if formatted and (code := parse_place_text(str(formatted)).get("country")):
+        return code
+    state = location.get("state")
+    if normalise_state(state):
+        return "US"
+    if world.province_of("CA", state):
+        return "CA"
+    problem, point = _sound_point(location.get("latitude"), location.get("longitude"))
+    if problem is None and (code := world.country_at(*point)):
+        return code
+    postal = location.get("postal_code")
+    if code := world.postcode_country(str(postal or "")):
+        return code
+    return "US" if normalise_zip(postal) in zip_places() else None
+
+
+@cache
+def _state_timezone(state: str) -> str | None:
+    found = us.states.lookup(state)
+    return getattr(found, "capital_tz", None) if found else None
+
+
+@cache
+def _valid_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def valid_timezone(name: str | None) -> str | None:
+    """The IANA zone name if it is a real, specific zone; ``Etc/*`` and unknown names -> None."""
+    if not name or not isinstance(name, str):
+        return None
+    name = name.strip()
+    if name.startswith("Etc/") or name in ("UTC", "GMT") or name not in _valid_zones():
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def timezone_for(
+    stated, latitude, longitude, state, postal_code=None, country=None
+) -> tuple[str | None, str]:
+    """The resource's IANA zone and where it came from: feed, coordinates, ZIP or state.
+
+    ZIP and state are only read for the US (or no known country): "10119" in Berlin is no ZIP.
+    """
+    if zone := valid_timezone(stated):
+        return zone, "feed"
+    if latitude is not None and longitude is not None:
+        if zone := valid_timezone(tzfpy.get_tz(longitude, latitude)):
+            return zone, "coordinates"
+    if country not in (None, "US"):
+        return None, "unknown"
+    place = zip_places().get(normalise_zip(postal_code) or "")
+    if place and (zone := valid_timezone(place.timezone)):
+        return zone, "zip"
+    if state and (zone := valid_timezone(_state_timezone(state))):
+        return zone, "state"
+    return None, "unknown"
+
+
+def _sound_point(lat, lon) -> tuple[str | None, tuple[float, float] | None]:
+    """(why these are not a position or None, the position as floats)."""
+    point, problem = read_position(lat, lon)
+    return (problem or "coordinates missing", None) if point is None else (None, point)
+
+
+def check_coordinates(lat, lon, state=None, postal_code=None, city=None) -> tuple[str | None, str]:
+    """(why source coordinates cannot be trusted or None, a note about what else disagrees)."""
+    problem, point = _sound_point(lat, lon)
+    if problem:
+        return problem, ""
+    lat, lon = point
+    if place := zip_places().get(postal_code or ""):
+        km = distance_km(lat, lon, place.latitude, place.longitude)
+        if km <= MAX_KM_FROM_ZIP:
+            return None, ""
+        # Real feeds have wrong ZIPs on right coordinates (nwta.json: Hart, TX filed under
+        # Clarendon's ZIP): the stated city breaks the tie.
+        town = city_places().get((_key(city or ""), state or place.state))
+        if town and distance_km(lat, lon, town.latitude, town.longitude) <= MAX_KM_FROM_ZIP:
+            return None, f"ZIP {postal_code} is {km:.0f} km away; coordinates match {city}"
+        return f"coordinates are {km:.0f} km from ZIP {postal_code}", ""
+    if state and state in state_boxes():
+        south, west, north, east = state_boxes()[state]
+        if not (south <= lat <= north and west <= lon <= east):
+            return f"coordinates ({lat:.4f}, {lon:.4f}) are outside {state}", ""
+    return None, ""
+
+
+def check_coordinates_abroad(
+    lat, lon, country: str, city=None, region=None, postal_code=None
+) -> tuple[str | None, str]:
+    """(why coordinates outside the US cannot be trusted or None, a note), like check_coordinates.
+
+    They are kept when within MAX_KM_FROM_PLACE of the stated city or Canadian FSA, or, when
+    neither is known, when they lie in the stated country (nearest GeoNames town).
+    """
+    problem, point = _sound_point(lat, lon)
+    if problem:
+        return problem, ""
+    stated = [
+        world.locate_abroad(parts, country)
+        for parts in ({"postalcode": postal_code, "state": region}, {"city": city, "state": region})
+    ]
+    places = [p for p in stated if p and p.precision in ("zip", "city")]
+    if places:
+        far = [(distance_km(*point, p.latitude, p.longitude), p.label) for p in places]
+        if min(km for km, _ in far) <= world.MAX_KM_FROM_PLACE:
+            return None, ""
+        return "coordinates are {:.0f} km from {}".format(*min(far)), ""
+    found = world.country_at(*point)
+    if found not in (None, country):
+        name, stated_name = world.country_name(found), world.country_name(country)
+        return f"coordinates ({lat}, {lon}) are in {name}, not {stated_name}", ""
+    return None, ""
+
+
+class OfflineGeocoder(Geocoder):
+    """A geopy geocoder over local gazetteers: ZIP centroid, else city, else county, else state.
+
+    Queries are either a dict with ``postalcode``, ``city``, ``county``, ``state`` keys (as geopy's
+    structured queries) or free text such as "19103", "Denver, CO" or "1 Main St, Dover, DE 19901".
+    ``Location.raw`` carries ``precision`` and ``source``. Places outside the US (a ``country``
+    key, or text naming a country, a Canadian province or a Canadian/UK postcode) are looked up
+    in finder.world: FSA, else city, else UK postcode area, else province.
+    """
+
+    def __init__(self):
+        super().__init__()
+
+    def geocode(self, query, *, exactly_one=True, timeout=None):
+        """Resolve ``query`` offline; None when nothing matches."""
+        parts = query if isinstance(query, dict) else parse_place_text(str(query))
+        match = self._lookup(parts)
+        if match is None:
+            return None
+        label, place, precision, source = match
+        location = Location(
+            label,
+            (place.latitude, place.longitude),
+            {
+                "precision": precision,
+                "source": source,
+                "state": place.state,
+                "timezone": place.timezone,
+            },
+        )
+        return location if exactly_one else [location]
+
+    def _lookup(self, parts: dict):
+        country = _parts_country(parts)
+        if country not in (None, "US"):
+            spot = world.locate_abroad(parts, country)
+            if spot is None:
+                return None
+            place = Place(spot.latitude, spot.longitude, spot.region, spot.timezone)
+            return spot.label, place, spot.precision, spot.source
+        state = normalise_state(parts.get("state"))
+        postal = normalise_zip(parts.get("postalcode"))
+        if postal and (place := zip_places().get(postal)):
+            if state is None or place.state == state:
+                return f"ZIP {postal}", place, "zip", ZIP_SOURCE
+        city = _key(parts.get("city") or "")
+        if city and state and (place := city_places().get((city, state))):
+            return f"{parts['city'].strip()}, {state}", place, "city", "zipcodes city centroid"
+        county = _key(parts.get("county") or "")
+        if county and state:
+            for key in (county, f"{county} COUNTY"):
+                if place := county_places().get((key, state)):
+                    return (
+                        f"{parts['county']}, {state}",
+                        place,
+                        "county",
+                        "Census 2017 county internal point",
+                    )
+        if state and (place := state_places().get(state)):
+            return (
+                us.states.lookup(state).name,
+                place,
+                "state",
+                "Census 2017 county points (state mean)",
+            )
+        return None
+
+
+def _parts_country(parts: dict) -> str | None:
+    """The country structured parts name or imply: a country, a Canadian province, a postcode."""
+    if code := world.country_code(parts.get("country")):
+        return code
+    state = parts.get("state")
+    if state and not normalise_state(state) and world.province_of("CA", state):
+        return "CA"
+    return world.postcode_country(str(parts.get("postalcode") or ""))
+
+
+_ZIP_AT_END = re.compile(r"\b(\d{5})(?:-\d{4})?\b(?!.*\b\d{5}\b)")
+
+
+def parse_place_text(text: str) -> dict:
+    """Split free text into geopy-style structured parts: postalcode, city, state, country.
+
+    ``country`` is set when the text names a country ("..., Canada", "..., UK", "..., USA") or
+    has a postcode or province that only one country uses ("T5J 2Z1", "Edmonton, AB"). A ZIP is
+    read only when the country is the US or unknown, so "10119 Berlin, Germany" has none.
+    """
+    return dict(_parse_place((text or "").strip()))
+
+
+@lru_cache(maxsize=4096)  # each feed address is parsed by the importer, country_of and resolve
+def _parse_place(text: str) -> tuple[tuple[str, str], ...]:
+    pieces = [p.strip() for p in (text or "").split(",") if p.strip()]
+    parts: dict = {}
+    if pieces and not normalise_state(pieces[-1]):
+        if code := world.country_code(pieces[-1], codes=False):
+            parts["country"] = code
+            pieces.pop()
+    text = ", ".join(pieces)
+    country = parts.get("country")
+    match = None
+    if found := world.find_postcode(text, country):
+        parts["postalcode"], parts["country"], match = found
+    elif country in (None, "US") and (match := _ZIP_AT_END.search(text)):
+        parts["postalcode"] = match.group(1)
+    elif country and (match := world.postcode_in(text, country)):
+        parts["postalcode"] = match.group(0).upper()
+    if match:
+        text = text[: match.start()] + text[match.end() :]
+    pieces = [p.strip() for p in text.split(",") if p.strip()]
+    if pieces:
+        _take_state(pieces, parts)
+    if pieces:
+        parts["city"] = pieces[-1]
+    return tuple(parts.items())
+
+
+def _take_state(pieces: list[str], parts: dict) -> None:
+    """Move a trailing US state or Canadian province from ``pieces`` into ``parts``."""
+    country = parts.get("country")
+
+    def is_state(text: str) -> bool:
+        us_state = country in (None, "US") and normalise_state(text)
+        return bool(us_state or (country in (None, "CA") and world.province_of("CA", text)))
+
+    last_words = pieces[-1].split()
+    word = last_words[-1] if last_words else ""
+    if len(word) == 2 and is_state(word):
+        parts["state"] = word
+        rest = " ".join(last_words[:-1])
+        pieces[-1:] = [rest] if rest else []
+    elif is_state(pieces[-1]):
+        parts["state"] = pieces.pop()
+    if "state" in parts and not (country == "US" or normalise_state(parts["state"])):
+        parts["country"] = "CA"
+
+
+def resolve_position(location: dict, geocoder: Geocoder) -> Geocode:
+    """Trusted coordinates for a record's location: the feed's own if sound, else a fallback.
+
+    :param location: the record's ``location`` dict (address parts, latitude, longitude...)
+    :param geocoder: a geopy geocoder taking structured dict queries
+    """
+    country = country_of(location)
+    abroad = country not in (None, "US")
+    # Fields a feed left empty are read from its formatted address ("..., Edmonton, AB T5J 2Z1").
+    parsed = parse_place_text(location.get("formatted_address") or "")
+    city = location.get("city") or parsed.get("city")
+    state = location.get("state") or parsed.get("state")
+    state = state if abroad else normalise_state(state)
+    postal = normalise_postcode(location.get("postal_code") or parsed.get("postalcode"), country)
+    lat, lon = location.get("latitude"), location.get("longitude")
+    problem = None
+    if lat not in (None, "") or lon not in (None, ""):
+        if abroad:
+            problem, note = check_coordinates_abroad(lat, lon, country, city, state, postal)
+        else:
+            problem, note = check_coordinates(lat, lon, state, postal, city)
+        if problem is None:
+            if location.get("approximate"):
+                return Geocode(
+                    float(lat), float(lon), "city", "feed", "feed marks the location as approximate"
+                )
+            return Geocode(float(lat), float(lon), "rooftop", "feed", note, issue=note)
+    query = {
+        "street": location.get("address"),
+        "postalcode": postal,
+        "city": city,
+        "state": state,
+        "county": location.get("county"),
+        "country": country if abroad else None,  # absent for the US: cache keys stay as they were
+    }
+    found = geocoder.geocode({k: v for k, v in query.items() if v})
+    note = f"{problem}; replaced by the address's position" if problem else ""
+    if found is None:
+        return Geocode(
+            None,
+            None,
+            "none",
+            "",
+            note or "no coordinates and no usable address",
+            issue=note or "no coordinates and no usable address",
+        )
+    raw = found.raw if isinstance(found.raw, dict) else {}
+    return Geocode(
+        found.latitude,
+        found.longitude,
+        raw.get("precision", "rooftop"),
+        raw.get("source", type(geocoder).__name__),
+        note,
+        issue=note,
+    )

@@ -1,0 +1,306 @@
+"""Importer for a BMLT root server's public JSON API (Narcotics Anonymous meetings).
+
+Reads ``?switcher=GetSearchResults`` output, with ``GetFormats`` (format names and NAWS world ids)
+and the service bodies list when they sit beside it. Every BMLT value is a string.
+"""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from finder.errors import SourceFormatError, TimeFormatError
+from finder.ingest.formats import Rejected
+from finder.ingest.formats.common import RowError, check_sizes, coordinates, read_json, text
+from finder.schedule import MINUTES_PER_DAY, minutes, parse_time
+
+# BMLT format key -> vocabulary codes, checked against each format's English name and
+# description in GetFormats. Keys are chosen per server, so formats missing here fall back to
+# WORLD_ID_CODES. An empty tuple means "known, no vocabulary equivalent": dropped silently.
+FORMAT_CODES = {
+    "BK": ("LIT",), "BT": ("BT",), "C": ("C",), "CL": ("CAN",), "CW": ("CF",), "D": ("D",),
+    "ENG": ("EN",), "ES": ("S",), "FIN": ("FI",), "ID": ("IDREQ",), "IL": ("ILL",), "IP": ("IP",),
+    "IW": ("IW",), "JT": ("JFT",), "L/R": ("LT", "RUS"), "LC": ("LC",), "M": ("M",),
+    "ME": ("MED",), "NC": ("NOKIDS",), "NS": ("NOSMOKE",), "O": ("O",), "PER": ("FA",),
+    "QA": ("QA",), "RF": ("RF",), "SC": ("CAMERAS",), "SG": ("SWG",), "So": ("SP",),
+    "St": ("ST",), "TW": ("TR",), "Tr": ("TR",), "W": ("W",), "WC": ("X",), "WEB": ("ONL",),
+    "YP": ("Y",),
+    "AB": ("QA",),  # Ask-It-Basket: NAWS gives it world_id QA
+    "Ag": ("A",),  # Agnostic: Meeting Guide's A (Secular) began as "Atheist / Agnostic"
+    "B": ("BE",),  # Beginners; Meeting Guide's B is Big Book
+    "CS": ("CF",),  # Children under Supervision: "supervised children are welcome"
+    "FD": ("ST",),  # Five and Dime: a study of Steps 5 and 10
+    "GL": ("LGBTQ",),  # Gay/Lesbian/Transgender
+    "SD": ("SP", "D"),  # Speaker/Discussion: a speaker, then open sharing
+    "SL": ("ASL",),  # an ASL interpreter; Meeting Guide's SL is Slovenian
+    # No equivalent: Topic, Timer, Pitch, Round Robin, Open-Ended, Closed Holidays, Concepts,
+    # Restricted Attendance (restriction unstated), Bi-Lingual (second language unstated).
+    "To": (), "Ti": (), "Pi": (), "Rr": (), "OE": (), "CH": (), "CP": (), "RA": (), "BL": (),
+}  # fmt: skip
+
+# NAWS world_id -> vocabulary codes, for format keys FORMAT_CODES does not know.
+# LANG is absent on purpose: it does not say which language.
+WORLD_ID_CODES = {
+    "BEG": ("BE",), "BT": ("BT",), "CAN": ("CAN",), "CLOSED": ("C",), "CPT": (), "CW": ("CF",),
+    "DISC": ("D",), "GL": ("LGBTQ",), "IP": ("IP",), "IW": ("IW",), "JFT": ("JFT",),
+    "LC": ("LC",), "LIT": ("LIT",), "M": ("M",), "MED": ("MED",), "OPEN": ("O",), "QA": ("QA",),
+    "RA": (), "SPK": ("SP",), "STEP": ("ST",), "SWG": ("SWG",), "TOP": (), "TRAD": ("TR",),
+    "VAR": ("RF",), "W": ("W",), "WCHR": ("X",), "Y": ("Y",),
+}  # fmt: skip
+
+# Vocabulary language codes -> ISO 639-1, for the languages BMLT formats can imply.
+LANGUAGE_CODES = {"EN": "en", "S": "es", "FI": "fi", "FA": "fa", "LT": "lt", "RUS": "ru"}
+
+
+VENUE_TYPES = {"1": "in_person", "2": "online", "3": "hybrid", "4": "inactive"}
+
+US_NAMES = {"US", "USA", "U.S.", "U.S.A", "U.S.A.", "UNITED STATES", "UNITED STATES OF AMERICA"}
+
+_DURATION = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_HOUSE_NUMBER = re.compile(r"\d+[A-Za-z]?\s+\w")
+# BMLT stores some fields as "prompt#@-@#value", sometimes nested; the prompt is not data.
+_PROMPT_SEPARATOR = "#@-@#"
+_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "a number",
+               float: "a number", bool: "a boolean", type(None): "null"}  # fmt: skip
+
+
+def parse(
+    path: str | Path,
+    formats_path: str | Path | None = None,
+    service_bodies_path: str | Path | None = None,
+) -> Iterator[dict | Rejected]:
+    """Yield a normalised record or a Rejected for each meeting in a GetSearchResults file.
+
+    :param path: the GetSearchResults JSON array
+    :param formats_path: GetFormats JSON; defaults to GetFormats.json beside ``path`` if present
+    :param service_bodies_path: service bodies JSON; defaults to service_bodies.json likewise
+    """
+    path = Path(path)
+    rows = _read_array(path)
+    formats = _read_lookup(formats_path or _sibling(path, "GetFormats.json"), "key_string")
+    bodies = _read_lookup(service_bodies_path or _sibling(path, "service_bodies.json"), "id")
+    return _records(rows, formats, bodies)
+
+
+def _sibling(path: Path, name: str) -> Path | None:
+    """The file called ``name`` next to ``path``, if it exists."""
+    candidate = path.with_name(name)
+    return candidate if candidate.is_file() else None
+
+
+def _read_array(path: str | Path) -> list[dict]:
+    """Load a file that must be a JSON array of objects."""
+    data = read_json(Path(path))
+    if not isinstance(data, list):
+        found = _JSON_NAMES.get(type(data), "a value")
+        raise SourceFormatError(f"{path}: expected a JSON array of objects, found {found}")
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            found = _JSON_NAMES.get(type(item), "a value")
+            raise SourceFormatError(f"{path}: item {index} is {found}, expected an object")
+    return data
+
+
+def _read_lookup(path: str | Path | None, key: str) -> dict[str, dict]:
+    """An optional JSON array's entries by ``key``; of translated entries, only English."""
+    if path is None:
+        return {}
+    entries = [e for e in _read_array(path) if str(e.get("lang", "en")) == "en"]
+    return {str(e.get(key, "")).strip(): e for e in entries}
+
+
+def _records(rows: list[dict], formats: dict, bodies: dict) -> Iterator[dict | Rejected]:
+    """Convert each row, rejecting only the rows that cannot become a record."""
+    for index, row in enumerate(rows):
+        problem = _problem(row)
+        if problem:
+            field, reason = problem
+            yield Rejected(_text(row, "id_bigint") or None, reason, row=index, field=field)
+        else:
+            yield _record(row, formats, bodies)
+
+
+def _problem(row: dict) -> tuple[str, str] | None:
+    """(field, reason) for the first fault that makes a row unusable, or None."""
+    try:
+        check_sizes(row)
+    except RowError as error:
+        return error.field, str(error)
+    if not _text(row, "id_bigint"):
+        return "id_bigint", "missing id_bigint"
+    if _text(row, "published") == "0":
+        return "published", "the server marks this meeting unpublished; not listed"
+    if not _text(row, "meeting_name"):
+        return "meeting_name", "missing meeting_name"
+    weekday = _text(row, "weekday_tinyint")
+    if weekday not in {"1", "2", "3", "4", "5", "6", "7"}:
+        return "weekday_tinyint", f"weekday_tinyint {weekday!r} is not a weekday 1-7 (1=Sunday)"
+    try:
+        parse_time(_text(row, "start_time"))
+    except TimeFormatError as error:
+        return "start_time", f"start_time {error}"
+    return None
+
+
+def _record(row: dict, formats: dict, bodies: dict) -> dict:
+    """Build the normalised record for a row that passed ``_problem``."""
+    issues = []
+    attendance, attendance_note = _attendance(row, issues)
+    types = _types(row, formats, issues)
+    body_id = _text(row, "service_body_bigint")
+    body = bodies.get(body_id, {})
+    return {
+        "source_id": _text(row, "id_bigint"),
+        "kind": "meeting",
+        "program": "NA",
+        "name": _text(row, "meeting_name"),
+        "description": _text(row, "comments") or None,
+        "attendance": attendance,
+        "attendance_note": attendance_note,
+        "location": _location(row, attendance, issues),
+        "organization": {
+            "source_id": body_id or None,
+            "name": _text(row, "service_body_name") or str(body.get("name", "")).strip() or None,
+            "description": str(body.get("description", "")).strip() or None,
+        },
+        "schedules": [_schedule(row, issues)],
+        "timezone": _text(row, "time_zone") or None,
+        "types": types,
+        "languages": _languages(row, types),
+        "conference_url": _text(row, "virtual_meeting_link") or None,
+        "conference_url_notes": _text(row, "virtual_meeting_additional_info") or None,
+        "conference_phone": _text(row, "phone_meeting_number") or None,
+        "conference_phone_notes": _text(row, "phone_meeting_additional_info") or None,
+        "regions": _regions(row),
+        "issues": issues,
+    }
+
+
+def _text(row: dict, key: str) -> str:
+    """A field as stripped text ('' when absent)."""
+    return text(row.get(key))
+
+
+def _duration(value: str) -> int | None:
+    """Minutes in an "HH:MM[:SS]" duration, or None if it is not one."""
+    match = _DURATION.fullmatch(value)
+    if not match or int(match[2]) > 59 or int(match[3] or 0) > 59:
+        return None
+    return int(match[1]) * 60 + int(match[2])
+
+
+def _schedule(row: dict, issues: list) -> dict:
+    """The weekly slot: BMLT 1=Sunday becomes day 0; the end is the start plus the duration.
+
+    Any duration up to a day is kept (marathons, all-day online rooms); a whole day is stored as
+    ending a minute before the start, since an end equal to the start says nothing.
+    """
+    start = parse_time(_text(row, "start_time"))
+    duration_text = _text(row, "duration_time")
+    duration = _duration(duration_text) if duration_text else 0
+    if duration is None or duration > MINUTES_PER_DAY:
+        issues.append(("repaired", "duration_time", f"duration {duration_text!r} ignored"))
+        duration = None
+    end = _hhmm(minutes(start) + min(duration, MINUTES_PER_DAY - 1)) if duration else None
+    return {"day": int(_text(row, "weekday_tinyint")) - 1, "time": start, "end_time": end}
+
+
+def _hhmm(minutes: int) -> str:
+    """Minutes since midnight as "HH:MM", wrapping into the next day."""
+    hours, mins = divmod(minutes % (24 * 60), 60)
+    return f"{hours:02d}:{mins:02d}"
+
+
+def _attendance(row: dict, issues: list) -> tuple[str | None, str | None]:
+    """(in_person / online / hybrid / inactive, why) from venue_type; (None, None) when unknown."""
+    venue = _text(row, "venue_type")
+    if venue not in VENUE_TYPES:
+        issues.append(("repaired", "venue_type", f"unknown venue_type {venue!r}; attendance unset"))
+        return None, None
+    return VENUE_TYPES[venue], f"the feed's venue_type {venue} ({VENUE_TYPES[venue]})"
+
+
+def _format_keys(row: dict) -> list[str]:
+    """The meeting's format keys, in order, without blanks or repeats."""
+    return list(dict.fromkeys(k.strip() for k in _text(row, "formats").split(",") if k.strip()))
+
+
+def _types(row: dict, formats: dict, issues: list) -> list[tuple[str, str]]:
+    """(vocabulary code, "BMLT format KEY: Name") for each mapped format key."""
+    found = []
+    for key in _format_keys(row):
+        entry = formats.get(key, {})
+        codes = FORMAT_CODES.get(key, WORLD_ID_CODES.get(str(entry.get("world_id", "")).strip()))
+        if codes is None:
+            issues.append(("repaired", "formats", f"unknown format key {key!r} ignored"))
+            continue
+        name = str(entry.get("name_string", "")).strip()
+        claim = f"BMLT format {key}: {name}" if name else f"BMLT format {key}"
+        found += [(code, claim) for code in codes if code not in {c for c, _ in found}]
+    return found
+
+
+def _languages(row: dict, types: list[tuple[str, str]]) -> list[str]:
+    """ISO 639-1 codes implied by the meeting's formats."""
+    languages = [LANGUAGE_CODES[code] for code, _ in types if code in LANGUAGE_CODES]
+    if "BL" in _format_keys(row):
+        languages.append("en")
+    return list(dict.fromkeys(languages))
+
+
+def _regions(row: dict) -> list[str]:
+    """County and neighbourhood, where given."""
+    names = [_text(row, "location_sub_province"), _text(row, "location_neighborhood")]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def _location(row: dict, attendance: str | None, issues: list) -> dict | None:
+    """The venue, or None for online meetings and rows with no place at all."""
+    street, name = _text(row, "location_street"), _text(row, "location_text")
+    if not street and _HOUSE_NUMBER.match(name):
+        street, name = name, ""
+        issues.append(("repaired", "location_street", "street taken from location_text"))
+    city = _text(row, "location_municipality") or _text(row, "location_city_subsection")
+    if attendance == "online" and not street:
+        return None
+    latitude, longitude = _coordinates(row, issues)
+    if not (street or name or city or latitude is not None):
+        return None
+    state, postal_code = _text(row, "location_province"), _text(row, "location_postal_code_1")
+    formatted = ", ".join(p for p in (street, city, f"{state} {postal_code}".strip()) if p)
+    return {
+        "source_id": formatted or name or f"{latitude},{longitude}",
+        "name": name or None,
+        "address": street or None,
+        "city": city or None,
+        "state": state or None,
+        "postal_code": postal_code or None,
+        "country": _country(_text(row, "location_nation")),
+        "formatted_address": formatted or None,
+        "latitude": latitude,
+        "longitude": longitude,
+        "notes": _text(row, "location_info") or None,
+        "transportation": _transportation(row, issues),
+    }
+
+
+def _coordinates(row: dict, issues: list) -> tuple[float | None, float | None]:
+    """Latitude and longitude as floats, or (None, None) unless both are a real position."""
+    return coordinates(_text(row, "latitude"), _text(row, "longitude"), issues)
+
+
+def _country(nation: str) -> str | None:
+    """ISO code for the spellings of the United States; other values as given."""
+    return "US" if nation.upper() in US_NAMES else nation or None
+
+
+def _transportation(row: dict, issues: list) -> str | None:
+    """Bus and train lines, labelled, without BMLT's stored field prompts."""
+    lines = []
+    for key, label in (("bus_lines", "Bus"), ("train_lines", "Train")):
+        value = _text(row, key)
+        if _PROMPT_SEPARATOR in value:
+            value = value.rsplit(_PROMPT_SEPARATOR, 1)[1].strip()
+            issues.append(("repaired", key, "BMLT field prompt removed"))
+        if value:
+            lines.append(f"{label}: {value}")
+    return "; ".join(lines) or None

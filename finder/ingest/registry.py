@@ -1,0 +1,92 @@
+"""The registry of sources (data/sources.toml) and running an import for one of them."""
+
+import hashlib
+import importlib
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+from geopy.geocoders.base import Geocoder
+from sqlite_utils import Database
+
+from finder.errors import SourceFormatError
+from finder.ingest.load import ImportSummary, load_source
+
+FORMATS = ("meeting_guide", "bmlt", "hsds", "ohana", "csv_template", "samhsa")
+REQUIRED_KEYS = ("id", "name", "format", "path")
+# A list's date: a TOML date (2025-04-18), or a string: a day, or a month when that is all we know.
+_AS_OF = re.compile(r"\d{4}-\d{2}(-\d{2})?")
+
+
+def read_registry(path: str | Path) -> list[dict]:
+    """Sources listed in a TOML registry, with paths made absolute; raises SourceFormatError."""
+    path = Path(path)
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("source", [])
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SourceFormatError(f"{path}: {error}") from error
+    sources = []
+    for number, entry in enumerate(entries, start=1):
+        missing = [k for k in REQUIRED_KEYS if not entry.get(k)]
+        if missing:
+            raise SourceFormatError(f"{path}: source #{number} lacks {', '.join(missing)}")
+        if entry["format"] not in FORMATS:
+            raise SourceFormatError(
+                f"{path}: source {entry['id']!r} has unknown format {entry['format']!r}; "
+                f"expected one of {', '.join(FORMATS)}"
+            )
+        resolved = str((path.parent / entry["path"]).resolve())
+        sources.append({**entry, "path": resolved, "as_of": _as_of(path, entry)})
+    return sources
+
+
+def _as_of(path: Path, entry: dict) -> str | None:
+    """The source's snapshot or feed date as ISO text ("2025-04-18" or "2026-11"), if given."""
+    value = entry.get("as_of")
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    try:
+        date.fromisoformat(text if len(text) > 7 else f"{text}-01")
+    except ValueError:
+        text = ""
+    if not _AS_OF.fullmatch(text):
+        raise SourceFormatError(
+            f"{path}: source {entry['id']!r} has as_of {value!r}; expected YYYY-MM-DD or YYYY-MM"
+        )
+    return text
+
+
+def content_hash(path: str | Path) -> str:
+    """SHA-256 over a file, or over every file of a folder in name order."""
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def parse_source(source: dict) -> Iterable:
+    """The records of a source, read by its format's importer."""
+    module = importlib.import_module(f"finder.ingest.formats.{source['format']}")
+    return module.parse(Path(source["path"]))
+
+
+def import_source(
+    db: Database, source: dict, geocoder: Geocoder, progress: Callable | None = None
+) -> ImportSummary:
+    """Parse, geocode and load one source in one transaction."""
+    if not Path(source["path"]).exists():
+        raise SourceFormatError(f"{source['path']} does not exist")
+    source = {**source, "content_hash": content_hash(source["path"])}
+    summary = load_source(db, source, parse_source(source), geocoder, progress=progress)
+    # The list's own date (kept apart from the import date, which says nothing about its age)
+    # and the short name listings are "Listed by".
+    with db.atomic():
+        names = {"as_of": source.get("as_of"), "short_name": source.get("short_name")}
+        db.table("sources").update(source["id"], names)
+    return summary

@@ -1,0 +1,248 @@
+"""Running a search for a request: parameters in, results with their listings' details out.
+
+The JSON API and the HTML pages both call ``answer_request`` and render the same items.
+"""
+
+import json
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from flask import current_app
+
+from finder.geo.offline import OfflineGeocoder
+from finder.search.coverage import Coverage, CoverageNote, coverage_note
+from finder.search.describe import ENGLISH, Wording, describe
+from finder.search.engine import search
+from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results
+from finder.store import connect
+from finder.vocabulary import types
+from finder.web.listing import freshness
+from finder.web.params import Search, parse_search
+from finder.web.state import get_db, get_index
+
+DETAIL_SQL = """
+select r.id, r.name, r.kind, r.program, r.attendance, r.timezone, r.conference_url,
+       r.conference_phone, r.url, r.always_open, r.by_appointment, r.hours_text, r.languages,
+       r.updated, r.last_verified, r.source, coalesce(s.short_name, s.name) as source_name,
+       s.as_of as source_as_of,
+       l.name as location_name, l.formatted_address, l.address, l.city, l.state,
+       l.postal_code, l.latitude, l.longitude, l.geocode_precision,
+       exists(select 1 from schedules where resource_id = r.id) as has_schedule
+from resources r left join locations l on l.id = r.location_id
+left join sources s on s.id = r.source
+where r.id in ({marks})
+"""
+
+
+@dataclass
+class Answer:
+    """A search, its results and the listings to show, by group."""
+
+    found: Search
+    results: Results
+    summary: str
+    hint: str | None
+    groups: dict[str, list[dict]]
+    coverage: CoverageNote | None = None
+
+
+def answer_request(args, words: Wording = ENGLISH) -> Answer:
+    """Parse, search and fetch details; raises params.ParamError for bad parameters.
+
+    :param words: the language of the summary (the site passes the reader's)
+    """
+    # Searched places are always resolved offline: sending them to an online geocoder would be
+    # a third-party request, and its cache would write what people search into the database.
+    found = parse_search(args, _geocoder(), now())
+    note = _coverage_note(found.query)
+    if note and note.outside:
+        # No local lists here: widening would only reach another region's meetings.
+        found = replace(found, query=replace(found.query, widen=False))
+    results = search(get_index(), found.query)
+    if note and not note.outside and not _meetings_within(found.query, results.radius_km):
+        # The state has lists, but not around here (they come from another part of it).
+        note = note.none_near()
+    details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
+    hint = None
+    if not any(results.totals.values()) and found.query.when != "any":
+        hint = "Nothing matches at this time. Places without set hours appear with when=any."
+    summary = describe(found.query, results.radius_km, results.widened_from_km, found.zone, words)
+    groups = {
+        g: [_hit(h, details[h.resource_id], found.query.now) for h in results.groups[g]]
+        for g in GROUPS
+    }
+    return Answer(found, results, summary, hint, groups, note)
+
+
+def _coverage_note(query) -> CoverageNote | None:
+    """Where meetings are wanted in person around a point: which local lists we have there."""
+    if not (query.has_point and query.in_person and "meeting" in query.kinds):
+        return None
+    return coverage_note(get_coverage(), query.latitude, query.longitude, query.programs)
+
+
+def _meetings_within(query, radius_km: float) -> bool:
+    """Whether any in-person meeting of the programs asked for, at any time, is listed within
+    the radius searched (whatever the other filters)."""
+    probe = replace(
+        query,
+        when="any",
+        kinds=frozenset({"meeting"}),
+        attendance=frozenset({"in_person", "hybrid"}),
+        include_types=frozenset(),
+        exclude_types=frozenset(),
+        radius_km=radius_km,
+        widen=False,
+        limit=1,
+    )
+    return any(search(get_index(), probe).totals.values())
+
+
+def get_coverage() -> Coverage:
+    """Where the app's database has local meeting lists, computed again when the file changes."""
+    path = current_app.config["DATABASE"]
+    stamp = (path, Path(path).stat().st_mtime_ns)
+    lock = current_app.extensions.setdefault("finder_coverage_lock", threading.Lock())
+    with lock:
+        cached = current_app.extensions.get("finder_coverage")
+        if cached is None or cached[0] != stamp:
+            with connect(path) as db:
+                cached = current_app.extensions["finder_coverage"] = (stamp, Coverage.from_db(db))
+    return cached[1]
+
+
+@cache
+def _geocoder() -> OfflineGeocoder:
+    """One offline geocoder for all requests: it only reads its gazetteers."""
+    return OfflineGeocoder()
+
+
+def now() -> datetime:
+    """The current instant, or FROZEN_NOW (checked by create_app) for tests and demos."""
+    frozen = current_app.config.get("FROZEN_NOW")
+    return datetime.fromisoformat(frozen) if frozen else datetime.now(UTC)
+
+
+def _details(ids: list[int]) -> dict[int, dict]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    db = get_db()
+    rows = {
+        row["id"]: {**row, "contacts": [], "types": []}
+        for row in db.query(DETAIL_SQL.format(marks=marks), ids)
+    }
+    contacts = db.query(
+        f"select resource_id, kind, value, extension, description from contacts "
+        f"where resource_id in ({marks}) order by id",
+        ids,
+    )
+    for contact in contacts:
+        rows[contact.pop("resource_id")]["contacts"].append({k: v for k, v in contact.items() if v})
+    vocab = types()
+    claims = db.query(
+        f"select resource_id, code, claim from resource_types where resource_id in ({marks})", ids
+    )
+    for claim in claims:
+        known = vocab.get(claim["code"], {})
+        rows[claim["resource_id"]]["types"].append(
+            {
+                "code": claim["code"],
+                "name": known.get("en", claim["code"]),
+                "category": known.get("category"),
+                "claim": claim["claim"],
+            }
+        )
+    return rows
+
+
+def place_of(found) -> dict | None:
+    """The searched place as data (no more precise than 4 decimals)."""
+    if found.place is None:
+        return None
+    place = found.place
+    return {
+        "label": place.label,
+        "approximate": place.approximate,
+        "precision": place.precision,
+        "latitude": round(place.latitude, 4),
+        "longitude": round(place.longitude, 4),
+        "timezone": found.zone,
+    }
+
+
+def _hit(hit: Hit, row: dict, at: datetime) -> dict:
+    item = {
+        "id": hit.resource_id,
+        "name": row["name"],
+        "kind": row["kind"],
+        "program": row["program"],
+        "attendance": row["attendance"],
+        "why": hit.why,
+        "distance_km": None if hit.distance_km is None else round(hit.distance_km, 2),
+        "distance_mi": None if hit.distance_km is None else round(hit.distance_km / KM_PER_MILE, 2),
+        "address": row["formatted_address"] or _address(row),
+        "approximate_location": row["geocode_precision"] not in (None, "rooftop"),
+        "latitude": _rounded(row["latitude"]),
+        "longitude": _rounded(row["longitude"]),
+        "join_url": row["conference_url"] or None,
+        "join_phone": row["conference_phone"] or None,
+        "contacts": row["contacts"],
+        "types": row["types"],
+        "url": row["url"] or None,
+        "languages": json.loads(row["languages"] or "[]"),
+        "updated": row["updated"],
+        "last_verified": row["last_verified"],
+        "source": row["source"],
+        "source_name": row["source_name"],
+        "listed": freshness(row["updated"], row["last_verified"], row["source_as_of"], at),
+        "hours": hours_of(row),
+    }
+    if hit.times:
+        start, end = hit.times
+        item.update(
+            start=start.isoformat(),
+            end=end.isoformat(),
+            zone=start.tzname(),
+            timezone=hit.zone,
+            minutes_until_start=round(hit.minutes_until_start, 1),
+            minutes_until_end=round(hit.minutes_until_end, 1),
+            joinable=hit.joinable,
+        )
+    return item
+
+
+def hours_of(row: dict) -> dict:
+    """What the source says about opening hours: 24/7 only when it says so (issue #9).
+
+    "status" is always_open, by_appointment, weekly (set times), text (hours as the source wrote
+    them, not readable as times) or unknown (nothing published: call first).
+    """
+    if row["always_open"]:
+        status = "always_open"
+    elif row["by_appointment"]:
+        status = "by_appointment"
+    elif row["has_schedule"]:
+        status = "weekly"
+    elif row["hours_text"]:
+        status = "text"
+    else:
+        status = "unknown"
+    return {"status": status, "text": row["hours_text"] or None}
+
+
+def _rounded(degrees: float | None) -> float | None:
+    return None if degrees is None else round(degrees, 5)
+
+
+def _address(row: dict) -> str | None:
+    parts = [
+        row["address"],
+        row["city"],
+        " ".join(p for p in (row["state"], row["postal_code"]) if p),
+    ]
+    text = ", ".join(p for p in parts if p)
+    return text or None

@@ -1,0 +1,184 @@
+"""Languages of the site: English and Spanish, chosen by ?lang= or the browser's Accept-Language.
+
+No cookie is needed: an explicit choice travels in the URL (links and the search form carry it),
+so a bookmarked or shared page opens in the language it was read in.
+"""
+
+from datetime import datetime
+
+from babel.dates import format_date, format_skeleton, format_time
+from babel.numbers import format_decimal
+from babel.units import format_unit
+from flask import g, request
+from flask_babel import Babel, get_locale, get_translations
+
+from finder.paths import ROOT
+from finder.search.describe import Wording
+from finder.vocabulary import N_
+
+LANGUAGES = {"en": "English", "es": "Español"}
+# US formatting conventions in both languages (12-hour clock, miles).
+FORMAT_LOCALES = {"en": "en_US", "es": "es_US"}
+
+
+def chosen_language() -> str | None:
+    """The language asked for in the URL, if it is one we have."""
+    lang = request.args.get("lang", "")
+    return lang if lang in LANGUAGES else None
+
+
+def select_locale() -> str:
+    return chosen_language() or request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "finder" / "translations"))
+    Babel(app, locale_selector=select_locale)
+    # A results page translates a few hundred strings: look the catalog up once per request.
+    app.jinja_env.install_gettext_callables(
+        lambda text: _catalog().gettext(text),
+        lambda singular, plural, n: _catalog().ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    app.jinja_env.globals.update(lang=language, format_locale=format_locale)
+
+
+def _catalog():
+    if "catalog" not in g:
+        g.catalog = get_translations()
+    return g.catalog
+
+
+def gettext(template: str, **values) -> str:
+    """The template in the page's language, with its %(name)s values filled in."""
+    text = _catalog().gettext(template)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, num, **values) -> str:
+    return _catalog().ngettext(singular, plural, num) % {"num": num, **values}
+
+
+def language() -> str:
+    if "language" not in g:
+        locale = get_locale()
+        g.language = str(locale.language) if locale else "en"
+    return g.language
+
+
+def format_locale() -> str:
+    return FORMAT_LOCALES[language()]
+
+
+def wording() -> Wording:
+    """The search summary's words in the page's language."""
+    return Wording(gettext, ngettext, language(), format_locale())
+
+
+def day_and_clock(moment: datetime, long_day: bool = False, zone: str | None = None) -> str:
+    """ "Tue 7:00 PM EST" / "mar 7:00 p.m. EST": the listing's local time with its zone."""
+    locale = format_locale()
+    day = format_date(moment, "EEEE" if long_day else "EEE", locale=locale)
+    return f"{day} {clock(moment)} {zone or moment.tzname()}"
+
+
+def date_text(iso_date: str) -> str:
+    """ "November 24, 2026" / "24 de noviembre de 2026" ("Nov 2026" for a month); text that is not
+    a date is shown as is."""
+    if len(iso_date) == 7:
+        try:
+            return month_text(f"{iso_date}-01")
+        except ValueError:
+            return iso_date
+    try:
+        day = datetime.fromisoformat(iso_date).date()
+    except ValueError:
+        return iso_date
+    return format_date(day, "long", locale=format_locale())
+
+
+def number(value) -> str:
+    return format_decimal(value, locale=format_locale())
+
+
+def weekday(moment: datetime) -> str:
+    return format_date(moment, "EEEE", locale=format_locale())
+
+
+def clock(moment) -> str:
+    return format_time(moment, "short", locale=format_locale())
+
+
+def duration(minutes: float) -> str:
+    """ "25 min", "1 hr 5 min", "2 hr" ("2 h" in Spanish)."""
+    minutes = max(0, round(minutes))
+    hours, rest = divmod(minutes, 60)
+    parts = [gettext("%(num)s hr", num=hours)] if hours else []
+    if rest or not hours:
+        parts.append(gettext("%(num)s min", num=rest))
+    return " ".join(parts)
+
+
+def distance(miles: float) -> str:
+    """ "1.2 miles" / "1.2 millas"; under a tenth of a mile reads "0.1"."""
+    value = max(round(miles, 1), 0.1)
+    return format_unit(value, "length-mile", length="long", locale=format_locale())
+
+
+# What a result without a time says about its hours (see results.hours_of): never "Open 24/7"
+# unless the source says so, and "call first" where it says nothing (issue #9).
+HOURS_WORDS = {
+    "always_open": N_("Open 24/7"),
+    "by_appointment": N_("By appointment: call to arrange a time"),
+    "weekly": N_("Open at set times each week: see the listing"),
+    "unknown": N_("Hours not published — call first"),
+}
+# How a listing's date was given: by the listing itself, or only by the whole list.
+LISTED_WORDS = {
+    "updated": N_("Listed by %(source)s · updated %(month)s"),
+    "verified": N_("Listed by %(source)s · checked %(month)s"),
+    "list": N_("Listed by %(source)s · list dated %(month)s"),
+}
+
+
+def hours_text(item: dict) -> str:
+    """ "Open 24/7" only when the source says so; "Hours not published — call first" if unknown."""
+    hours = item.get("hours") or {"status": "unknown", "text": None}
+    if hours["status"] == "text":
+        return gettext(
+            "Hours as the source wrote them: “%(hours)s” — call first", hours=hours["text"]
+        )
+    if hours["status"] == "weekly" and item["kind"] == "meeting":
+        return ""
+    words = HOURS_WORDS[hours["status"]]
+    return gettext(words)
+
+
+def month_text(iso_date: str) -> str:
+    """ "Sep 2021" / "sept 2021"."""
+    return format_skeleton("yMMM", datetime.fromisoformat(iso_date), locale=format_locale())
+
+
+def listed_text(listed: dict, source: str | None) -> str:
+    """ "Listed by SEPIA · updated Sep 2021": who lists it and when they last dated it."""
+    words = LISTED_WORDS[listed["basis"]]
+    return gettext(words, source=source or "?", month=month_text(listed["date"]))
+
+
+def when_text(item: dict) -> str:
+    """ "Tue 7:00 PM EST, started 5 min ago, ends in 55 min" for a timed result, else its hours."""
+    if "start" not in item:
+        return hours_text(item)
+    start = datetime.fromisoformat(item["start"])
+    at = day_and_clock(start, zone=item["zone"])
+    until, end = item["minutes_until_start"], item["minutes_until_end"]
+    if until >= 1:
+        return gettext("%(at)s, starts in %(wait)s", at=at, wait=duration(until))
+    if until > -1:
+        return gettext("%(at)s, starting now, ends in %(left)s", at=at, left=duration(end))
+    return gettext(
+        "%(at)s, started %(ago)s ago, ends in %(left)s",
+        at=at,
+        ago=duration(-until),
+        left=duration(end),
+    )

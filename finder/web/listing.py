@@ -1,0 +1,124 @@
+"""Everything known about one listing, for its detail page and its calendar file."""
+
+import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from finder.schedule import MINUTES_PER_WEEK, occurrence
+from finder.vocabulary import types
+
+LISTING_SQL = """
+select r.*, l.name as location_name, l.formatted_address, l.address, l.city, l.state,
+       l.postal_code, l.latitude, l.longitude, l.geocode_precision, l.geocode_source,
+       l.geocode_note, l.notes as location_notes, l.transportation, l.accessibility_text,
+       o.name as organization_name, o.description as organization_description,
+       o.url as organization_url, s.name as source_name, s.short_name as source_short_name,
+       s.attribution as source_attribution,
+       s.license as source_license, s.url as source_url, s.last_imported,
+       s.as_of as source_as_of
+from resources r
+left join locations l on l.id = r.location_id
+left join organizations o on o.id = r.organization_id
+left join sources s on s.id = r.source
+where r.id = ?
+"""
+
+
+def fetch_listing(db: Database, resource_id: int) -> dict | None:
+    """The listing with its schedules, contacts, types (each with its source's claim) and areas."""
+    if not 0 < resource_id < 2**63:  # beyond SQLite's integers: no such listing
+        return None
+    rows = list(db.query(LISTING_SQL, [resource_id]))
+    if not rows:
+        return None
+    listing = rows[0]
+    listing["schedules"] = list(
+        db.query(
+            "select day, time, end_time, start_minute, duration_minutes from schedules "
+            "where resource_id = ? order by start_minute",
+            [resource_id],
+        )
+    )
+    listing["contacts"] = list(
+        db.query(
+            "select kind, value, extension, description from contacts "
+            "where resource_id = ? order by id",
+            [resource_id],
+        )
+    )
+    vocab = types()
+    listing["types"] = [
+        {**vocab.get(row["code"], {"category": "format", "en": row["code"]}), **row}
+        for row in db.query(
+            "select code, claim from resource_types where resource_id = ? order by code",
+            [resource_id],
+        )
+    ]
+    listing["service_areas"] = list(
+        db.query(
+            "select kind, code, name, state, description from service_areas "
+            "where resource_id = ? order by id",
+            [resource_id],
+        )
+    )
+    listing["languages"] = json.loads(listing["languages"] or "[]")
+    return listing
+
+
+def next_times(listing: dict, now: datetime) -> list[tuple[datetime, datetime]]:
+    """The coming occurrence of each weekly schedule, soonest first, in the listing's zone."""
+    if not listing["schedules"] or not listing["timezone"]:
+        return []
+    zone = ZoneInfo(listing["timezone"])
+    times = []
+    for schedule in listing["schedules"]:
+        start, end = occurrence(
+            schedule["start_minute"], schedule["duration_minutes"], zone, now, MINUTES_PER_WEEK
+        )
+        times.append((start.astimezone(zone), end.astimezone(zone)))
+    return sorted(times)
+
+
+def is_approximate(listing: dict) -> bool:
+    """Whether the pin is a ZIP/city centre or was moved, rather than the stated address."""
+    return listing["latitude"] is not None and listing["geocode_precision"] != "rooftop"
+
+
+STALE_AFTER_DAYS = 365  # a listing older than this carries a visible caution (issue #9)
+
+
+def freshness(
+    updated: str | None, last_verified: str | None, as_of: str | None, now: datetime
+) -> dict | None:
+    """How old a listing is, from the newest date its source gave it, else the list's own date.
+
+    :param updated: when the source last changed the listing (feed field), ISO text
+    :param last_verified: when the source last checked it, ISO text
+    :param as_of: the date of the source's list we hold ("2025-04-18" or "2026-11")
+    :param now: the search's instant (never the import date)
+    Returns {"date": "2021-09-14", "basis": "updated" | "verified" | "list", "days": n,
+    "stale": bool}, or None when nothing is dated.
+    """
+    dated = [
+        (d, basis)
+        for d, basis in ((_day(updated), "updated"), (_day(last_verified), "verified"))
+        if d
+    ]
+    if not dated and (day := _day(as_of)):
+        dated = [(day, "list")]
+    if not dated:
+        return None
+    day, basis = max(dated)
+    days = (now.date() - day).days
+    return {"date": day.isoformat(), "basis": basis, "days": days, "stale": days > STALE_AFTER_DAYS}
+
+
+def _day(text: str | None) -> date | None:
+    """The date at the start of ISO text ("2021-09-14 06:00:08", "2021-09-14", "2026-11")."""
+    text = (text or "").strip()[:10]
+    try:
+        return date.fromisoformat(text if len(text) == 10 else f"{text}-01")
+    except ValueError:
+        return None

@@ -1,0 +1,325 @@
+"""The site's pages: home, results, map, listing details, 24/7 lines, privacy, sources.
+
+Every page is complete without JavaScript; scripts only add "use my location" and the map.
+"""
+
+import re
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from finder.errors import NoWeeklyTimes
+from finder.search.coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
+from finder.search.query import GROUPS, KM_PER_MILE
+from finder.vocabulary import ATTENDANCE_NAMES, KINDS, N_, PROGRAMS, TYPE_EXPLANATIONS, types
+from finder.web import i18n
+from finder.web.answers import answer_request, get_coverage, now
+from finder.web.calendar import listing_calendar
+from finder.web.i18n import gettext
+from finder.web.listing import (
+    STALE_AFTER_DAYS,
+    fetch_listing,
+    freshness,
+    is_approximate,
+    next_times,
+)
+from finder.web.params import MAX_LIMIT, ParamError
+from finder.web.state import get_db
+
+bp = Blueprint("views", __name__)
+
+GROUP_TITLES = {
+    "in_progress": N_("In progress now"),
+    "starting_soon": N_("Starting soon"),
+    "online_now": N_("Online now"),
+    "open_now": N_("Open now"),
+    "later": N_("Later today"),
+    "nearby": N_("Listings"),
+}
+# For a chosen day and time, "now" is that moment.
+AT_TITLES = {
+    **GROUP_TITLES,
+    "in_progress": N_("In progress at that time"),
+    "online_now": N_("Online at that time"),
+    "open_now": N_("Open at that time"),
+    "later": N_("Later that day"),
+}
+# The choices offered as checkboxes; any other code still works in the URL.
+NEEDS = ("X", "ASL", "LOOP", "BA")
+MUST_HAVE = ("O", "BE", "W", "M", "LGBTQ", "Y", "S", "X", "ASL", "LOOP", "BA")
+LEAVE_OUT = ("C", "SM", "M", "W")
+RADII_MILES = (1, 5, 10, 25, 50)
+LINE_KINDS = ("crisis_line", "helpline", "warmline", "online_forum", "online_directory")
+PAGE_STEP = 25
+
+
+@bp.app_context_processor
+def page_helpers():
+    return {
+        "link": link,
+        "switch_language": switch_language,
+        "languages": i18n.LANGUAGES,
+        "kind_name": lambda kind: gettext(KINDS.get(kind, kind)),
+        "program_name": program_name,
+        "attendance_name": lambda value: gettext(ATTENDANCE_NAMES.get(value, value)),
+        "type_name": type_name,
+        "when_text": i18n.when_text,
+        "listed_text": i18n.listed_text,
+        "national_finder": lambda program: next(
+            f["url"] for f in NATIONAL_FINDERS if f["program"] == program
+        ),
+        "distance": i18n.distance,
+        "chosen_language": i18n.chosen_language,
+    }
+
+
+def register_filters(state) -> None:
+    state.app.jinja_env.filters.update(
+        type_label=type_name,
+        program_label=program_name,
+        type_choice=lambda code: (code, type_name(code)),
+        kind_choice=lambda kind: (kind, gettext(KINDS[kind])),
+        weekday=i18n.weekday,
+        clock=i18n.clock,
+        day_and_clock=i18n.day_and_clock,
+        date_text=i18n.date_text,
+        number=i18n.number,
+        sms_href=sms_href,
+    )
+
+
+bp.record_once(register_filters)
+
+
+def link(endpoint: str, **values) -> str:
+    """url_for that keeps a language chosen with ?lang=."""
+    lang = i18n.chosen_language()
+    if lang and "lang" not in values:
+        values["lang"] = lang
+    return url_for(endpoint, **values)
+
+
+def switch_language(lang: str) -> str:
+    """This page, with the same parameters, in another language."""
+    args = MultiDict(request.args)
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+
+
+_TEXT_KEYWORD = re.compile(r"^(?:text\s+)?[\"“]?(\w+)[\"”]?\s+to\s+([\d-]+)$", re.I)
+
+
+def sms_href(value: str) -> str | None:
+    """An sms: link for "988" or "Text HOME to 741741" (keyword as the message), else None."""
+    if re.fullmatch(r"[\d-]{3,15}", value):
+        return "sms:" + value.replace("-", "")
+    if match := _TEXT_KEYWORD.match(value.strip()):
+        return f"sms:{match.group(2).replace('-', '')}?&body={match.group(1)}"
+    return None
+
+
+def program_name(program: str) -> str:
+    return gettext(PROGRAMS[program]) if program in PROGRAMS else program
+
+
+def type_name(code: str) -> str:
+    entry = types().get(code)
+    return entry[i18n.language()] if entry else code
+
+
+@bp.get("/")
+def index():
+    """One question: where are you? With quick choices for when, how and access needs."""
+    return render_template("index.html", args=request.args, needs=NEEDS)
+
+
+@bp.get("/search")
+def search_page():
+    """Grouped results for a GET form; a bad parameter is shown next to the form (400)."""
+    return _results_page("search.html")
+
+
+@bp.get("/map")
+def map_page():
+    """The same search, in-person results on a map (the list stays on the page)."""
+    return _results_page("map.html", tile_url=current_app.config["TILE_URL"])
+
+
+def _results_page(template: str, **extra):
+    try:
+        answer = answer_request(request.args, i18n.wording())
+    except ParamError as error:
+        message = gettext(error.template, **error.values)
+        return render_template("search.html", error=message, **_form_context()), 400
+    return render_template(
+        template,
+        answer=answer,
+        titles=AT_TITLES if answer.found.query.when == "at" else GROUP_TITLES,
+        suggestions=_suggestions(answer),
+        more_url=_more_url(answer),
+        map_items=_located(answer),
+        **_form_context(),
+        **extra,
+    )
+
+
+def _form_context() -> dict:
+    return {
+        "args": request.args,
+        "needs": NEEDS,
+        "must_have": MUST_HAVE,
+        "leave_out": LEAVE_OUT,
+        "radii": RADII_MILES,
+        "kinds": KINDS,
+        "programs": PROGRAMS,
+    }
+
+
+def _with(changes: dict, drop: tuple = ()) -> str:
+    """The current search with some parameters changed or removed."""
+    args = MultiDict(request.args)
+    for name in drop:
+        args.poplist(name)
+    for name, value in changes.items():
+        args[name] = value
+    return url_for("views.search_page", **args.to_dict(flat=False))
+
+
+def _suggestions(answer) -> list[tuple[str, str]]:
+    """What to widen when nothing matched, as (text, link)."""
+    if any(answer.results.totals.values()):
+        return []
+    query = answer.found.query
+    found = []
+    if query.has_point:
+        miles = max(25, round(answer.results.radius_km / KM_PER_MILE * 3))
+        if miles <= 300:
+            found.append(
+                (
+                    gettext("Search within %(miles)s miles", miles=miles),
+                    _with({"radius": miles, "unit": "mi"}),
+                )
+            )
+    if query.when != "any":
+        found.append(
+            (gettext("Show listings at any time"), _with({"when": "any"}, ("day", "time")))
+        )
+    if request.args.get("attendance"):
+        found.append((gettext("Include in-person and online"), _with({}, ("attendance",))))
+    if query.include_types or query.exclude_types or query.programs:
+        found.append((gettext("Remove the filters"), _with({}, ("type", "not", "program"))))
+    return found
+
+
+def _more_url(answer) -> str | None:
+    """A link to more results when a group was cut at the limit."""
+    limit = answer.found.query.limit
+    cut = any(answer.results.totals[g] > len(answer.groups[g]) for g in GROUPS)
+    if not cut or limit >= MAX_LIMIT:
+        return None
+    return _with({"limit": min(limit + PAGE_STEP, MAX_LIMIT)})
+
+
+def _located(answer) -> list[dict]:
+    """Results with a place to pin, once each."""
+    seen, items = set(), []
+    for group in GROUPS:
+        for item in answer.groups[group]:
+            if item.get("latitude") is not None and item["id"] not in seen:
+                seen.add(item["id"])
+                items.append(item)
+    return items
+
+
+@bp.get("/resource/<int:resource_id>")
+def resource(resource_id: int):
+    """Everything known about one listing."""
+    listing = _listing_or_404(resource_id)
+    explained = [t for t in listing["types"] if t["code"] in TYPE_EXPLANATIONS]
+    status = 410 if listing["status"] != "active" else 200
+    moment = now()
+    dates = (listing["updated"], listing["last_verified"], listing["source_as_of"])
+    return render_template(
+        "resource.html",
+        listing=listing,
+        listed=freshness(*dates, moment),
+        times=next_times(listing, moment),
+        explained=explained,
+        explanations=TYPE_EXPLANATIONS,
+        approximate=is_approximate(listing),
+        accessibility=[t for t in listing["types"] if t["category"] == "accessibility"],
+        other_types=[t for t in listing["types"] if t["category"] != "accessibility"],
+    ), status
+
+
+@bp.get("/resource/<int:resource_id>.ics")
+def resource_calendar(resource_id: int):
+    """Add to calendar: weekly events at the listing's local times."""
+    listing = _listing_or_404(resource_id)
+    page = url_for("views.resource", resource_id=resource_id, _external=True)
+    try:
+        body = listing_calendar(listing, now(), page)
+    except NoWeeklyTimes:
+        abort(404, description=gettext("This listing has no weekly times to add to a calendar."))
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="listing-{resource_id}.ics"'},
+    )
+
+
+@bp.get("/resource/<int:resource_id>/report")
+def report(resource_id: int):
+    """How to get a listing corrected: by the source that publishes it."""
+    return render_template("report.html", listing=_listing_or_404(resource_id))
+
+
+def _listing_or_404(resource_id: int) -> dict:
+    listing = fetch_listing(get_db(), resource_id)
+    if listing is None:
+        abort(404, description=gettext("There is no listing with that number."))
+    return listing
+
+
+@bp.get("/lines")
+def lines():
+    """Support at any hour, from anywhere: 24/7 lines, warmlines and online spaces."""
+    marks = ", ".join("?" * len(LINE_KINDS))
+    db = get_db()
+    rows = db.query(
+        f"select id from resources where status = 'active' and kind in ({marks}) "
+        "order by always_open desc, kind = 'crisis_line' desc, name",
+        LINE_KINDS,
+    )
+    listings = [fetch_listing(db, row["id"]) for row in rows]
+    return render_template("lines.html", listings=listings)
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("privacy.html", tile_url=current_app.config["TILE_URL"])
+
+
+@bp.get("/about")
+def about():
+    """What the directory holds, by kind and source, with each source's license."""
+    db = get_db()
+    # Peer support first; professional treatment (complementary, not peer-run) last.
+    kinds = db.query(
+        "select kind, count(*) as n from resources where status = 'active' "
+        "group by kind order by kind = 'treatment', n desc"
+    )
+    sources = db.query(
+        "select s.id, s.name, s.attribution, s.license, s.as_of, count(r.id) as n "
+        "from sources s left join resources r on r.source = s.id and r.status = 'active' "
+        "group by s.id order by s.name"
+    )
+    return render_template(
+        "about.html",
+        kinds=list(kinds),
+        sources=list(sources),
+        covered=covered_states(get_coverage()),
+        stale_after_days=STALE_AFTER_DAYS,
+        min_meetings=MIN_MEETINGS,
+    )
