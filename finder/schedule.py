@@ -10,6 +10,9 @@ from finder.errors import TimeFormatError
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 DEFAULT_DURATION = 60  # minutes, when a source gives no end time
+# A DST change moves clocks by at most an hour: windows are widened by this much where a zone's
+# offset changes near them, and an occurrence is looked for this far past the window's end.
+DST_MARGIN_MINUTES = 60
 
 
 def minutes(hhmm: str) -> int:

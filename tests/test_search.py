@@ -71,7 +71,6 @@ def index_of(*resources) -> SearchIndex:
                 "AA",
                 r["zone"],
                 r["always_open"],
-                False,
                 lat,
                 lon,
             )

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from finder.geo.areas import serves
-from finder.schedule import MINUTES_PER_WEEK
+from finder.schedule import DST_MARGIN_MINUTES, MINUTES_PER_WEEK
 from finder.search import kernels
 from finder.search import online as search_online
 from finder.search.index import (
@@ -88,8 +88,8 @@ class Clock:
         """Offsets and DST changes for the window (lookback covers the longest duration class)."""
         t0, _, t1 = window
         horizon = minutes_ceil(t1 - t0)
-        lookback = DURATION_CLASSES[-1] + 60
-        end = utc_minutes(t1) + 60
+        lookback = DURATION_CLASSES[-1] + DST_MARGIN_MINUTES
+        end = utc_minutes(t1) + DST_MARGIN_MINUTES
         minute, offsets, transitions = index.clock.around(t0, utc_minutes(t0) - lookback, end)
         lows = (minute + offsets) % MINUTES_PER_WEEK
         return cls(

@@ -23,10 +23,16 @@ from finder.search.zones import ZoneClock
 from finder.vocabulary import ATTENDANCE, KINDS, types
 
 CELL_DEGREES = 0.5
+CELLS_PER_ROW = int(360 / CELL_DEGREES)
+CELL_ROW = 1000  # a cell number is row * CELL_ROW + column (columns < CELL_ROW)
 DURATION_CLASSES = (90, 180, 600, 1440, MINUTES_PER_WEEK // 2)
 KM_PER_DEGREE = 111.195
 _CLASS_BOUNDS = np.array(DURATION_CLASSES, dtype=np.int64)
-_START_SPAN = 16384  # > minutes per week, so keys never collide
+# Keys pack (bucket, duration class, zone, local start minute): a start takes KEY_SPAN values
+# (more than the minutes of a week), so packed keys never collide and sort in that order.
+KEY_SPAN = 16384
+# More distinct online durations than this: the fast online path gains nothing over the general.
+MAX_FAST_DURATIONS = 16
 _ATTENDANCE_CODES = {value: number for number, value in enumerate(ATTENDANCE)}
 _MEETING = list(KINDS).index("meeting")
 
@@ -53,7 +59,14 @@ def cells_around(lat: float, lon: float, radius_km: float) -> list[int]:
     cols = range(
         int((lon - dlon + 180) // CELL_DEGREES), int((lon + dlon + 180) // CELL_DEGREES) + 1
     )
-    return [r * 1000 + (c % int(360 / CELL_DEGREES)) for r in rows for c in cols]
+    return [r * CELL_ROW + (c % CELLS_PER_ROW) for r in rows for c in cols]
+
+
+def cell_of(latitude, longitude):
+    """The grid cell of positions (arrays): row of CELL_DEGREES from the south pole, times
+    CELL_ROW, plus column from the antimeridian; ``cells_around`` numbers cells the same way."""
+    row = ((latitude + 90) // CELL_DEGREES).astype(np.int64)
+    return row * CELL_ROW + ((longitude + 180) // CELL_DEGREES).astype(np.int64) % CELLS_PER_ROW
 
 
 @dataclass
@@ -98,7 +111,6 @@ class SearchIndex:
         "program",
         "timezone",
         "always_open",
-        "by_appointment",
         "latitude",
         "longitude",
     )
@@ -120,7 +132,7 @@ class SearchIndex:
         # and the fast online keys rely on it).
         resources = sorted(resources, key=lambda row: row[0])
         columns = list(zip(*resources, strict=True)) or [()] * len(self.RESOURCE_COLUMNS)
-        rid, kind, attendance, program, zone, always, appointment, lat, lon = columns
+        rid, kind, attendance, program, zone, always, lat, lon = columns
         self.zones = sorted({z for z in zone if z})
         self.clock = ZoneClock(self.zones)
         self.filter_cache: dict = {}  # query filters -> lookup tables (finder.search)
@@ -139,7 +151,6 @@ class SearchIndex:
         self.latitude = np.array([np.nan if v is None else v for v in lat], dtype=np.float64)
         self.longitude = np.array([np.nan if v is None else v for v in lon], dtype=np.float64)
         self.always_open = np.array(always, dtype=bool)
-        self.by_appointment = np.array(appointment, dtype=bool)
         self.places = kernels.place_rows(self.latitude, self.longitude)
         position = dict(zip(rid, range(len(rid)), strict=True))
         self._set_types(position, resource_types)
@@ -166,7 +177,7 @@ class SearchIndex:
         )
         rows = np.flatnonzero(self.fast_online[self.online.resource])
         durations = np.unique(self.online.duration[rows])
-        if not len(rows) or len(durations) > 16:
+        if not len(rows) or len(durations) > MAX_FAST_DURATIONS:
             self.online_fast = None
             return
         resource = self.online.resource[rows]
@@ -208,9 +219,7 @@ class SearchIndex:
         zone = self.zone[resource].astype(np.int64)
         dclass = np.searchsorted(np.array(DURATION_CLASSES), duration).astype(np.int64)
         if by_cell:
-            bucket = ((self.latitude[resource] + 90) // CELL_DEGREES).astype(np.int64) * 1000 + (
-                (self.longitude[resource] + 180) // CELL_DEGREES
-            ).astype(np.int64)
+            bucket = cell_of(self.latitude[resource], self.longitude[resource])
         else:
             bucket = np.full(count, -1, dtype=np.int64)
         key = _key(bucket, dclass, zone, start, len(self.zones))
@@ -233,9 +242,7 @@ class SearchIndex:
 
     def _set_resource_cells(self, located: np.ndarray) -> None:
         positions = np.flatnonzero(located)
-        cells = ((self.latitude[positions] + 90) // CELL_DEGREES).astype(np.int64) * 1000 + (
-            (self.longitude[positions] + 180) // CELL_DEGREES
-        ).astype(np.int64)
+        cells = cell_of(self.latitude[positions], self.longitude[positions])
         order = np.argsort(cells, kind="stable")
         self.cell_keys, self.cell_positions = cells[order], positions[order]
 
@@ -263,7 +270,7 @@ class SearchIndex:
         """Load every active resource with its schedules and types."""
         resources = db.execute(
             "select r.id, r.kind, r.attendance, r.program, r.timezone, r.always_open, "
-            "r.by_appointment, l.latitude, l.longitude from resources r "
+            "l.latitude, l.longitude from resources r "
             "left join locations l on l.id = r.location_id where r.status = 'active' order by r.id"
         ).fetchall()
         schedules = db.execute(
@@ -301,7 +308,7 @@ class SearchIndex:
 
 
 def _key(bucket, dclass, zone, start, nzones):
-    return ((bucket * len(DURATION_CLASSES) + dclass) * max(nzones, 1) + zone) * _START_SPAN + start
+    return ((bucket * len(DURATION_CLASSES) + dclass) * max(nzones, 1) + zone) * KEY_SPAN + start
 
 
 def _min_gap(resource: np.ndarray, start: np.ndarray) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from finder.geo.positions import EARTH_DIAMETER_KM
+from finder.schedule import DST_MARGIN_MINUTES as DST_MARGIN
 from finder.schedule import MINUTES_PER_WEEK as WEEK
 from finder.search.query import (
     DURATION,
@@ -69,7 +70,7 @@ def window_edges(key, groups, lows, horizon, changing):
         margin = 0
         for z in changing:
             if z == zone:
-                margin = 60
+                margin = DST_MARGIN
         pieces, a, b, c, d = week_pieces(lows[zone] - bound - margin, lows[zone] + horizon + margin)
         for piece in range(pieces):
             first, last = (a, b) if piece == 0 else (c, d)
@@ -215,9 +216,10 @@ def passes(resource, code, codes, programs, program, words, types_low, types_hig
 @inlined
 def wall_minutes(start, low, horizon):
     """Wall-clock minutes from the window start (local minute ``low``) to a weekly start, in
-    (horizon + 60 - a week, horizon + 60]: the occurrence around the window, not a week away."""
+    (horizon + DST_MARGIN - a week, horizon + DST_MARGIN]: the occurrence around the window, not
+    a week away."""
     wall = minute_of_week(start - low)
-    return wall - WEEK if wall > horizon + 60 else wall
+    return wall - WEEK if wall > horizon + DST_MARGIN else wall
 
 
 @inlined

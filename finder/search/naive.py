@@ -7,7 +7,7 @@ the same results.
 
 import numpy as np
 
-from finder.schedule import occurrence
+from finder.schedule import DST_MARGIN_MINUTES, occurrence
 from finder.search import kernels
 from finder.search.engine import Plan, answer, classify, minutes_ceil
 from finder.search.index import SearchIndex
@@ -49,7 +49,11 @@ def _scan(index, occ, plan, radius_km) -> Candidates:
     zones = index.clock.zones
     for i, c in enumerate(picked.tolist()):
         start, _ = occurrence(
-            int(occ.start[c]), int(occ.duration[c]), zones[occ.zone[c]], t0, horizon + 60
+            int(occ.start[c]),
+            int(occ.duration[c]),
+            zones[occ.zone[c]],
+            t0,
+            horizon + DST_MARGIN_MINUTES,
         )
         until[i] = (start - t0).total_seconds() / 60
     return classify(index, plan, occ.rows[picked], distance, until)

@@ -15,13 +15,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from finder.schedule import MINUTES_PER_WEEK
+from finder.schedule import DST_MARGIN_MINUTES, MINUTES_PER_WEEK
 from finder.search import kernels
-from finder.search.index import SearchIndex
+from finder.search.index import KEY_SPAN, SearchIndex
 
-_SPAN = 16384
 _POSITION_BITS = 26  # resource positions below 67 million
-MAX_DURATIONS = 16  # more distinct durations than this: the general path is as good
 
 
 class Regime(NamedTuple):
@@ -51,11 +49,11 @@ def regime(index: SearchIndex, offsets: np.ndarray) -> Regime:
         position = occ.resource[rows]
         minutes = np.arange(MINUTES_PER_WEEK + 1)
         edges = np.concatenate(
-            [(n * _SPAN + minutes) << _POSITION_BITS for n in range(len(fast.durations))]
+            [(n * KEY_SPAN + minutes) << _POSITION_BITS for n in range(len(fast.durations))]
         )
 
         def ordered(minute: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            key = ((number * _SPAN + minute) << _POSITION_BITS) | position
+            key = ((number * KEY_SPAN + minute) << _POSITION_BITS) | position
             order = np.argsort(key)
             return key[order].searchsorted(edges), rows[order]
 
@@ -97,7 +95,7 @@ def usable(index: SearchIndex, plan, clock) -> bool:
         return False
     # An offset change matters if an occurrence in the window can start or run across it (with
     # an hour's margin, as for the in-person ranges); one that happened earlier does not.
-    since = clock.t0_utc_minute - int(fast.durations[-1]) - 60
+    since = clock.t0_utc_minute - int(fast.durations[-1]) - DST_MARGIN_MINUTES
     if any(instant >= since for _, instant, *_ in clock.transitions):
         return False
     if plan.include is not None or plan.exclude is not None or plan.programs is not None:

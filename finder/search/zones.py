@@ -49,7 +49,6 @@ class ZoneClock:
     """Offsets and transitions for a fixed list of zone names."""
 
     def __init__(self, names: list[str]):
-        self.names = names
         self.zones = [ZoneInfo(n) for n in names]
         self._years: dict[int, YearTable] = {}
         self._bounds: dict[int, tuple[int, int]] = {}  # year -> UTC minutes of its start, end
@@ -96,8 +95,8 @@ class ZoneClock:
 
     def around(self, instant: datetime, low: int, high: int) -> tuple[int, np.ndarray, list]:
         """An instant's UTC minute (as ``utc_minutes``), every zone's offset then (as
-        ``offsets``), and the changes with UTC minutes in [low, high) (as ``transitions`` gives
-        for instants whose ``utc_minutes`` these are), from integer minutes.
+        ``offsets``), and the changes (zone number, UTC minute, offset before, offset after) with
+        UTC minutes in [low, high), from integer minutes.
 
         :param low: at most a year before the instant
         """
@@ -120,24 +119,6 @@ class ZoneClock:
             first, last = (datetime(y, 1, 1, tzinfo=UTC) for y in (year, year + 1))
             self._bounds[year] = utc_minutes(first), utc_minutes(last)
         return self._bounds[year]
-
-    def transitions(self, start: datetime, end: datetime) -> list[tuple[int, int, int, int]]:
-        """(zone number, UTC minute, offset before, offset after) of changes in [start, end]."""
-        found = []
-        for year in range(start.astimezone(UTC).year, end.astimezone(UTC).year + 1):
-            table = self._table(year)
-            lo = bisect_left(table.instant_list, utc_minutes(start))
-            hi = bisect_left(table.instant_list, utc_minutes(end))
-            found += [
-                (
-                    int(table.zones[i]),
-                    int(table.instants[i]),
-                    int(table.before[i]),
-                    int(table.after[i]),
-                )
-                for i in range(lo, hi)
-            ]
-        return found
 
 
 def _refine(zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
