@@ -4,7 +4,6 @@
 ``finder.search_naive`` answers the same question by brute force, to prove this path right.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +11,7 @@ import numpy as np
 
 from finder.geo.areas import serves
 from finder.schedule import DST_MARGIN_MINUTES, MINUTES_PER_WEEK
-from finder.search import kernels
+from finder.search import kernel_inputs
 from finder.search import online as search_online
 from finder.search.index import (
     CODE,
@@ -81,7 +80,7 @@ class Clock:
     transitions: list  # (zone, UTC minute, offset before, offset after) near the window
     t0_utc_minute: int  # whole minutes from the Sunday epoch to t0
     fraction: float  # seconds past t0's whole minute, in minutes
-    changes: np.ndarray  # the transitions as finder.kernels.scan_window takes them
+    changes: np.ndarray  # the transitions as kernel_inputs.Window carries them
 
     @classmethod
     def at(cls, index: SearchIndex, window) -> "Clock":
@@ -128,13 +127,13 @@ class Plan:
     clock: Clock | None
     soon: float | None  # minutes from the window start to the end of "starting soon"
     end: float | None  # minutes from the window start to the window's end
-    point: np.ndarray | None  # the searcher's finder.kernels.place_row
+    point: np.ndarray | None  # the searcher's kernel_inputs.place_row
     codes: np.ndarray  # bool per resource code (kind and attendance, see SearchIndex.code)
     programs: np.ndarray | None  # bool per program number, None = any
     include: tuple | None  # (low, high) type bits that must all be set
     exclude: tuple | None  # (low, high) type bits that must all be clear
     everything: bool  # every resource of the index passes the filters
-    filters: tuple  # all of these as finder.kernels.passes takes them
+    filters: kernel_inputs.Filters  # all of these as the kernels take them
 
     @classmethod
     def of(cls, index: SearchIndex, query: Query) -> "Plan":
@@ -147,7 +146,7 @@ class Plan:
             soon = (soon_at - t0).total_seconds() / 60
             end = (t1 - t0).total_seconds() / 60
         if query.has_point:
-            point = np.array(kernels.place_row(float(query.latitude), float(query.longitude)))
+            point = np.array(kernel_inputs.place_row(float(query.latitude), float(query.longitude)))
         return cls(query, clock, soon, end, point, *_filters(index, query))
 
     def allowed(self, index: SearchIndex, positions: np.ndarray) -> np.ndarray:
@@ -171,7 +170,7 @@ def _filters(index: SearchIndex, query: Query) -> tuple:
             np.array([p in query.programs for p in index.programs]) if query.programs else None
         )
         everything = bool(programs is None and words == [None, None] and codes[index.code].all())
-        compiled = (
+        compiled = kernel_inputs.Filters(
             everything,
             codes,
             np.zeros(0, dtype=bool) if programs is None else programs,
@@ -258,28 +257,17 @@ def _occurrences(index, occ, plan: Plan, buckets, radius_km) -> Candidates:
         return empty()
     clock = plan.clock
     located = radius_km is not None
-    rows, times = kernels.scan_window(
-        occ.key,
-        occ.rows,
-        occ.places,
+    rows, times = kernel_inputs.scan_window(
+        occ,
         index.groups_of(occ, tuple(buckets)),
-        clock.lows,
-        clock.horizon,
-        clock.fraction,
-        clock.changes,
-        plan.point if located else NO_POINT,
-        radius_km if located else math.inf,
-        plan.soon,
-        plan.end,
+        kernel_inputs.window_of(clock),
+        kernel_inputs.reach_of(plan, radius_km if located else None),
         index.now_group,
         plan.filters,
     )
     if index.areas:
         rows, times = _serving(index, plan.query, rows, times)
     return Candidates(rows, times, np.zeros(len(rows), dtype=bool))
-
-
-NO_POINT = np.empty(0)
 
 
 def _serving(index: SearchIndex, query: Query, rows: np.ndarray, times: np.ndarray) -> tuple:
@@ -293,7 +281,7 @@ def _serving(index: SearchIndex, query: Query, rows: np.ndarray, times: np.ndarr
 def classify(index, plan: Plan, rows, distance, until) -> Candidates:
     """Keep the occurrences in the window (serving the searcher's area, if they name one) and
     group them: in progress, starting soon, later, online now or open now. (The naive scan's
-    counterpart of ``finder.kernels.scan_window``.)
+    counterpart of ``kernels.scan_window``.)
 
     :param rows: the occurrences, as in ``Occurrences.rows``
     :param distance: km from the searcher; None for online occurrences
@@ -321,7 +309,7 @@ def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates
     query = plan.query
     positions = index.resources_near(query.latitude, query.longitude, radius_km)
     positions = positions[plan.allowed(index, positions)]
-    distance = kernels.distances(plan.point, index.places[positions])
+    distance = kernel_inputs.distances(plan.point, index.places[positions])
     keep = distance <= radius_km
     return untimed(positions[keep], distance[keep], NEARBY)
 
@@ -336,7 +324,7 @@ def always_open(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:
     distance = np.full(len(positions), np.nan)
     keep = np.ones(len(positions), dtype=bool)
     if query.has_point:  # those without a position (NaN) are kept
-        distance = kernels.distances(plan.point, index.places[positions])
+        distance = kernel_inputs.distances(plan.point, index.places[positions])
         keep = np.isnan(index.latitude[positions]) | (distance <= radius_km)
     for i, p in enumerate(positions.tolist()):
         keep[i] = keep[i] and serves(index.areas.get(p), query)

@@ -17,7 +17,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from finder.schedule import MINUTES_PER_WEEK
-from finder.search import kernels
+from finder.search import kernel_inputs
 from finder.search.query import GROUP, IN_PROGRESS, OPEN_NOW, RowColumns
 from finder.search.zones import ZoneClock
 from finder.vocabulary import ATTENDANCE, KINDS, types
@@ -76,7 +76,7 @@ class Occurrences(RowColumns):
 
     key: np.ndarray
     rows: np.ndarray  # (n, 5) int64: resource position, local start minute, duration, zone, code
-    places: np.ndarray  # (n, 3) finder.kernels.place_row of each; online: none
+    places: np.ndarray  # (n, 3) kernel_inputs.place_row of each; online: none
     groups: dict  # bucket (cell or -1) -> [(zone, duration class bound, key base)] present
     cache: dict = field(default_factory=dict)  # bucket sets -> their groups, concatenated
 
@@ -151,7 +151,7 @@ class SearchIndex:
         self.latitude = np.array([np.nan if v is None else v for v in lat], dtype=np.float64)
         self.longitude = np.array([np.nan if v is None else v for v in lon], dtype=np.float64)
         self.always_open = np.array(always, dtype=bool)
-        self.places = kernels.place_rows(self.latitude, self.longitude)
+        self.places = kernel_inputs.place_rows(self.latitude, self.longitude)
         position = dict(zip(rid, range(len(rid)), strict=True))
         self._set_types(position, resource_types)
         self._set_areas(position, service_areas)

@@ -83,36 +83,20 @@ def window_edges(key, groups, lows, horizon, changing):
 
 
 @compiled
-def scan_window(
-    key,
-    rows,
-    places,
-    groups,
-    lows,
-    horizon,
-    fraction,
-    changes,
-    point,
-    radius,
-    soon,
-    end,
-    now_group,
-    filters,
-):
+def scan_window(key, rows, places, groups, window, reach, now_group, filters):
     """The occurrences of the searched buckets that are in the window, within the radius and
     allowed, grouped: (rows with the group column set, (distance, minutes until) per row).
 
-    :param changes: (zone, threshold, offset now - offset before, offset now - offset after)
-        per offset change near the window: wall minutes below the threshold keep the earlier
-        offset (see ``finder.search._changes``)
-    :param point: the searcher's ``place_row``, or empty for online occurrences (no distance,
+    :param window: ``kernel_inputs.Window``; its changes are (zone, threshold, offset now -
+        offset before, offset now - offset after) per offset change near the window: wall minutes
+        below the threshold keep the earlier offset (see ``engine._changes``)
+    :param reach: ``kernel_inputs.Reach``; an empty point means online occurrences (no distance,
         no radius)
     :param now_group: per resource code, the group of what is on now (in progress or open)
-    :param filters: (whether every resource passes; per resource code, whether it is wanted;
-        per program number, whether it is wanted (empty: any); each resource's program number;
-        the type bits that must be set (low, high) and that must be clear (low, high); each
-        resource's type bits (low, high))
+    :param filters: ``kernel_inputs.Filters``
     """
+    lows, horizon, fraction, changes = window
+    point, radius, soon, end = reach
     everything, codes, programs, program, words, low, high = filters
     edges = window_edges(key, groups, lows, horizon, changes[:, 0])
     total = 0
@@ -250,17 +234,19 @@ def online_window(at, ordered, base, low, high, need, picked, count):
 
 
 @compiled
-def online_soonest(
-    regime, bases, t0u, soon_last, end_last, need, rows, lows, horizon, fraction, soon
-):
+def online_soonest(directory, bases, span, rows, window, soon):
     """The fast online path's window (see ``finder.search_online.window``): the best-placed
     occurrences as candidates (rows with their group, (NaN, minutes until) times), and how many
     occurrences are in progress or start soon, and how many later.
 
-    :param regime: (soonest directory, soonest rows, latest directory, latest rows)
+    :param directory: ``kernel_inputs.Directory``
     :param bases: (directory start, duration) per duration number
+    :param span: ``kernel_inputs.OnlineSpan``
+    :param window: ``kernel_inputs.Window``
     """
-    soonest_at, soonest_rows, latest_at, latest_rows = regime
+    soonest_at, soonest_rows, latest_at, latest_rows = directory
+    t0u, soon_last, end_last, need = span
+    lows, horizon, fraction, _ = window
     picked = np.empty(6 * len(bases) * need, dtype=np.int64)
     count = now_count = later_count = 0
     for n in range(len(bases)):

@@ -8,7 +8,7 @@ the same results.
 import numpy as np
 
 from finder.schedule import DST_MARGIN_MINUTES, occurrence
-from finder.search import kernels
+from finder.search import kernel_inputs
 from finder.search.engine import Plan, answer, classify, minutes_ceil
 from finder.search.index import SearchIndex
 from finder.search.query import NEARBY, Candidates, Query, Results, untimed
@@ -42,7 +42,7 @@ def _scan(index, occ, plan, radius_km) -> Candidates:
     picked = picked[plan.allowed(index, occ.resource[picked])]
     distance = None
     if radius_km is not None:
-        distance = kernels.distances(plan.point, index.places[occ.resource[picked]])
+        distance = kernel_inputs.distances(plan.point, index.places[occ.resource[picked]])
         keep = distance <= radius_km
         picked, distance = picked[keep], distance[keep]
     until = np.empty(len(picked))
@@ -65,6 +65,6 @@ def _scan_resources(index, plan, radius_km) -> Candidates:
         return untimed(np.empty(0, dtype=np.int64), np.empty(0), NEARBY)
     positions = np.flatnonzero(~np.isnan(index.latitude) & np.isin(index.attendance, [0, 2]))
     positions = positions[plan.allowed(index, positions)]
-    distance = kernels.distances(plan.point, index.places[positions])
+    distance = kernel_inputs.distances(plan.point, index.places[positions])
     keep = distance <= radius_km
     return untimed(positions[keep], distance[keep], NEARBY)

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from finder.schedule import DST_MARGIN_MINUTES, MINUTES_PER_WEEK
-from finder.search import kernels
+from finder.search import kernel_inputs
 from finder.search.index import KEY_SPAN, SearchIndex
 
 _POSITION_BITS = 26  # resource positions below 67 million
@@ -69,21 +69,22 @@ def window(index: SearchIndex, clock, soon: float, end: float, need: int):
     :param soon: minutes from t0 to the end of "starting soon"
     :param end: minutes from t0 to the end of the window (>= soon)
     :param need: how many of the best occurrences each range must hand over (ties included)
-    :returns: (candidate rows and times as ``finder.kernels.online_soonest`` makes them,
+    :returns: (candidate rows and times as ``kernels.online_soonest`` makes them,
         occurrences in progress or soon, occurrences later)
     """
     t0u = clock.t0_utc_minute % MINUTES_PER_WEEK
-    return kernels.online_soonest(
-        regime(index, clock.offsets),
-        index.online_fast.bases,
+    span = kernel_inputs.OnlineSpan(
         t0u,
         t0u + math.floor(clock.fraction + soon),
         t0u + math.floor(clock.fraction + end),
         need,
+    )
+    return kernel_inputs.online_soonest(
+        regime(index, clock.offsets),
+        index.online_fast.bases,
+        span,
         index.online.rows,
-        clock.lows,
-        clock.horizon,
-        clock.fraction,
+        kernel_inputs.window_of(clock),
         soon,
     )
 

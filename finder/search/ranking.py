@@ -5,7 +5,7 @@ from itertools import repeat
 
 import numpy as np
 
-from finder.search import kernels
+from finder.search import kernel_inputs
 from finder.search.index import SearchIndex
 from finder.search.query import (
     DURATION,
@@ -47,7 +47,7 @@ def rank(
     :param handed: with counts, the rows of the candidates that did not come from the fast path
     """
     # Positions are in id order (see SearchIndex), so they break ties as ids would.
-    chosen, sizes, totals = kernels.rank_groups(
+    chosen, sizes, totals = kernel_inputs.rank_groups(
         found.times, found.group, found.resource, query.order == "nearest", query.limit, len(GROUPS)
     )
     groups = _hits(index, query, found, chosen, sizes.tolist())
