@@ -1,0 +1,101 @@
+"""URL parameters into a Query (finder/web/params.py): a table of cases, as Datasette's
+test_filters.py, with a frozen `now` (issue #10)."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from finder.geo.offline import OfflineGeocoder
+from finder.search.query import DEFAULT_KINDS, KM_PER_MILE
+from finder.web.params import ParamError, parse_search
+
+NY = ZoneInfo("America/New_York")
+# Saturday 7 March 2026, 12:00 in New York: the next day, Sunday 8 March, clocks spring forward
+# at 02:00 (02:00-02:59 does not exist); on Sunday 1 November 2026 they fall back at 02:00
+# (01:00-01:59 happens twice).
+BEFORE_SPRING = datetime(2026, 3, 7, 12, 0, tzinfo=NY)
+BEFORE_FALL = datetime(2026, 10, 31, 12, 0, tzinfo=NY)
+
+
+@pytest.fixture(scope="module")
+def geocoder():
+    return OfflineGeocoder()
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({}, {"when": "now", "radius_km": 10 * KM_PER_MILE, "kinds": DEFAULT_KINDS, "limit": 25}),
+        ({"q": "19103"}, {"place": "ZIP 19103", "approximate": True}),
+        ({"radius": "5", "unit": "km"}, {"radius_km": 5.0, "unit": "km"}),
+        ({"radius": "2"}, {"radius_km": 2 * KM_PER_MILE}),
+        ({"kind": "meeting"}, {"kinds": {"meeting"}}),
+        ({"attendance": "in_person"}, {"attendance": {"in_person", "hybrid"}}),
+        ({"attendance": "online"}, {"attendance": {"online", "hybrid"}}),
+        ({"type": "W,X", "not": "SM"}, {"include_types": {"W", "X"}, "exclude_types": {"SM"}}),
+        ({"order": "nearest", "limit": "5"}, {"order": "nearest", "limit": 5}),
+        ({"widen": "no"}, {"widen": False}),
+        ({"when": "any"}, {"when": "any"}),
+        (
+            {"when": "today", "tz": "America/New_York"},
+            {"when": "today", "until": datetime(2026, 3, 8, 0, 0, tzinfo=NY)},
+        ),
+        (
+            {"when": "at", "day": "saturday", "time": "19:00", "tz": "America/New_York"},
+            {"when": "at", "at": datetime(2026, 3, 7, 19, 0, tzinfo=NY)},
+        ),
+        (
+            {"when": "at", "day": "friday", "time": "08:00", "tz": "America/New_York"},
+            {"at": datetime(2026, 3, 13, 8, 0, tzinfo=NY)},  # the next Friday, not yesterday's
+        ),
+    ],
+)
+def test_parameters_become_query_fields(geocoder, args, expected):
+    query = parse_search(args, geocoder, BEFORE_SPRING).query
+    for name, value in expected.items():
+        assert getattr(query, name) == value, name
+
+
+# A chosen wall time that does not exist or happens twice (decided here, README "Search"):
+# - 02:30 on the day clocks spring forward does not exist; it is read with the offset before
+#   the change (fold=0), which is 03:30 on the new clock: the instant a 02:30 meeting would
+#   have meant, an hour after 01:30;
+# - 01:30 on the day clocks fall back happens twice; it is the first of the two (EDT).
+@pytest.mark.parametrize(
+    "now, day, time, utc",
+    [
+        (BEFORE_SPRING, "sunday", "01:30", datetime(2026, 3, 8, 6, 30, tzinfo=UTC)),
+        (BEFORE_SPRING, "sunday", "02:30", datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
+        (BEFORE_SPRING, "sunday", "03:30", datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
+        (BEFORE_FALL, "sunday", "00:30", datetime(2026, 11, 1, 4, 30, tzinfo=UTC)),
+        (BEFORE_FALL, "sunday", "01:30", datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+        (BEFORE_FALL, "sunday", "02:30", datetime(2026, 11, 1, 7, 30, tzinfo=UTC)),
+    ],
+)
+def test_chosen_wall_times_across_dst(geocoder, now, day, time, utc):
+    args = {"when": "at", "day": day, "time": time, "tz": "America/New_York"}
+    assert parse_search(args, geocoder, now).query.at.astimezone(UTC) == utc
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"radius": "0"}, "radius must be a number between"),
+        ({"radius": "lots"}, "radius must be a number between"),
+        ({"limit": "2.5"}, "limit must be a whole number"),
+        ({"kind": "castle"}, "Unknown kind"),
+        ({"type": "W", "not": "W"}, "both wanted and excluded"),
+        ({"lat": "39.9"}, "Give both lat and lon"),
+        ({"lat": "91", "lon": "0"}, "lat must be between -90 and 90"),
+        ({"lat": "north", "lon": "west"}, "must be numbers"),
+        ({"when": "at", "day": "funday", "time": "19:00", "tz": "UTC"}, "tz must be an IANA"),
+        ({"when": "at", "day": "funday", "time": "19:00", "tz": "America/Denver"}, "day must be"),
+        ({"when": "today"}, "needs a place or a time zone"),
+        ({"q": "Atlantis, XX"}, "We could not find"),
+        ({"q": ["19103", "19104"]}, "only once"),
+    ],
+)
+def test_unusable_parameters_are_param_errors(geocoder, args, message):
+    with pytest.raises(ParamError, match=message):
+        parse_search(args, geocoder, BEFORE_SPRING)
