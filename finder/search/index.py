@@ -4,7 +4,7 @@ Every weekly occurrence is keyed by (grid cell, duration class, time zone, local
 the week), sorted, in NumPy arrays. A query turns the searcher's window into each zone's *local*
 wall-clock minutes, so one binary search per (cell, duration class, zone) finds every
 occurrence that can be in progress or starting in the window; distance and filters are then
-checked over those few candidates in one compiled pass (``finder.kernels``). Keys are local
+checked over those few candidates in one compiled pass (``finder.search.kernels``). Keys are local
 wall-clock minutes, not UTC, so a 19:00 meeting stays at 19:00 all year; zones whose offset
 changes inside the window take the exact (per-candidate zoneinfo) path in ``finder.search``.
 """
@@ -86,13 +86,13 @@ CODE = GROUP  # Occurrences.rows: the resource's code where candidates have thei
 
 @dataclass
 class OnlineFast:
-    """Online occurrences the fast path may count (see finder.search_online)."""
+    """Online occurrences the fast path may count (see finder.search.online)."""
 
     rows: np.ndarray  # indices into SearchIndex.online
     durations: np.ndarray  # the distinct durations, sorted
     codes: np.ndarray  # resource codes present (see SearchIndex.code)
     min_gap: int  # smallest gap between two occurrences of one resource, minutes
-    regimes: dict  # zone offsets -> search_online.Regime
+    regimes: dict  # zone offsets -> online.Regime
     bases: np.ndarray = field(init=False)  # (directory start, duration) per duration number
 
     def __post_init__(self):
@@ -168,7 +168,7 @@ class SearchIndex:
         self._set_resource_cells(located)
 
     def _set_online_fast(self, online_rows: np.ndarray) -> None:
-        """Split online occurrences: those the fast path (search_online) may count, and the rest."""
+        """Split online occurrences: those the fast path (finder.search.online) may count, and the rest."""
         hybrid_other = (self.attendance == 2) & (self.kind != _MEETING)
         self.fast_online = ~self.has_area & ~hybrid_other & (self.zone >= 0)
         self.fast_hybrid = self.fast_online & (self.attendance == _ATTENDANCE_CODES["hybrid"])

@@ -183,7 +183,7 @@ def distances(point, places):
 @inlined
 def passes(resource, code, codes, programs, program, words, types_low, types_high):
     """Whether a resource passes the kind and attendance, program and type filters (see
-    ``finder.search.Plan.filters``)."""
+    ``engine.Plan.filters``)."""
     if not codes[code]:
         return False
     if len(programs) and not programs[program[resource]]:
@@ -220,7 +220,7 @@ def minute_of_week(minute):
 def online_window(at, ordered, base, low, high, need, picked, count):
     """Append the first ``need`` of the occurrences of one duration number whose minutes are in
     [low, high] (of the week, wrapping) to ``picked``, from a directory as
-    ``finder.search_online.Regime`` keeps them: (new count of picked, occurrences in range)."""
+    ``online.Regime`` keeps them: (new count of picked, occurrences in range)."""
     pieces, a, b, c, d = week_pieces(low, high)
     found = 0
     for piece in range(pieces):
@@ -235,7 +235,7 @@ def online_window(at, ordered, base, low, high, need, picked, count):
 
 @compiled
 def online_soonest(directory, bases, span, rows, window, soon):
-    """The fast online path's window (see ``finder.search_online.window``): the best-placed
+    """The fast online path's window (see ``online.window``): the best-placed
     occurrences as candidates (rows with their group, (NaN, minutes until) times), and how many
     occurrences are in progress or start soon, and how many later.
 

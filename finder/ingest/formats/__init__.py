@@ -1,7 +1,7 @@
 """Importers: one module per published format, all yielding the same normalised records.
 
 Every importer module exposes ``parse(path) -> Iterator[Record | Rejected]``. Parsing is pure:
-it reads files, never the network or the database. ``finder.loader.load_source`` then geocodes,
+it reads files, never the network or the database. ``finder.ingest.load.load_source`` then geocodes,
 derives time zones and writes the records in one transaction.
 
 A normalised record is a plain dict. Only ``source_id``, ``kind`` and ``name`` are required::
