@@ -168,7 +168,7 @@ class SearchIndex:
         self._set_resource_cells(located)
 
     def _set_online_fast(self, online_rows: np.ndarray) -> None:
-        """Split online occurrences: those the fast path (finder.search.online) may count, and the rest."""
+        """Split online occurrences: those the fast path (search.online) may count, the rest."""
         hybrid_other = (self.attendance == 2) & (self.kind != _MEETING)
         self.fast_online = ~self.has_area & ~hybrid_other & (self.zone >= 0)
         self.fast_hybrid = self.fast_online & (self.attendance == _ATTENDANCE_CODES["hybrid"])
