@@ -294,3 +294,13 @@ def test_script_link_in_an_ohana_export_never_reaches_the_database(tmp_path, db,
     stored = [*db.query("select url from resources"), *db.query("select url from organizations")]
     assert not [row for row in stored if "javascript" in (row["url"] or "")]
     assert any("not a web address" in i["reason"] for i in summary.issues)
+
+
+def test_a_plus_before_a_national_number_reads_as_the_regions():
+    # aasepia.json: Zoom's US dial-in written "+3017158592" (no country code after the plus)
+    issues = []
+    assert dial_in("+3017158592,83153365392#,,#,,19135459#", "US", issues) == (
+        "+13017158592,83153365392#,,#,,19135459#"
+    )
+    assert dial_in("+15935154760,,274634005#", "US", issues) == ""  # no such US area code
+    assert any("no country code; read as +13017158592" in reason for _, _, reason in issues)

@@ -175,7 +175,19 @@ def dial_in(value, region: str | None, issues: list[Issue]) -> str:
     if not raw:
         return ""
     pieces = [p for p in re.split(r"(?<=[#\d,])\s*(?=\+\d)", raw) if p.strip()]
-    dialled = [(_dial_string(piece, region), piece) for piece in pieces]
+    dialled = []
+    for piece in pieces:
+        dial, guessed = _dial_string(piece, region)
+        dialled.append((dial, piece))
+        if guessed:
+            number = dial.split(",")[0]
+            issues.append(
+                (
+                    "repaired",
+                    "conference_phone",
+                    f"{piece[:30]!r} has no country code; read as {number}",
+                )
+            )
     usable = [(d, piece) for d, piece in dialled if d]
     if not usable:
         issues.append(
@@ -198,15 +210,26 @@ def dial_in(value, region: str | None, issues: list[Issue]) -> str:
     return usable[0][0]
 
 
-def _dial_string(piece: str, region: str | None) -> str:
-    """'+16465588656,,901964988#' from one dial string, or '' if its number is not valid."""
+def _dial_string(piece: str, region: str | None) -> tuple[str, bool]:
+    """('+16465588656,,901964988#', whether its country was guessed) from one dial string, or
+    ('', False) if its number is not valid."""
     split = _POST_DIAL.search(piece)
     number, typed = (piece[: split.start()], piece[split.start() :]) if split else (piece, "")
-    parsed = _parse_number(number, region)
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
-        return ""
+    parsed, guessed = _valid_number(number, region)
+    if parsed is None:
+        return "", False
     typed = re.sub(r"[^0-9#*,]", "", typed.replace(";", ",").lower().replace("p", ","))
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) + typed
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) + typed, guessed
+
+
+def _valid_number(number: str, region: str | None) -> tuple:
+    """A valid number, reading "+3017158592" (a plus before a national number with no country
+    code, as aasepia.json has for Zoom's US dial-ins) as the region's when only that is valid."""
+    for guessed, candidate in ((False, number), (True, number.strip().removeprefix("+"))):
+        parsed = _parse_number(candidate, region)
+        if parsed is not None and phonenumbers.is_valid_number(parsed):
+            return parsed, guessed
+    return None, False
 
 
 def _parse_number(number: str, region: str | None):
