@@ -262,3 +262,24 @@ def add_source_as_of(db: Database) -> None:
     and the short name each listing is "Listed by"."""
     _table(db, "sources").add_column("as_of", str)
     _table(db, "sources").add_column("short_name", str)
+
+
+@migrations()
+def create_feed_health(db: Database) -> None:
+    """How each live feed's last refresh went: one row per source with a URL (issue #13)."""
+    _table(db, "feed_health").create(
+        {
+            "source": str,
+            "url": str,
+            "last_attempt": str,
+            "last_success": str,
+            "http_status": int,
+            "records": int,
+            "change": int,
+            "last_error": str,
+            "attempts": int,
+            "seconds": float,
+            "validators": str,
+        },
+        pk="source",
+    )
