@@ -221,7 +221,7 @@ def _run_imports(database: str, sources: list[dict]) -> None:
     if len(failed) == len(sources):
         discard(draft)
     else:
-        publish(draft, database)
+        publish(draft, database, current_app.config.get("SITE_URL"))
     if failed:
         raise click.ClickException(f"{len(failed)} source(s) failed: {', '.join(failed)}")
 
