@@ -156,8 +156,8 @@ def test_duplicate_candidates_across_and_within_sources(ds):
     assert firsts == sorted(firsts, reverse=True)
 
 
-def test_questionable_geocodes_name_the_listing(ds):
-    rows = query(ds, "questionable_geocodes")
+def test_repaired_geocodes_name_the_listing(ds):
+    rows = query(ds, "repaired_geocodes")
     repaired = [r for r in rows if r["source"] == "nwta" and "km away" in r["geocode_note"]]
     assert repaired
     assert all(r["id"] and r["name"] and r["site_url"].endswith(f"/{r['id']}") for r in rows)
