@@ -13,6 +13,7 @@ from finder.errors import GeocodeError, SourceFormatError
 from finder.geo.online import build_geocoder
 from finder.ingest import fetch
 from finder.ingest.load import ImportSummary
+from finder.ingest.overrides import read_overrides
 from finder.ingest.publish import discard, draft_copy, publish
 from finder.ingest.refresh import Outcome, refresh, with_kept_feeds
 from finder.ingest.registry import FORMATS, import_source, read_registry
@@ -147,6 +148,7 @@ def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
         _fetch_settings(config),
         dry_run=dry_run,
         allow_shrink=allow_shrink,
+        overrides=_overrides(),
     )
     for outcome in outcomes:
         click.echo(format_outcome(outcome), err=not outcome.ok)
@@ -192,6 +194,16 @@ def _registry() -> list[dict]:
     return with_kept_feeds(sources, _feeds_dir())
 
 
+def _overrides() -> list:
+    path = current_app.config.get("OVERRIDES") or Path(current_app.config["SOURCES"]).with_name(
+        "overrides.toml"
+    )
+    try:
+        return read_overrides(path)
+    except SourceFormatError as error:
+        raise click.ClickException(str(error)) from error
+
+
 def _feeds_dir() -> Path:
     config = current_app.config
     return Path(config.get("FEEDS") or Path(config["DATABASE"]).parent / "feeds")
@@ -201,13 +213,16 @@ def _run_imports(database: str, sources: list[dict]) -> None:
     # Publishers never write into the served file: import into a copy, then swap it in
     # (unless every source failed, when there is nothing to publish).
     failed = []
+    overrides = _overrides()
     draft = draft_copy(database)
     db = connect(str(draft))
     try:
         geocoder = _geocoder(db)
         for source in sources:
             try:
-                summary = import_source(db, source, geocoder, progress=_progress(source["id"]))
+                summary = import_source(
+                    db, source, geocoder, progress=_progress(source["id"]), overrides=overrides
+                )
             except (SourceFormatError, OSError) as error:
                 click.echo(f"{source['id']}: import failed, nothing changed: {error}", err=True)
                 failed.append(source["id"])
@@ -263,7 +278,7 @@ def format_summary(summary: ImportSummary) -> str:
             f"{k} {v}" for k, v in sorted(summary.precision.items(), key=lambda kv: -kv[1])
         ),
     ]
-    for severity in ("rejected", "repaired", "warning"):
+    for severity in ("rejected", "repaired", "corrected", "warning"):
         for reason, count, example in summary.top_reasons(severity):
             if count == 1 or example == reason:
                 lines.append(f"  {severity}: {count} × {example}")

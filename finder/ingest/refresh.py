@@ -101,6 +101,7 @@ def refresh(
     settings: FetchSettings,
     dry_run: bool = False,
     allow_shrink: bool = False,
+    overrides: list | None = None,
 ) -> list[Outcome]:
     """Refresh sources with a ``url`` into a draft of ``served``; publish it only when all
     succeeded, otherwise publish only the record of the attempts (the data stays as it was).
@@ -111,6 +112,7 @@ def refresh(
     :param feeds_dir: where each source's last good feed is kept (``<feeds_dir>/<id>/``)
     :param dry_run: fetch and import into a throwaway draft, report, change nothing
     :param allow_shrink: accept a feed that lost more than half its records
+    :param overrides: local corrections applied to every import
     """
     feeds_dir = Path(feeds_dir)
     feeds_dir.mkdir(parents=True, exist_ok=True)
@@ -120,7 +122,8 @@ def refresh(
     try:
         geocoder = geocoder_for(db)
         for source in sources:
-            outcomes.append(_refresh_one(db, source, feeds_dir, geocoder, settings, allow_shrink))
+            how = _How(geocoder, settings, allow_shrink, overrides or [])
+            outcomes.append(_refresh_one(db, source, feeds_dir, how))
         failed = [o.source for o in outcomes if not o.ok]
         for outcome in outcomes:
             if failed and outcome.ok:
@@ -146,23 +149,26 @@ def refresh(
     return outcomes
 
 
-def _refresh_one(
-    db: Database,
-    source: dict,
-    feeds_dir: Path,
-    geocoder: Geocoder,
-    settings: FetchSettings,
-    allow_shrink: bool,
-) -> Outcome:
+@dataclass(frozen=True)
+class _How:
+    """How every source of one refresh is fetched and imported."""
+
+    geocoder: Geocoder
+    settings: FetchSettings
+    allow_shrink: bool
+    overrides: list
+
+
+def _refresh_one(db: Database, source: dict, feeds_dir: Path, how: _How) -> Outcome:
     outcome = Outcome(source["id"], source.get("url") or "")
     started = time.perf_counter()
     try:
         if not source.get("url"):
             raise FeedError(f"source {source['id']!r} has no url to refresh from")
         outcome.validators = _previous_validators(db, source["id"])
-        staging = _fetch_all(source, feeds_dir, settings, outcome)
+        staging = _fetch_all(source, feeds_dir, how.settings, outcome)
         if outcome.status != "unchanged":
-            _import(db, source, staging, geocoder, outcome, allow_shrink)
+            _import(db, source, staging, how, outcome)
     except (FeedError, SourceFormatError, OSError) as error:
         outcome.status, outcome.error = "failed", str(error)
     outcome.seconds = round(time.perf_counter() - started, 3)
@@ -191,20 +197,22 @@ def _fetch_all(source: dict, feeds_dir: Path, settings: FetchSettings, outcome: 
     return staging
 
 
-def _import(db, source, staging, geocoder, outcome, allow_shrink) -> None:
+def _import(db: Database, source: dict, staging: Path, how: _How, outcome: Outcome) -> None:
     entry = {**source, "path": str(staging / feed_urls(source)[0][0])}
     records = list(parse_source(entry))  # SourceFormatError for invalid JSON or CSV
     outcome.records = sum(not isinstance(r, Rejected) for r in records)
     before = db.execute(
         "select count(*) from resources where source = ? and status = 'active'", [source["id"]]
     ).fetchone()[0]
-    if not allow_shrink and before and outcome.records < before * MIN_SHARE_KEPT:
+    if not how.allow_shrink and before and outcome.records < before * MIN_SHARE_KEPT:
         raise FeedError(
             f"suspicious feed: {outcome.records} records where {before} are listed now "
             "(lost more than half); kept the previous data (--allow-shrink accepts it)"
         )
     as_of = datetime.now(UTC).date().isoformat()
-    outcome.summary = import_source(db, {**entry, "as_of": as_of}, geocoder, records=records)
+    outcome.summary = import_source(
+        db, {**entry, "as_of": as_of}, how.geocoder, records=records, overrides=how.overrides
+    )
     outcome.status = "updated"
 
 

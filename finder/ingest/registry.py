@@ -84,11 +84,13 @@ def import_source(
     geocoder: Geocoder,
     progress: Callable | None = None,
     records: Iterable | None = None,
+    overrides: list | None = None,
 ) -> ImportSummary:
     """Parse, geocode and load one source in one transaction.
 
     :param records: what ``parse_source`` already yielded for this path (refresh validates a
         fetched feed before importing it), so it is not read twice
+    :param overrides: local corrections (``finder.ingest.overrides``); this source's are applied
     """
     if not source.get("path"):
         raise SourceFormatError(
@@ -100,7 +102,8 @@ def import_source(
     source = {**source, "content_hash": content_hash(source["path"])}
     if records is None:
         records = parse_source(source)
-    summary = load_source(db, source, records, geocoder, progress=progress)
+    mine = [o for o in overrides or [] if o.source == source["id"]]
+    summary = load_source(db, source, records, geocoder, progress=progress, overrides=mine)
     # The list's own date (kept apart from the import date, which says nothing about its age)
     # and the short name listings are "Listed by".
     with db.atomic():
