@@ -2,12 +2,14 @@
 
 import os
 import re
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlite_utils import Database
 
 from finder.errors import GeocodeError, SourceFormatError
 from finder.geo.online import build_geocoder
@@ -15,6 +17,7 @@ from finder.ingest import fetch
 from finder.ingest.load import ImportSummary
 from finder.ingest.overrides import read_overrides
 from finder.ingest.publish import discard, draft_copy, publish
+from finder.ingest.quality import describe, report
 from finder.ingest.refresh import Outcome, refresh, with_kept_feeds
 from finder.ingest.registry import FORMATS, import_source, read_registry
 from finder.store import connect, init_db
@@ -160,6 +163,36 @@ def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
     click.echo("Dry run: nothing published." if dry_run else f"Published {database}")
 
 
+@click.command("quality")
+@click.argument("source_ids", nargs=-1)
+@with_appcontext
+def quality_command(source_ids: tuple[str, ...]) -> None:
+    """Print each source's data quality: listings by kind and attendance, geocode precision,
+    rejects by reason, possible duplicates, age and feed health.
+
+    Example:
+
+    \b
+        flask --app finder quality
+        flask --app finder quality nwta samhsa-sut
+    """
+    database = current_app.config["DATABASE"]
+    if not Path(database).exists():
+        raise click.ClickException(f"{database} does not exist: run `flask --app finder build`")
+    db = Database(sqlite3.connect(f"file:{database}?mode=ro", uri=True))
+    try:
+        figures = report(db)
+    finally:
+        db.close()
+    unknown = set(source_ids) - set(figures)
+    if unknown:
+        raise click.UsageError(
+            f"no source {', '.join(sorted(unknown))} in {database}; it has {', '.join(figures)}"
+        )
+    for source_id in source_ids or sorted(figures):
+        click.echo("\n".join(describe(figures[source_id])))
+
+
 def _fetch_settings(config) -> fetch.FetchSettings:
     return fetch.FetchSettings(
         user_agent=config.get("REFRESH_USER_AGENT") or fetch.USER_AGENT,
@@ -297,5 +330,6 @@ def init_app(app) -> None:
         import_file_command,
         build_command,
         refresh_command,
+        quality_command,
     ):
         app.cli.add_command(command)

@@ -46,13 +46,13 @@ class ImportSummary:
         reasons, examples = Counter(), {}
         for issue in self.issues:
             if issue["severity"] == severity:
-                family = _reason_family(issue["reason"])
+                family = reason_family(issue["reason"])
                 reasons[family] += 1
                 examples.setdefault(family, issue["reason"])
         return [(r, n, examples[r]) for r, n in reasons.most_common(limit)]
 
 
-def _reason_family(reason: str) -> str:
+def reason_family(reason: str) -> str:
     """Group reasons that differ only in quoted values or numbers ('UTF-8' keeps its 8)."""
     return re.sub(r"'[^']*'|\"[^\"]*\"|(?<![\w-])-?\d+(\.\d+)?(?![\w-])", "…", reason)
 
