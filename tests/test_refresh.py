@@ -322,3 +322,39 @@ def test_build_reads_the_feed_the_last_refresh_kept(site):
     result = site.app.test_cli_runner().invoke(args=["build"])
     assert result.exit_code == 0, result.output
     assert len(site.listings("sussexaa")) == count
+
+
+def test_readers_during_a_refresh_never_fail_and_see_old_or_new_data(site):
+    """The publishing contract: a client reading the served file throughout a refresh gets an
+    answer every time, from the old file or the new one (never a half-built database)."""
+    import threading
+    import time
+
+    assert site.run("--all").exit_code == 0
+    old = len([r for r in site.listings("sussexaa") if r[3] == "active"])
+    feed = json.loads(SUSSEX)
+    site.server.routes["/sussex.json"] = json.dumps(feed[: len(feed) * 3 // 4]).encode()
+    seen, errors, stop = [], [], threading.Event()
+
+    def read():
+        while not stop.is_set():
+            try:
+                conn = sqlite3.connect(f"file:{site.database}?mode=ro", uri=True)
+                sql = "select count(*) from resources where source = ? and status = 'active'"
+                seen.append(conn.execute(sql, ["sussexaa"]).fetchone()[0])
+                conn.close()
+            except sqlite3.Error as error:
+                errors.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        result = site.run("--all")
+        time.sleep(0.3)  # and a little reading after the swap
+    finally:
+        stop.set()
+        reader.join()
+    assert result.exit_code == 0, result.output
+    new = len([r for r in site.listings("sussexaa") if r[3] == "active"])
+    assert errors == [] and len(seen) > 10
+    assert set(seen) <= {old, new} and seen[-1] == new and new < old
