@@ -4,6 +4,7 @@ retries, and every failure mode leaving the served data as it was."""
 import json
 import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,12 @@ def test_readers_during_a_refresh_never_fail_and_see_old_or_new_data(site):
     new = len([r for r in site.listings("sussexaa") if r[3] == "active"])
     assert errors == [] and len(seen) > 10
     assert set(seen) <= {old, new} and seen[-1] == new and new < old
+
+
+def test_the_published_file_keeps_the_served_files_permissions(site):
+    assert site.run("--all").exit_code == 0
+    assert stat.S_IMODE(os.stat(site.database).st_mode) == 0o644  # not mkstemp's 0600
+    site.database.chmod(0o640)
+    site.server.routes["/sussex.json"] = SUSSEX + b" "
+    assert site.run("--all").exit_code == 0
+    assert stat.S_IMODE(os.stat(site.database).st_mode) == 0o640

@@ -7,6 +7,7 @@ the serving side notices the new file and reloads.
 
 import os
 import sqlite3
+import stat
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,9 @@ def draft_copy(served: str | Path) -> Path:
     handle, name = tempfile.mkstemp(prefix=f".{served.name}.", suffix=".tmp", dir=served.parent)
     os.close(handle)
     draft = Path(name)
+    # mkstemp makes a private file; the published one must stay readable by the site and
+    # Datasette as before.
+    draft.chmod(stat.S_IMODE(served.stat().st_mode) if served.exists() else 0o644)
     if served.exists():
         # The backup API copies a consistent snapshot even while the site is reading.
         source = sqlite3.connect(f"file:{served}?mode=ro", uri=True)
