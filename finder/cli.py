@@ -2,17 +2,23 @@
 
 import os
 import re
-import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlite_utils import Database
 
 from finder.errors import GeocodeError, SourceFormatError
 from finder.geo.online import build_geocoder
+from finder.ingest import fetch
 from finder.ingest.load import ImportSummary
+from finder.ingest.overrides import read_overrides
+from finder.ingest.publish import discard, draft_copy, publish
+from finder.ingest.quality import describe, report
+from finder.ingest.refresh import Outcome, refresh, with_kept_feeds
 from finder.ingest.registry import FORMATS, import_source, read_registry
 from finder.store import connect, init_db
 
@@ -107,38 +113,174 @@ def build_command(output: str | None) -> None:
     temporary = target.with_name(target.name + ".tmp")
     temporary.unlink(missing_ok=True)
     _run_imports(str(temporary), _registry())
-    shutil.move(temporary, target)
+    os.replace(temporary, target)
     click.echo(f"Built {target}")
+
+
+@click.command("refresh")
+@click.argument("source_ids", nargs=-1)
+@click.option("--all", "refresh_all", is_flag=True, help="Refresh every source with a url.")
+@click.option("--dry-run", is_flag=True, help="Fetch and report what would change; swap nothing.")
+@click.option("--allow-shrink", is_flag=True, help="Accept feeds that lost over half their rows.")
+@with_appcontext
+def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
+    """Fetch live sources (their `url` in data/sources.toml) and publish the new data only when
+    every one succeeded; a failed or suspicious feed keeps its previous data.
+
+    Example:
+
+    \b
+        flask --app finder refresh --all
+        flask --app finder refresh aasepia --dry-run
+    """
+    live = [s for s in _registry() if s.get("url")]
+    chosen = live if refresh_all else [s for s in live if s["id"] in source_ids]
+    unknown = set(source_ids) - {s["id"] for s in live}
+    if unknown or not chosen:
+        known = ", ".join(s["id"] for s in live) or "(no source has a url)"
+        raise click.UsageError(
+            f"no live source {', '.join(sorted(unknown)) or '(none given)'}; with a url: {known}"
+        )
+    config = current_app.config
+    database = config["DATABASE"]
+    outcomes = refresh(
+        database,
+        chosen,
+        _geocoder,
+        _feeds_dir(),
+        _fetch_settings(config),
+        dry_run=dry_run,
+        allow_shrink=allow_shrink,
+        overrides=_overrides(),
+    )
+    for outcome in outcomes:
+        click.echo(format_outcome(outcome), err=not outcome.ok)
+    failed = [o.source for o in outcomes if o.status == "failed"]
+    if failed:
+        raise click.ClickException(
+            f"{', '.join(failed)} failed: nothing was published (failures recorded in feed_health)"
+        )
+    click.echo("Dry run: nothing published." if dry_run else f"Published {database}")
+
+
+@click.command("quality")
+@click.argument("source_ids", nargs=-1)
+@with_appcontext
+def quality_command(source_ids: tuple[str, ...]) -> None:
+    """Print each source's data quality: listings by kind and attendance, geocode precision,
+    rejects by reason, possible duplicates, age and feed health.
+
+    Example:
+
+    \b
+        flask --app finder quality
+        flask --app finder quality nwta samhsa-sut
+    """
+    database = current_app.config["DATABASE"]
+    if not Path(database).exists():
+        raise click.ClickException(f"{database} does not exist: run `flask --app finder build`")
+    db = Database(sqlite3.connect(f"file:{database}?mode=ro", uri=True))
+    try:
+        figures = report(db)
+    finally:
+        db.close()
+    unknown = set(source_ids) - set(figures)
+    if unknown:
+        raise click.UsageError(
+            f"no source {', '.join(sorted(unknown))} in {database}; it has {', '.join(figures)}"
+        )
+    for source_id in source_ids or sorted(figures):
+        click.echo("\n".join(describe(figures[source_id])))
+
+
+def _fetch_settings(config) -> fetch.FetchSettings:
+    return fetch.FetchSettings(
+        user_agent=config.get("REFRESH_USER_AGENT") or fetch.USER_AGENT,
+        timeout=float(config.get("REFRESH_TIMEOUT") or fetch.TIMEOUT_SECONDS),
+        max_bytes=int(config.get("REFRESH_MAX_BYTES") or fetch.MAX_BYTES),
+        retries=int(config.get("REFRESH_RETRIES", fetch.RETRIES)),
+        backoff=float(config.get("REFRESH_BACKOFF", fetch.BACKOFF_SECONDS)),
+    )
+
+
+def format_outcome(outcome: Outcome) -> str:
+    """One line per refreshed source: what changed, or why nothing did."""
+    head = f"{outcome.source}: {outcome.status}"
+    if outcome.http_status:
+        head += f" (HTTP {outcome.http_status}, {outcome.seconds:.2f} s)"
+    if outcome.summary:
+        s = outcome.summary
+        head += (
+            f"; {s.records_in} in, {s.added} added, {s.updated} updated, "
+            f"{s.unchanged} unchanged, {s.removed} removed, {s.rejected} rejected"
+        )
+    if outcome.error:
+        head += f"; {outcome.error}"
+    return head
 
 
 def _registry() -> list[dict]:
     try:
-        return read_registry(current_app.config["SOURCES"])
+        sources = read_registry(current_app.config["SOURCES"])
+    except SourceFormatError as error:
+        raise click.ClickException(str(error)) from error
+    return with_kept_feeds(sources, _feeds_dir())
+
+
+def _overrides() -> list:
+    path = current_app.config.get("OVERRIDES") or Path(current_app.config["SOURCES"]).with_name(
+        "overrides.toml"
+    )
+    try:
+        return read_overrides(path)
     except SourceFormatError as error:
         raise click.ClickException(str(error)) from error
 
 
+def _feeds_dir() -> Path:
+    config = current_app.config
+    return Path(config.get("FEEDS") or Path(config["DATABASE"]).parent / "feeds")
+
+
 def _run_imports(database: str, sources: list[dict]) -> None:
-    db = connect(database)
-    init_db(db)
+    # Publishers never write into the served file: import into a copy, then swap it in
+    # (unless every source failed, when there is nothing to publish).
+    failed = []
+    overrides = _overrides()
+    draft = draft_copy(database)
+    db = connect(str(draft))
     try:
-        geocoder = build_geocoder(
+        geocoder = _geocoder(db)
+        for source in sources:
+            try:
+                summary = import_source(
+                    db, source, geocoder, progress=_progress(source["id"]), overrides=overrides
+                )
+            except (SourceFormatError, OSError) as error:
+                click.echo(f"{source['id']}: import failed, nothing changed: {error}", err=True)
+                failed.append(source["id"])
+                continue
+            click.echo(format_summary(summary))
+    except BaseException:
+        db.close()
+        discard(draft)
+        raise
+    db.close()
+    if len(failed) == len(sources):
+        discard(draft)
+    else:
+        publish(draft, database, current_app.config.get("SITE_URL"))
+    if failed:
+        raise click.ClickException(f"{len(failed)} source(s) failed: {', '.join(failed)}")
+
+
+def _geocoder(db):
+    try:
+        return build_geocoder(
             current_app.config["GEOCODER"], current_app.config["GEOCODER_USER_AGENT"], db
         )
     except GeocodeError as error:
         raise click.ClickException(str(error)) from error
-    failed = []
-    for source in sources:
-        try:
-            summary = import_source(db, source, geocoder, progress=_progress(source["id"]))
-        except (SourceFormatError, OSError) as error:
-            click.echo(f"{source['id']}: import failed, nothing changed: {error}", err=True)
-            failed.append(source["id"])
-            continue
-        click.echo(format_summary(summary))
-    db.close()
-    if failed:
-        raise click.ClickException(f"{len(failed)} source(s) failed: {', '.join(failed)}")
 
 
 def _progress(label: str):
@@ -169,7 +311,7 @@ def format_summary(summary: ImportSummary) -> str:
             f"{k} {v}" for k, v in sorted(summary.precision.items(), key=lambda kv: -kv[1])
         ),
     ]
-    for severity in ("rejected", "repaired", "warning"):
+    for severity in ("rejected", "repaired", "corrected", "warning"):
         for reason, count, example in summary.top_reasons(severity):
             if count == 1 or example == reason:
                 lines.append(f"  {severity}: {count} × {example}")
@@ -182,5 +324,12 @@ def format_summary(summary: ImportSummary) -> str:
 
 def init_app(app) -> None:
     """Register the commands with the app."""
-    for command in (init_db_command, import_command, import_file_command, build_command):
+    for command in (
+        init_db_command,
+        import_command,
+        import_file_command,
+        build_command,
+        refresh_command,
+        quality_command,
+    ):
         app.cli.add_command(command)

@@ -28,3 +28,9 @@ class GeocodeError(PersonMessage):
 
 class NoWeeklyTimes(Exception):
     """A listing has no weekly times, so there is nothing to put in a calendar."""
+
+
+class FeedError(Exception):
+    """A live feed could not be fetched, or what came back is not safe to publish (an HTTP error,
+    a truncated or oversized body, a feed that lost most of its records): its source keeps its
+    previous data and the failure is recorded in feed_health."""

@@ -262,3 +262,47 @@ def add_source_as_of(db: Database) -> None:
     and the short name each listing is "Listed by"."""
     _table(db, "sources").add_column("as_of", str)
     _table(db, "sources").add_column("short_name", str)
+
+
+@migrations()
+def create_feed_health(db: Database) -> None:
+    """How each live feed's last refresh went: one row per source with a URL (issue #13)."""
+    _table(db, "feed_health").create(
+        {
+            "source": str,
+            "url": str,
+            "last_attempt": str,
+            "last_success": str,
+            "http_status": int,
+            "records": int,
+            "change": int,
+            "last_error": str,
+            "attempts": int,
+            "seconds": float,
+            "validators": str,
+        },
+        pk="source",
+    )
+
+
+@migrations()
+def create_settings(db: Database) -> None:
+    """Facts about this installation that Datasette's saved queries need (the site's address,
+    so every listing id links to its page)."""
+    _table(db, "settings").create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def create_listings_view(db: Database) -> None:
+    """One row per listing with its place and a link to its page on the site, for maintainers
+    browsing in Datasette (the map plugin finds latitude/longitude)."""
+    db.execute(
+        """CREATE VIEW listings AS
+        SELECT r.id,
+               (SELECT value FROM settings WHERE key = 'site_url') || '/resource/' || r.id
+                 AS site_url,
+               r.source, r.source_id, r.kind, r.name, r.program, r.attendance, r.status,
+               r.updated, r.last_verified, l.formatted_address, l.city, l.state, l.postal_code,
+               l.latitude, l.longitude, l.geocode_precision
+        FROM resources r LEFT JOIN locations l ON l.id = r.location_id"""
+    )

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from finder.errors import RecordRejected, SourceFormatError
 from finder.geo.offline import Geocode, valid_timezone
+from finder.ingest import overrides as corrections
 from finder.ingest.formats import Rejected
 from finder.ingest.prepare import Prepared, prepare
 from finder.ingest.write import write
@@ -45,13 +46,13 @@ class ImportSummary:
         reasons, examples = Counter(), {}
         for issue in self.issues:
             if issue["severity"] == severity:
-                family = _reason_family(issue["reason"])
+                family = reason_family(issue["reason"])
                 reasons[family] += 1
                 examples.setdefault(family, issue["reason"])
         return [(r, n, examples[r]) for r, n in reasons.most_common(limit)]
 
 
-def _reason_family(reason: str) -> str:
+def reason_family(reason: str) -> str:
     """Group reasons that differ only in quoted values or numbers ('UTF-8' keeps its 8)."""
     return re.sub(r"'[^']*'|\"[^\"]*\"|(?<![\w-])-?\d+(\.\d+)?(?![\w-])", "…", reason)
 
@@ -62,6 +63,7 @@ def load_source(
     records: Iterable,
     geocoder: Geocoder,
     progress: Callable[[Iterable], Iterable] | None = None,
+    overrides: list[corrections.Override] | None = None,
 ) -> ImportSummary:
     """Import one source's records in a single transaction and log the run.
 
@@ -70,6 +72,8 @@ def load_source(
     :param records: what an importer's ``parse`` yielded (records and ``Rejected`` rows)
     :param geocoder: a geopy geocoder used when a record has no trustworthy coordinates
     :param progress: optional wrapper (e.g. a click progress bar) over the records being prepared
+    :param overrides: this source's local corrections (data/overrides.toml), applied to each
+        record before the shared rules, and logged
     """
     zone = source.get("default_timezone")
     if zone and valid_timezone(zone) is None:
@@ -81,6 +85,7 @@ def load_source(
     first_at: dict[str, int] = {}
     rejected_ids: set[str] = set()
     geocodes: dict[tuple, Geocode] = {}
+    local = _by_listing(overrides or [])
     for position, item in enumerate(progress(items) if progress else items, start=1):
         if isinstance(item, Rejected):
             _reject(summary, rejected_ids, item.source_id, item.field, item.reason, item.row)
@@ -91,6 +96,11 @@ def load_source(
             summary.rejected += 1
             summary.issues.append(_issue(source_id, "rejected", "id", reason, position))
             continue
+        if source_id in local:
+            item, notes = corrections.apply(item, local.pop(source_id))
+            summary.issues.extend(_issue(source_id, s, f, r, position) for s, f, r in notes)
+            if item is None:  # corrected as no longer listed: marked removed like a lost row
+                continue
         try:
             rows = prepare(item, source, geocoder, geocodes)
         except RecordRejected as error:
@@ -102,9 +112,20 @@ def load_source(
         summary.repaired += any(r["severity"] == "repaired" for r in repairs)
         summary.precision[rows.precision] += 1
         prepared[rows.source_id] = rows
+    for source_id, unused in local.items():
+        for override in unused:
+            reason = f"local correction of {override.field} for a listing not in this feed"
+            summary.issues.append(_issue(source_id, "warning", override.field, reason))
     with db.atomic():
         write(db, source, prepared, rejected_ids, summary)
     return summary
+
+
+def _by_listing(overrides: list) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for override in overrides:
+        found.setdefault(str(override.source_id), []).append(override)
+    return found
 
 
 def _reject(summary: ImportSummary, rejected_ids: set, source_id, field_name, reason, row) -> None:

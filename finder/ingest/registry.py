@@ -15,7 +15,7 @@ from finder.errors import SourceFormatError
 from finder.ingest.load import ImportSummary, load_source
 
 FORMATS = ("meeting_guide", "bmlt", "hsds", "ohana", "csv_template", "samhsa")
-REQUIRED_KEYS = ("id", "name", "format", "path")
+REQUIRED_KEYS = ("id", "name", "format")
 # A list's date: a TOML date (2025-04-18), or a string: a day, or a month when that is all we know.
 _AS_OF = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 
@@ -32,12 +32,14 @@ def read_registry(path: str | Path) -> list[dict]:
         missing = [k for k in REQUIRED_KEYS if not entry.get(k)]
         if missing:
             raise SourceFormatError(f"{path}: source #{number} lacks {', '.join(missing)}")
+        if not entry.get("path") and not entry.get("url"):
+            raise SourceFormatError(f"{path}: source {entry['id']!r} has neither a path nor a url")
         if entry["format"] not in FORMATS:
             raise SourceFormatError(
                 f"{path}: source {entry['id']!r} has unknown format {entry['format']!r}; "
                 f"expected one of {', '.join(FORMATS)}"
             )
-        resolved = str((path.parent / entry["path"]).resolve())
+        resolved = str((path.parent / entry["path"]).resolve()) if entry.get("path") else None
         sources.append({**entry, "path": resolved, "as_of": _as_of(path, entry)})
     return sources
 
@@ -77,13 +79,31 @@ def parse_source(source: dict) -> Iterable:
 
 
 def import_source(
-    db: Database, source: dict, geocoder: Geocoder, progress: Callable | None = None
+    db: Database,
+    source: dict,
+    geocoder: Geocoder,
+    progress: Callable | None = None,
+    records: Iterable | None = None,
+    overrides: list | None = None,
 ) -> ImportSummary:
-    """Parse, geocode and load one source in one transaction."""
+    """Parse, geocode and load one source in one transaction.
+
+    :param records: what ``parse_source`` already yielded for this path (refresh validates a
+        fetched feed before importing it), so it is not read twice
+    :param overrides: local corrections (``finder.ingest.overrides``); this source's are applied
+    """
+    if not source.get("path"):
+        raise SourceFormatError(
+            f"source {source['id']!r} has no file yet: run `flask --app finder refresh "
+            f"{source['id']}` to fetch it from {source.get('url')}"
+        )
     if not Path(source["path"]).exists():
         raise SourceFormatError(f"{source['path']} does not exist")
     source = {**source, "content_hash": content_hash(source["path"])}
-    summary = load_source(db, source, parse_source(source), geocoder, progress=progress)
+    if records is None:
+        records = parse_source(source)
+    mine = [o for o in overrides or [] if o.source == source["id"]]
+    summary = load_source(db, source, records, geocoder, progress=progress, overrides=mine)
     # The list's own date (kept apart from the import date, which says nothing about its age)
     # and the short name listings are "Listed by".
     with db.atomic():
