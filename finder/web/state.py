@@ -36,6 +36,7 @@ class Generation:
         self._users = 0
         self._retired = False
         self._coverage: Coverage | None = None
+        self._pid = os.getpid()
         for _ in range(10):  # a publisher may replace the file while we open it
             self.identity = _identity(os.stat(path))
             try:
@@ -71,6 +72,8 @@ class Generation:
         """A connection for one request (pins the generation); raises Replaced when there is
         none free and the file at the path is another one now."""
         with self._lock:
+            if self._pid != os.getpid():  # a forked worker: never share the parent's connections
+                self._free, self._pid = [], os.getpid()
             if self._free:
                 self._users += 1
                 return self._free.pop()
