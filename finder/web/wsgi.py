@@ -6,7 +6,10 @@ worker per core: the workers share the index's pages and start warm. Each worker
 pool of threads; a connection that sends nothing is handed back to the poller, and an idle
 kept-alive one closed after ``KEEPALIVE`` seconds, so slow or idle clients hold no thread.
 
-For another process manager: ``gunicorn -c python:finder.web.wsgi 'finder.web.wsgi:application()'``.
+Alone, on an inherited socket: ``python -m finder.web.wsgi --fd N --database PATH``. Under a
+plain gunicorn command, keep the private log: ``gunicorn --preload -k gthread --threads 4
+--keep-alive 5 --logger-class finder.web.wsgi.PrivateLog --access-logfile - -b 127.0.0.1:5000
+'finder.web.wsgi:application()'`` (the database from FINDER_DATABASE).
 """
 
 import argparse
