@@ -12,8 +12,10 @@ SOURCES := $(shell find data -type f ! -name '*.db*' 2>/dev/null) \
 
 .PHONY: run test db serve clean translations screenshots
 
+# The site under gunicorn and Datasette; `make run PORT=5050 DATASETTE_PORT=8002` for other ports.
 run: $(DB)
-	$(BIN)/python scripts/serve.py --database $(DB)
+	$(BIN)/python scripts/serve.py --database $(DB) $(if $(PORT),--site-port $(PORT)) \
+	  $(if $(DATASETTE_PORT),--datasette-port $(DATASETTE_PORT))
 
 db: $(DB)
 

@@ -1,12 +1,20 @@
-"""`make run`'s server script: the site and a read-only Datasette over a real built database."""
+"""`make run`'s server script: the site (gunicorn) and a read-only Datasette over a real built
+database, tested over real sockets: the private log on good, malformed and failing requests,
+ports already taken, Datasette's SQL limits and headers, and a new database file published while
+both serve."""
 
 import json
+import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -54,6 +62,8 @@ class Servers:
                 str(site),
                 "--datasette-port",
                 str(datasette),
+                "--workers",
+                "2",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -72,7 +82,6 @@ class Servers:
             output, _ = self.process.communicate()
             raise AssertionError(f"the servers did not stop within 90 s:\n{output}") from None
         assert self.process.returncode == 0, output
-        assert "Traceback" not in output, output
         return output
 
 
@@ -85,6 +94,8 @@ def servers(tmp_path, registry, geocoder):
 
 @pytest.fixture
 def served(servers):
+    fetch(servers.datasette + "/finder.json")  # both up (retried until they answer)
+    fetch(servers.site + "/healthz")
     return servers.site, servers.datasette, servers.database
 
 
@@ -140,8 +151,10 @@ def test_search_api_over_http_and_nothing_searched_in_the_log(tmp_path, registry
     finally:
         output = running.stop()
     assert '"GET /api/search" 200' in output and '"GET /map" 200' in output
+    assert "Search ready" in output
     for secret in ("79401", "33.57", "-101.85", "radius=lots", "127.0.0.1 -"):
         assert secret not in output
+    assert "Traceback" not in output
 
 
 def test_sigterm_stops_both_servers(tmp_path, registry, geocoder):
@@ -151,3 +164,142 @@ def test_sigterm_stops_both_servers(tmp_path, registry, geocoder):
     assert "Traceback" not in output
     with pytest.raises(OSError):
         urllib.request.urlopen(running.datasette + "/finder.json", timeout=2)
+
+
+def raw(site: str, data: bytes) -> bytes:
+    """Send bytes over a socket as they are (no client library tidying them); the answer."""
+    host, port = urllib.parse.urlsplit(site).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(data)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_malformed_requests_and_errors_log_nothing_searched(tmp_path, registry, geocoder):
+    running = Servers(tmp_path, registry, geocoder)
+    site, datasette = running.site, running.datasette
+    try:
+        assert fetch(site + "/healthz")[0] == 200
+        secret = "SECRETPLACE"
+        answers = [
+            raw(site, f"GET /search?q={secret} HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".encode()),
+            raw(site, f"GET /search?q={secret * 1000} HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
+            raw(site, f"BREW /search?q={secret}\r\n\r\n".encode()),
+            raw(site, f"GET /search?q={secret} HTTP/9.9\r\n\r\n".encode()),
+            raw(site, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + secret.encode()),
+        ]
+        for answer in answers:
+            assert answer == b"" or answer.split(b" ")[1][:1] == b"4", answer[:200]
+        assert b" 414 " in answers[1].split(b"\r\n")[0]
+        fetch(f"{datasette}/finder/resources.json?name__contains={secret}")
+        # A 500: the database replaced by something that is not one, then a search.
+        broken = tmp_path / "broken.db"
+        broken.write_bytes(b"not a database" * 100)
+        os.replace(broken, running.database)
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(f"{site}/api/search?q=79401&x={secret}", timeout=30)
+        assert failed.value.code == 500
+        failed.value.close()
+    finally:
+        output = running.stop()
+    assert '"GET /api/search" 500' in output and "Exception on /api/search [GET]" in output
+    assert secret not in output and "79401" not in output and "ip=" not in output
+    for line in output.splitlines():  # the servers' own addresses only, never a client's
+        assert (
+            "127.0.0.1" not in line
+            or "Listening at" in line
+            or "Site:" in line
+            or ("Datasette:" in line)
+        ), line
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for variables in (
+            {"PORT": str(port)},
+            {"PORT": str(free_port()), "DATASETTE_PORT": str(port)},
+        ):
+            finished = subprocess.run(
+                [sys.executable, str(ROOT / "scripts" / "serve.py"), "--database", str(tmp_path)],
+                env={**os.environ, **variables},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            name = "DATASETTE_PORT" if "DATASETTE_PORT" in variables else "PORT"
+            assert finished.returncode == 2, finished
+            assert f"port {port} on 127.0.0.1 is not available" in finished.stderr
+            assert f"make run {name}=" in finished.stderr
+
+
+def test_datasette_refuses_heavy_functions_and_sends_the_sites_headers(served):
+    _, datasette, _ = served
+    sql = urllib.parse.quote("select printf('%.*c', 900000000, 'x') as x")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{datasette}/finder.json?sql={sql}&_shape=array", timeout=30)
+    assert refused.value.code == 400 and json.loads(refused.value.read())["ok"] is False
+    refused.value.close()
+    sql = urllib.parse.quote("select length(zeroblob(1000000000)) as n")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{datasette}/finder.json?sql={sql}&_shape=array", timeout=30)
+    assert b"too big" in refused.value.read()
+    refused.value.close()
+    sql = urllib.parse.quote("select printf('%05.1f %s', 3.14159, 'ok') as x")
+    status, body = fetch(f"{datasette}/finder.json?sql={sql}&_shape=array")
+    assert json.loads(body) == [{"x": "003.1 ok"}]
+    with urllib.request.urlopen(datasette + "/finder", timeout=10) as response:
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_both_servers_follow_a_new_database_file_without_errors(servers):
+    count = "/finder.json?sql=select+count(*)+as+n+from+resources&_shape=array"
+    assert json.loads(fetch(servers.datasette + count)[1])[0]["n"] == 613
+    assert fetch(servers.site + "/healthz")[0] == 200
+    new = servers.database.with_name("next.db")
+    shutil.copyfile(servers.database, new)
+    db = sqlite3.connect(new)
+    with db:
+        db.execute("update resources set name = name || ' #2'")
+        db.execute("delete from resources where id in (select id from resources limit 13)")
+    db.close()
+    errors, seen, stop = [], set(), threading.Event()
+
+    def ask(url, read):
+        while not stop.is_set():
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    seen.add(read(json.loads(response.read())))
+            except Exception as error:  # noqa: BLE001 - every failure is counted and shown
+                errors.append(repr(error))
+
+    names = "/api/search?q=79401&when=any&limit=5"
+    askers = [
+        threading.Thread(target=ask, args=(servers.datasette + count, lambda a: a[0]["n"])),
+        threading.Thread(
+            target=ask,
+            args=(servers.site + names, lambda a: a["groups"]["nearby"][0]["name"].endswith("#2")),
+        ),
+    ]
+    for thread in askers:
+        thread.start()
+    try:
+        time.sleep(1)
+        os.replace(new, servers.database)
+        deadline = time.monotonic() + 60
+        while not {600, True} <= seen and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        stop.set()
+        for thread in askers:
+            thread.join(30)
+    assert errors == [], errors[:5]
+    assert {613, 600, False, True} <= seen, seen

@@ -4,24 +4,21 @@ The JSON API and the HTML pages both call ``answer_request`` and render the same
 """
 
 import json
-import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 from flask import current_app
 
 from finder.geo.offline import OfflineGeocoder
-from finder.search.coverage import Coverage, CoverageNote, coverage_note
+from finder.search.coverage import CoverageNote, coverage_note
 from finder.search.describe import ENGLISH, Wording, describe
 from finder.search.engine import search
 from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results
-from finder.store import connect
 from finder.vocabulary import types
 from finder.web.listing import freshness
 from finder.web.params import Search, parse_search
-from finder.web.state import get_db, get_index
+from finder.web.state import get_coverage, get_db, get_index
 
 DETAIL_SQL = """
 select r.id, r.name, r.kind, r.program, r.attendance, r.timezone, r.conference_url,
@@ -99,19 +96,6 @@ def _meetings_within(query, radius_km: float) -> bool:
         limit=1,
     )
     return any(search(get_index(), probe).totals.values())
-
-
-def get_coverage() -> Coverage:
-    """Where the app's database has local meeting lists, computed again when the file changes."""
-    path = current_app.config["DATABASE"]
-    stamp = (path, Path(path).stat().st_mtime_ns)
-    lock = current_app.extensions.setdefault("finder_coverage_lock", threading.Lock())
-    with lock:
-        cached = current_app.extensions.get("finder_coverage")
-        if cached is None or cached[0] != stamp:
-            with connect(path) as db:
-                cached = current_app.extensions["finder_coverage"] = (stamp, Coverage.from_db(db))
-    return cached[1]
 
 
 @cache

@@ -6,7 +6,7 @@ from flask import Flask
 
 from finder import cli
 from finder.paths import DATA_DIR, ROOT
-from finder.web import api, errors, headers, i18n, state, views
+from finder.web import api, errors, headers, i18n, serving, state, views
 
 
 def build_app(test_config: dict | None = None) -> Flask:
@@ -33,6 +33,7 @@ def build_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
+    serving.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     cli.init_app(app)

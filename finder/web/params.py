@@ -4,6 +4,7 @@ Every problem raises ``ParamError`` with a message meant for the person: the edg
 a 400 response. Nothing here is logged or stored.
 """
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from geopy.geocoders.base import Geocoder
 
 from finder.errors import GeocodeError
 from finder.geo.offline import timezone_for, valid_timezone
-from finder.geo.where import Place, locate
+from finder.geo.where import YOUR_LOCATION, Place, locate
 from finder.messages import PersonMessage
 from finder.schedule import minutes
 from finder.search.query import DEFAULT_KINDS, KM_PER_MILE, Query
@@ -95,8 +96,9 @@ def _place(args, geocoder: Geocoder) -> Place | None:
     if lat or lon:
         if not (lat and lon):
             raise ParamError("Give both lat and lon, or neither.")
-        _check_coordinates(lat, lon)
-        return locate(f"{lat}, {lon}", geocoder)
+        return Place(
+            coordinate(lat, -90, 90), coordinate(lon, -180, 180), YOUR_LOCATION, "rooftop", False
+        )
     if not text:
         return None
     try:
@@ -105,13 +107,20 @@ def _place(args, geocoder: Geocoder) -> Place | None:
         raise ParamError(error.template, **error.values) from error
 
 
-def _check_coordinates(lat: str, lon: str) -> None:
-    try:
-        latitude, longitude = float(lat), float(lon)
-    except ValueError as error:
-        raise ParamError("lat and lon must be numbers, like lat=39.95&lon=-75.16.") from error
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+# A decimal number as people and programs write one: 40, -75.16, +5, 40., .5, 1e1 (no nan, inf,
+# hex or digit separators). What this accepts is exactly what ``coordinate`` reads.
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def coordinate(text: str, low: float, high: float) -> float:
+    """A latitude or longitude from a URL parameter, within [low, high]; else ``ParamError``."""
+    text = text.strip()
+    if len(text) > 40 or not _DECIMAL.fullmatch(text):
+        raise ParamError("lat and lon must be numbers, like lat=39.95&lon=-75.16.")
+    value = float(text)
+    if not low <= value <= high:
         raise ParamError("lat must be between -90 and 90 and lon between -180 and 180.")
+    return value
 
 
 def _zone(args, place: Place | None) -> str | None:

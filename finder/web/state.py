@@ -1,50 +1,198 @@
-"""Request state, as flaskr's db.py: one read connection per request and the search index of
-the database file being served."""
+"""Request state, as flaskr's db.py, over generations of the database file.
 
+A *generation* is one published database file: publishers build a new file and ``os.replace()``
+it onto the served path, never writing in place. Each request pins the generation current when
+it first needs data, and takes both its search index and its listing details from that one file,
+even if another is published meanwhile. A generation keeps its own read connections (an open
+SQLite connection keeps reading the file it opened, whatever the path names later), lends one to
+each request and closes them once it is replaced and no request uses it. The first request to
+see a new file builds its index; the others keep answering from the previous generation until
+it is ready.
+"""
+
+import os
+import sqlite3
 import threading
-from pathlib import Path
+from urllib.parse import quote
 
 from flask import current_app, g
 from sqlite_utils import Database
 
+from finder.search.coverage import Coverage
 from finder.search.index import SearchIndex
-from finder.store import connect
+
+
+class Replaced(Exception):
+    """The path names another file now: this generation cannot open new connections."""
+
+
+class Generation:
+    """One database file: its index, its coverage, and read connections to exactly it."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = threading.Lock()
+        self._free: list[Database] = []
+        self._users = 0
+        self._retired = False
+        self._coverage: Coverage | None = None
+        self._pid = os.getpid()
+        for _ in range(10):  # a publisher may replace the file while we open it
+            self.identity = _identity(os.stat(path))
+            try:
+                db = self._open()
+                break
+            except Replaced:
+                continue
+        else:
+            raise RuntimeError(f"{path} kept changing while it was opened")
+        try:
+            self.index = SearchIndex.from_db(db)
+            self._coverage = Coverage.from_db(db)
+        finally:
+            self._free.append(db)
+
+    def _open(self) -> Database:
+        """A new read-only connection, checked to be this generation's file."""
+        conn = sqlite3.connect(
+            f"file:{quote(self.path)}?mode=ro", uri=True, check_same_thread=False
+        )
+        conn.execute("select count(*) from sqlite_master").fetchone()  # the file is open now
+        if _identity(os.stat(self.path)) != self.identity:
+            conn.close()
+            raise Replaced(self.path)
+        return Database(conn)
+
+    @property
+    def coverage(self) -> Coverage:
+        """Where this generation has local meeting lists."""
+        return self._coverage
+
+    def lend(self) -> Database:
+        """A connection for one request (pins the generation); raises Replaced when there is
+        none free and the file at the path is another one now."""
+        with self._lock:
+            if self._pid != os.getpid():  # a forked worker: never share the parent's connections
+                self._free, self._pid = [], os.getpid()
+            if self._free:
+                self._users += 1
+                return self._free.pop()
+        db = self._open()
+        with self._lock:
+            self._users += 1
+        return db
+
+    def give_back(self, db: Database) -> None:
+        """The request is over: its connection goes back, or is closed if we are replaced."""
+        with self._lock:
+            self._users -= 1
+            self._free.append(db)
+            self._close_if_unused()
+
+    def retire(self) -> None:
+        """A newer file is published: close this one's connections once no request uses it."""
+        with self._lock:
+            self._retired = True
+            self._close_if_unused()
+
+    def _close_if_unused(self) -> None:
+        if self._retired and self._users == 0:
+            for db in self._free:
+                db.close()
+            self._free.clear()
+
+    @property
+    def closed(self) -> bool:
+        return self._retired and self._users == 0
+
+
+class Published:
+    """The generation currently published at a path, for one process."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.current: Generation | None = None
+        self._building = threading.Lock()
+
+    def lend(self) -> tuple[Generation, Database]:
+        """The current generation and one of its connections, for one request."""
+        wait = False
+        for _ in range(10):
+            generation = self.current_generation(wait)
+            try:
+                return generation, generation.lend()
+            except Replaced:  # no free connection to the old file: wait for the new one
+                wait = True
+        raise RuntimeError(f"{self.path} kept changing")
+
+    def current_generation(self, wait: bool = False) -> Generation:
+        """The current generation; a new one when the file at the path has changed (built by
+        one request while the others use the old one, unless they ``wait``)."""
+        current = self.current
+        if current is not None and current.identity == _identity(os.stat(self.path)):
+            return current
+        # One request builds the new generation; meanwhile the others answer from the old one.
+        if not self._building.acquire(blocking=wait or current is None):
+            return current
+        try:
+            current = self.current
+            if current is None or current.identity != _identity(os.stat(self.path)):
+                self.current = Generation(self.path)
+                if current is not None:
+                    current.retire()
+            return self.current
+        finally:
+            self._building.release()
+
+
+def _identity(stat: os.stat_result) -> tuple:
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def published(app) -> Published:
+    """The app's published database (created on first use)."""
+    with app.extensions.setdefault("finder_published_lock", threading.Lock()):
+        holder = app.extensions.get("finder_published")
+        if holder is None or holder.path != app.config["DATABASE"]:
+            holder = app.extensions["finder_published"] = Published(app.config["DATABASE"])
+        return holder
+
+
+def _lent() -> tuple[Generation, Database]:
+    """This request's generation and connection, taken together on first use."""
+    if "generation" not in g:
+        g.generation, g.db = published(current_app).lend()
+        g.db.execute("BEGIN")
+    return g.generation, g.db
 
 
 def get_db() -> Database:
-    """The request's database connection, opened on first use.
+    """The request's database connection, to its generation's file.
 
     Pages only read. One read transaction per request gives them a consistent view and spares
     each query its own lock and file check (sqlite-utils wraps every query in a savepoint).
     """
-    if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
-        g.db.execute("BEGIN")
-    return g.db
+    return _lent()[1]
+
+
+def get_index() -> SearchIndex:
+    """The search index of the request's generation."""
+    return _lent()[0].index
+
+
+def get_coverage() -> Coverage:
+    """Where the request's generation has local meeting lists."""
+    return _lent()[0].coverage
 
 
 def close_db(_error=None) -> None:
-    """End the request's read transaction and close its connection, if one was opened."""
-    db = g.pop("db", None)
-    if db is not None:
+    """End the request's read transaction and give its connection back to its generation."""
+    generation, db = g.pop("generation", None), g.pop("db", None)
+    if generation is not None:
         db.conn.rollback()
-        db.close()
+        generation.give_back(db)
 
 
 def init_app(app) -> None:
     """Register teardown with the app."""
     app.teardown_appcontext(close_db)
-
-
-def get_index():
-    """The search index for the app's database, rebuilt when the database file changes."""
-    path = current_app.config["DATABASE"]
-    stamp = Path(path).stat().st_mtime_ns
-    lock = current_app.extensions.setdefault("finder_index_lock", threading.Lock())
-    with lock:  # concurrent first requests build the index once, not once each
-        cached = current_app.extensions.get("finder_index")
-        if cached is None or cached[0] != (path, stamp):
-            with connect(path) as db_connection:
-                index = SearchIndex.from_db(db_connection)
-            cached = current_app.extensions["finder_index"] = ((path, stamp), index)
-    return cached[1]
