@@ -6,7 +6,7 @@ from flask import Flask
 
 from finder import cli
 from finder.paths import DATA_DIR, ROOT
-from finder.web import api, errors, headers, i18n, state, views
+from finder.web import api, errors, headers, i18n, openapi, state, views
 
 
 def build_app(test_config: dict | None = None) -> Flask:
@@ -35,6 +35,7 @@ def build_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
     cli.init_app(app)
     return app
 
