@@ -6,32 +6,14 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from finder import create_app
-from finder.geo.offline import OfflineGeocoder
-from finder.ingest.registry import import_source, read_registry
-from finder.store import connect, init_db
 from finder.web.openapi import document
-
-from .conftest import DATA
 
 NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
 
 
 @pytest.fixture(scope="module")
-def philadelphia(tmp_path_factory):
-    """One database for the module: SE Pennsylvania's meetings and the national lines."""
-    path = tmp_path_factory.mktemp("api") / "finder.db"
-    db = connect(str(path))
-    init_db(db)
-    registry = {s["id"]: s for s in read_registry(DATA / "sources.toml")}
-    for source in ("aasepia", "national-lines"):
-        import_source(db, registry[source], OfflineGeocoder())
-    db.close()
-    return path
-
-
-@pytest.fixture(scope="module")
-def api(philadelphia):
-    app = create_app({"TESTING": True, "DATABASE": str(philadelphia), "FROZEN_NOW": NOW})
+def api(philadelphia_db):
+    app = create_app({"TESTING": True, "DATABASE": str(philadelphia_db), "FROZEN_NOW": NOW})
     return app.test_client()
 
 

@@ -18,7 +18,7 @@ from werkzeug.http import http_date
 from finder.paths import ROOT
 from finder.vocabulary import ATTENDANCE_NAMES, KINDS, PROGRAMS, types
 from finder.web.answers import answer_request, place_of
-from finder.web.i18n import gettext, wording
+from finder.web.i18n import LANGUAGES, gettext, wording
 from finder.web.listing import fetch_listing
 from finder.web.params import NAMES, ParamError, check_names
 from finder.web.state import get_db
@@ -64,6 +64,7 @@ def refuse_unknown_and_answer_unchanged():
     if request.url_rule is not None:
         try:
             check_names(request.args, allowed)
+            _check_language(request.args.getlist("lang"))
         except ParamError as error:
             abort(400, description=gettext(error.template, **error.values))
     if request.endpoint != "api.search_v1" and _data_etag() in request.if_none_match:
@@ -71,6 +72,13 @@ def refuse_unknown_and_answer_unchanged():
         response.set_etag(_data_etag())
         return response
     return None
+
+
+def _check_language(given: list[str]) -> None:
+    """lang= picks the language of messages: once, and one we have (schemathesis found the API
+    answering in English to lang=garbage)."""
+    if len(given) > 1 or (given and given[0] not in LANGUAGES):
+        raise ParamError("lang must be one of: %(allowed)s.", allowed=", ".join(LANGUAGES))
 
 
 @bp.after_app_request

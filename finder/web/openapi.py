@@ -20,6 +20,8 @@ _CODES = {"type": "array", "items": _S}
 
 def _param(name: str, description: str, schema: dict | None = None, many=False) -> dict:
     schema = schema or _S
+    if "enum" in schema:  # an empty field of the site's GET form means the default
+        schema = {**schema, "enum": [*schema["enum"], ""]}
     if many:
         schema = {"type": "array", "items": schema}
     return {
