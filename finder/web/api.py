@@ -55,7 +55,16 @@ def _data_etag() -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-@bp.before_request
+# Answers that move with the clock ("now"), not only with the data.
+CLOCK_ENDPOINTS = (
+    "api.search_v1",
+    "api.search_endpoint",
+    "export.search_geojson",
+    "export.search_csv",
+)
+
+
+@bp.before_app_request
 def refuse_unknown_and_answer_unchanged():
     """400 for parameters an endpoint does not read; 304 when the client's copy is current."""
     if not request.path.startswith("/api/v1/"):
@@ -67,7 +76,7 @@ def refuse_unknown_and_answer_unchanged():
             _check_language(request.args.getlist("lang"))
         except ParamError as error:
             abort(400, description=gettext(error.template, **error.values))
-    if request.endpoint != "api.search_v1" and _data_etag() in request.if_none_match:
+    if request.endpoint not in CLOCK_ENDPOINTS and _data_etag() in request.if_none_match:
         response = current_app.response_class(status=304)
         response.set_etag(_data_etag())
         return response
@@ -90,7 +99,7 @@ def cache_and_share(response):
     if response.status_code not in (200, 304):
         response.headers["Cache-Control"] = "no-store"
         return response
-    if request.endpoint in ("api.search_v1", "api.search_endpoint"):
+    if request.endpoint in CLOCK_ENDPOINTS:
         response.headers["Cache-Control"] = f"public, max-age={SEARCH_MAX_AGE}"
         response.add_etag()
         return response.make_conditional(request)

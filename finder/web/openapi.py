@@ -255,6 +255,7 @@ def document() -> dict:
             }
         },
     }
+    paths.update(_exports())
     paths.update(
         dict(
             [
@@ -281,10 +282,86 @@ def document() -> dict:
         "components": {
             "schemas": {
                 "Search": SEARCH, "Hit": HIT, "Resource": RESOURCE, "Source": SOURCE,
-                "TypeClaim": TYPE_CLAIM, "Named": NAMED, "Error": ERROR,
+                "TypeClaim": TYPE_CLAIM, "Named": NAMED, "Error": ERROR, "Meeting": MEETING,
+                "FeatureCollection": FEATURES,
             }
         },
     }  # fmt: skip
+
+
+MEETING = {
+    "type": "object",
+    "required": ["slug", "name", "types", "attendance_option", "source"],
+    "properties": {
+        "slug": _S, "name": _S,
+        "day": {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]},
+        "time": _S, "end_time": _S, "timezone": _S, "types": _CODES,
+        "attendance_option": {"enum": list(ATTENDANCE)}, "latitude": {"type": "number"},
+        "longitude": {"type": "number"}, "source": _S,
+    },
+}  # fmt: skip
+FEATURES = {
+    "type": "object",
+    "required": ["type", "features", "sources"],
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "summary": _S,
+        "features": {
+            "type": "array",
+            "items": {"type": "object", "required": ["type", "geometry"]},
+        },
+        "sources": _list_of("Source"),
+    },
+}
+
+
+def _content(media_type: str, schema: dict, description: str) -> dict:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+def _exports() -> dict:
+    """The open data endpoints: the Meeting Guide feed and a search as GeoJSON or CSV."""
+    feed = {
+        "type": "object",
+        "required": ["meetings", "sources"],
+        "properties": {"meetings": _list_of("Meeting"), "sources": _list_of("Source")},
+    }
+    source = _param("source", "Only this source's meetings (an id from /api/v1/sources).")
+    return {
+        "/api/v1/meetings.json": {
+            "get": {
+                "summary": "The meetings as a Meeting Guide JSON feed, with each source's licence.",
+                "operationId": "meetings",
+                "parameters": [source],
+                "responses": {
+                    "200": _content("application/json", feed, "A Meeting Guide feed"),
+                    **_errors(400),
+                },
+            }
+        },
+        "/api/v1/search.geojson": {
+            "get": {
+                "summary": "A search as GeoJSON (online listings have no geometry).",
+                "operationId": "search_geojson",
+                "parameters": SEARCH_PARAMETERS,
+                "responses": {
+                    "200": _content("application/geo+json", FEATURES, "A FeatureCollection"),
+                    **_errors(400),
+                },
+            }
+        },
+        "/api/v1/search.csv": {
+            "get": {
+                "summary": "A search as CSV, with each row's licence and attribution.",
+                "operationId": "search_csv",
+                "parameters": SEARCH_PARAMETERS,
+                "responses": {
+                    "200": _content("text/csv", {"type": "string"}, "One listing a row"),
+                    **_errors(400),
+                },
+            }
+        },
+    }
 
 
 @bp.get("/api/openapi.json")
