@@ -7,40 +7,23 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from finder import create_app
-from finder.web.serving import serving_in_background
-
-from .browser import CHROMIUM, missing, serious_violations
+from .browser import missing, serious_violations
 
 if why := missing():
     pytest.skip(why, allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-FROZEN_NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
+# The site over SE Pennsylvania's meetings and the national lines on a Tuesday evening, and
+# Chromium: the same server and browser as the other page tests.
+from . import test_site_browser as site  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def base_url(philadelphia_db):
-    app = create_app({"DATABASE": str(philadelphia_db), "FROZEN_NOW": FROZEN_NOW})
-    with serving_in_background(app) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--disable-gpu", "--disable-quic"]
-        )
-        yield chromium
-        chromium.close()
+base_url, browser = site.base_url, site.browser
 
 
 @pytest.fixture
 def page(browser, base_url):
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(5000)
+    context = site.open_context(browser, base_url)
     yield context.new_page()
     context.close()
 
@@ -113,8 +96,7 @@ def test_a_detail_page_prints_on_one_page(page):
 @pytest.mark.parametrize("width", [1280, 320])
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_the_sheet_has_no_serious_accessibility_violations(browser, base_url, lang, width):
-    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": 800})
-    context.set_default_timeout(5000)
+    context = site.open_context(browser, base_url, width=width)
     page = context.new_page()
     pick(page, 3, f"/search?q=19103&lang={lang}" if lang == "es" else "/search?q=19103")
     problems = serious_violations(page)

@@ -27,6 +27,12 @@ left join organizations o on o.id = r.organization_id
 where r.kind = 'meeting' and r.status = 'active' and (:source is null or r.source = :source)
 order by r.source, r.source_id
 """
+# Meeting Guide fields stored under the same name.
+SAME_NAME = (
+    "conference_url", "conference_url_notes", "conference_phone", "conference_phone_notes",
+    "location", "location_notes", "formatted_address", "address", "city", "state", "postal_code",
+    "country", "url",
+)  # fmt: skip
 CSV_COLUMNS = (
     "id", "name", "kind", "program", "attendance", "start", "end", "timezone",
     "address", "latitude", "longitude", "distance_mi", "join_url", "join_phone", "phone", "url",
@@ -71,29 +77,17 @@ def _meeting_row(m: dict, types: list, time, end, days: list, n: int) -> dict:
         "timezone": m["timezone"],
         "types": types,
         "attendance_option": m["attendance"],
-        "notes": m["description"] or None,
-        "conference_url": m["conference_url"] or None,
-        "conference_url_notes": m["conference_url_notes"] or None,
-        "conference_phone": m["conference_phone"] or None,
-        "conference_phone_notes": m["conference_phone_notes"] or None,
-        "location": m["location"] or None,
-        "location_notes": m["location_notes"] or None,
-        "formatted_address": m["formatted_address"] or None,
-        "address": m["address"] or None,
-        "city": m["city"] or None,
-        "state": m["state"] or None,
-        "postal_code": m["postal_code"] or None,
-        "country": m["country"] or None,
+        "notes": m["description"],
+        "group": m["group_name"],
+        "regions": json.loads(m["regions"] or "[]"),
         "latitude": m["latitude"],
         "longitude": m["longitude"],
         "approximate": None if m["geocode_precision"] is None else _yes(m["geocode_precision"]),
-        "group": m["group_name"] or None,
-        "regions": json.loads(m["regions"] or "[]") or None,
-        "url": m["url"] or None,
         "updated": m["updated"],
         "source": m["source"],
     }
-    return {k: v for k, v in row.items() if v is not None}
+    row.update((name, m[name]) for name in SAME_NAME)
+    return {k: v for k, v in row.items() if k == "types" or v not in (None, "", [])}
 
 
 def _yes(precision: str) -> str:

@@ -64,25 +64,20 @@ SEARCH_PARAMETERS = [
     _param("lang", "Language of the summary.", {"enum": ["en", "es"]}),
 ]
 
-NAMED = {
-    "type": "object",
-    "required": ["code", "en", "es"],
-    "properties": {"code": _S, "en": _S, "es": _S, "category": _S},
-}
-SOURCE = {
-    "type": "object",
-    "required": ["id", "name", "license", "attribution", "listings"],
-    "properties": {
-        "id": _S, "name": _S, "short_name": _S_NULL, "format": _S_NULL, "url": _S_NULL,
-        "program": _S_NULL, "attribution": _S_NULL, "license": _S_NULL, "as_of": _S_NULL,
-        "last_imported": _S_NULL, "listings": {"type": "integer"},
-    },
-}  # fmt: skip
-TYPE_CLAIM = {
-    "type": "object",
-    "required": ["code", "name", "category"],
-    "properties": {"code": _S, "name": _S_NULL, "category": _S_NULL, "claim": _S_NULL},
-}
+
+def _object(required: str, **properties) -> dict:
+    """A JSON object schema: the required names (space-separated) and each property's schema."""
+    return {"type": "object", "required": required.split(), "properties": properties}
+
+
+NAMED = _object("code en es", code=_S, en=_S, es=_S, category=_S)
+SOURCE = _object(
+    "id name license attribution listings",
+    id=_S, name=_S, short_name=_S_NULL, format=_S_NULL, url=_S_NULL, program=_S_NULL,
+    attribution=_S_NULL, license=_S_NULL, as_of=_S_NULL, last_imported=_S_NULL,
+    listings={"type": "integer"},
+)  # fmt: skip
+TYPE_CLAIM = _object("code name category", code=_S, name=_S_NULL, category=_S_NULL, claim=_S_NULL)
 HIT = {
     "type": "object",
     "required": ["id", "name", "kind", "attendance", "types", "contacts", "hours", "source"],
@@ -162,11 +157,7 @@ RESOURCE = {
         "attribution": {"type": "object", "required": ["source", "license"]},
     },
 }  # fmt: skip
-ERROR = {
-    "type": "object",
-    "required": ["ok", "error"],
-    "properties": {"ok": {"const": False}, "error": _S},
-}
+ERROR = _object("ok error", ok={"const": False}, error=_S)
 
 
 def _ok(key: str, schema: dict, description: str) -> dict:
