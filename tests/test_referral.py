@@ -131,3 +131,27 @@ def test_bad_selections_are_refused_plainly(site, query, status, message):
 def test_an_empty_sheet_says_how_to_pick(site):
     text = text_of(site.get("/referral").get_data(as_text=True))
     assert "No listings are chosen yet" in text
+
+
+def test_the_sheet_as_a_calendar_of_weekly_local_times(site, picked):
+    from icalendar import Calendar
+
+    ids = "&".join(f"id={h['id']}" for h in picked)
+    html = site.get(f"/referral?{ids}").get_data(as_text=True)
+    assert f'href="/referral.ics?{ids.replace("&", "&amp;")}"' in html
+    response = site.get(f"/referral.ics?{ids}")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.data)
+    events = calendar.walk("VEVENT")
+    # The three meetings meet weekly; the 988 line has no weekly times and adds no event.
+    assert sorted(str(e["summary"]) for e in events) == sorted(h["name"] for h in picked[:3])
+    first = next(e for e in events if str(e["summary"]) == picked[0]["name"])
+    assert first["rrule"]["FREQ"] == ["WEEKLY"]
+    assert first.decoded("dtstart").isoformat() == "2026-11-24T19:00:00-05:00"  # in progress now
+    assert str(first.decoded("dtstart").tzinfo) == "America/New_York"
+    assert [str(z["tzid"]) for z in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+
+
+def test_a_calendar_of_listings_without_weekly_times_is_404(site, picked):
+    response = site.get(f"/referral.ics?id={picked[3]['id']}")
+    assert response.status_code == 404

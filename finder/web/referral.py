@@ -8,10 +8,12 @@ segno, no third-party request) reopen the same sheet.
 from urllib.parse import quote
 
 import segno
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
+from finder.errors import NoWeeklyTimes
 from finder.vocabulary import N_
 from finder.web.answers import now
+from finder.web.calendar import calendar_of
 from finder.web.i18n import chosen_language, gettext, language
 from finder.web.listing import fetch_listing, freshness, next_times
 from finder.web.params import ParamError, check_names
@@ -69,6 +71,37 @@ def sheet_entry(listing: dict, moment) -> dict:
     }
 
 
+@bp.get("/referral.ics")
+def sheet_calendar():
+    """The sheet's listings as one calendar: weekly events in each listing's own zone."""
+    try:
+        ids = chosen_ids(request.args)
+    except ParamError as error:
+        abort(400, description=gettext(error.template, **error.values))
+    db = get_db()
+    listings = [_listing_or_404(db, i) for i in ids]
+    pages = [url_for("views.resource", resource_id=i, _external=True) for i in ids]
+    try:
+        body = calendar_of(list(zip(listings, pages, strict=True)), now())
+    except NoWeeklyTimes:
+        abort(404, description=gettext("None of these listings has weekly times."))
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="referral.ics"'},
+    )
+
+
+def _listing_or_404(db, resource_id: int) -> dict:
+    listing = fetch_listing(db, resource_id)
+    if listing is None:
+        abort(
+            404,
+            description=gettext("There is no listing with the number %(ids)s.", ids=resource_id),
+        )
+    return listing
+
+
 @bp.get("/referral")
 def sheet():
     """One printable page of chosen listings, in the language chosen on the sheet."""
@@ -78,15 +111,7 @@ def sheet():
         message = gettext(error.template, **error.values)
         return render_template("referral.html", entries=[], error=message), 400
     db, moment = get_db(), now()
-    listings = [fetch_listing(db, i) for i in ids]
-    missing = [str(i) for i, listing in zip(ids, listings, strict=True) if listing is None]
-    if missing:
-        abort(
-            404,
-            description=gettext(
-                "There is no listing with the number %(ids)s.", ids=", ".join(missing)
-            ),
-        )
+    listings = [_listing_or_404(db, i) for i in ids]
     share = url_for("referral.sheet", id=ids, lang=chosen_language() or language(), _external=True)
     return render_template(
         "referral.html",
@@ -95,6 +120,7 @@ def sheet():
         share_url=share,
         qr_code=segno.make(share, error="m").svg_data_uri(scale=3, border=2),
         text_href="sms:?&body=" + quote(share, safe=""),
+        calendar_url=url_for("referral.sheet_calendar", id=ids),
         without=lambda i: url_for(
             "referral.sheet", id=[x for x in ids if x != i], lang=chosen_language()
         ),
