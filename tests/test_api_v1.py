@@ -127,6 +127,7 @@ def test_caching_from_the_build_time(api):
     assert again.status_code == 304 and not again.data
     search = api.get("/api/v1/search?q=19103")
     assert "max-age=60" in search.headers["Cache-Control"]
+    assert search.headers["Vary"] == "Accept-Language"
     repeat = api.get("/api/v1/search?q=19103", headers={"If-None-Match": search.headers["ETag"]})
     assert repeat.status_code == 304
 

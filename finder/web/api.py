@@ -96,6 +96,7 @@ def cache_and_share(response):
     if not request.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
         return response
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept-Language")  # messages and summaries follow it without lang=
     if response.status_code not in (200, 304):
         response.headers["Cache-Control"] = "no-store"
         return response
