@@ -81,6 +81,18 @@ def tuesday_evening(db_path, import_bundled):
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def philadelphia_db(tmp_path_factory, registry, geocoder):
+    """One database for a session: SE Pennsylvania's meetings and the national lines (read-only
+    tests of the API and referral sheets share it)."""
+    path = tmp_path_factory.mktemp("philadelphia") / "finder.db"
+    with connect(str(path)) as database:
+        init_db(database)
+        for source in ("aasepia", "national-lines"):
+            import_source(database, registry[source], geocoder)
+    return path
+
+
 def pytest_unconfigure(config):
     """Say plainly, as the very last lines, when the browser tests did not run."""
     from .browser import BROWSER_SKIP

@@ -6,7 +6,18 @@ from flask import Flask
 
 from finder import cli
 from finder.paths import DATA_DIR, ROOT
-from finder.web import api, errors, headers, i18n, serving, state, views
+from finder.web import (
+    api,
+    errors,
+    export,
+    headers,
+    i18n,
+    openapi,
+    referral,
+    serving,
+    state,
+    views,
+)
 
 
 def build_app(test_config: dict | None = None) -> Flask:
@@ -36,6 +47,9 @@ def build_app(test_config: dict | None = None) -> Flask:
     serving.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(referral.bp)
+    app.register_blueprint(export.bp)
     cli.init_app(app)
     return app
 

@@ -13,15 +13,21 @@ PRODID = "-//Recovery Support Finder//EN"
 
 def listing_calendar(listing: dict, now: datetime, page_url: str) -> bytes:
     """The .ics file for a listing with weekly times; raises NoWeeklyTimes when it has none."""
-    times = next_times(listing, now)
-    if not times:
-        raise NoWeeklyTimes(listing.get("name", ""))
+    return calendar_of([(listing, page_url)], now)
+
+
+def calendar_of(listings: list[tuple[dict, str]], now: datetime) -> bytes:
+    """The .ics file of several listings (a referral sheet), each with its page's URL; raises
+    NoWeeklyTimes when none has weekly times."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    for start, end in times:
-        calendar.add_component(_event(listing, start, end, now, page_url))
+    for listing, page_url in listings:
+        for start, end in next_times(listing, now):
+            calendar.add_component(_event(listing, start, end, now, page_url))
+    if not calendar.subcomponents:
+        raise NoWeeklyTimes(", ".join(listing.get("name", "") for listing, _ in listings))
     calendar.add_missing_timezones(first_date=date(now.year - 1, 1, 1))
     return calendar.to_ical()
 

@@ -17,12 +17,18 @@ from finder.geo.where import YOUR_LOCATION, Place, locate
 from finder.messages import PersonMessage
 from finder.schedule import minutes
 from finder.search.query import DEFAULT_KINDS, KM_PER_MILE, Query
-from finder.vocabulary import ATTENDANCE, KINDS, types
+from finder.vocabulary import ATTENDANCE, KINDS, PROGRAMS, types
 
 DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 MAX_RADIUS_KM = 500
 MAX_LIMIT = 100
 MAX_CODES = 30
+# Every parameter the search understands (the site's form and the API): anything else is a 400
+# in the versioned API.
+NAMES = (
+    "q", "lat", "lon", "tz", "radius", "unit", "hours", "kind", "attendance", "program", "type",
+    "not", "order", "limit", "widen", "when", "day", "time", "lang",
+)  # fmt: skip
 
 
 class ParamError(PersonMessage, ValueError):
@@ -53,7 +59,7 @@ def parse_search(args, geocoder: Geocoder, now: datetime) -> Search:
         hours=_number(args, "hours", 2, 0.25, 24),
         kinds=_codes(args, "kind", KINDS) or DEFAULT_KINDS,
         attendance=_attendance(args),
-        programs=frozenset(_many(args, "program")),
+        programs=_codes(args, "program", PROGRAMS),
         include_types=_codes(args, "type", types()),
         exclude_types=_codes(args, "not", types()),
         order=_choice(args, "order", ("soonest", "nearest"), "soonest"),
@@ -66,6 +72,17 @@ def parse_search(args, geocoder: Geocoder, now: datetime) -> Search:
             "A type cannot be both wanted and excluded: %(codes)s.", codes=", ".join(sorted(both))
         )
     return Search(_when(args, query, zone, now), place, zone)
+
+
+def check_names(args, allowed=NAMES) -> None:
+    """Refuse parameters that nothing reads, naming them (a typo must not widen a search)."""
+    unknown = sorted({name for name in args if name not in allowed})
+    if unknown:
+        raise ParamError(
+            "Unknown parameter: %(names)s. Use: %(allowed)s.",
+            names=", ".join(repr(n[:20]) for n in unknown[:5]),
+            allowed=", ".join(allowed) or "none",
+        )
 
 
 def _raw(args, name: str) -> list[str]:
