@@ -11,12 +11,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlite_utils import Database
 
-from finder.errors import GeocodeError, SourceFormatError
+from finder.errors import GeocodeError, PublishBusy, SourceFormatError
 from finder.geo.online import build_geocoder
 from finder.ingest import fetch
 from finder.ingest.load import ImportSummary
 from finder.ingest.overrides import read_overrides
-from finder.ingest.publish import discard, draft_copy, publish
+from finder.ingest.publish import discard, draft_copy, exclusive, publish
 from finder.ingest.quality import describe, report
 from finder.ingest.refresh import Outcome, refresh, with_kept_feeds
 from finder.ingest.registry import FORMATS, import_source, read_registry
@@ -112,8 +112,13 @@ def build_command(output: str | None) -> None:
     target = Path(output or current_app.config["DATABASE"])
     temporary = target.with_name(target.name + ".tmp")
     temporary.unlink(missing_ok=True)
-    _run_imports(str(temporary), _registry())
-    os.replace(temporary, target)
+    _check_folder(target)
+    try:
+        with exclusive(target):
+            _run_imports(str(temporary), _registry())
+            os.replace(temporary, target)
+    except PublishBusy as error:
+        raise click.ClickException(str(error)) from error
     click.echo(f"Built {target}")
 
 
@@ -141,9 +146,25 @@ def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
         raise click.UsageError(
             f"no live source {', '.join(sorted(unknown)) or '(none given)'}; with a url: {known}"
         )
+    database = current_app.config["DATABASE"]
+    try:
+        with exclusive(database):
+            outcomes = _refresh(database, chosen, dry_run, allow_shrink)
+    except PublishBusy as error:
+        raise click.ClickException(str(error)) from error
+    for outcome in outcomes:
+        click.echo(format_outcome(outcome), err=not outcome.ok)
+    failed = [o.source for o in outcomes if o.status == "failed"]
+    if failed:
+        raise click.ClickException(
+            f"{', '.join(failed)} failed: nothing was published (failures recorded in feed_health)"
+        )
+    click.echo("Dry run: nothing published." if dry_run else f"Published {database}")
+
+
+def _refresh(database: str, chosen: list[dict], dry_run: bool, allow_shrink: bool) -> list:
     config = current_app.config
-    database = config["DATABASE"]
-    outcomes = refresh(
+    return refresh(
         database,
         chosen,
         _geocoder,
@@ -153,14 +174,6 @@ def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
         allow_shrink=allow_shrink,
         overrides=_overrides(),
     )
-    for outcome in outcomes:
-        click.echo(format_outcome(outcome), err=not outcome.ok)
-    failed = [o.source for o in outcomes if o.status == "failed"]
-    if failed:
-        raise click.ClickException(
-            f"{', '.join(failed)} failed: nothing was published (failures recorded in feed_health)"
-        )
-    click.echo("Dry run: nothing published." if dry_run else f"Published {database}")
 
 
 @click.command("quality")
@@ -244,9 +257,25 @@ def _feeds_dir() -> Path:
 
 def _run_imports(database: str, sources: list[dict]) -> None:
     # Publishers never write into the served file: import into a copy, then swap it in
-    # (unless every source failed, when there is nothing to publish).
-    failed = []
+    # (unless every source failed, when there is nothing to publish); one publisher at a time.
     overrides = _overrides()
+    _check_folder(database)
+    try:
+        with exclusive(database):
+            failed = _import_and_publish(database, sources, overrides)
+    except PublishBusy as error:
+        raise click.ClickException(str(error)) from error
+    if failed:
+        raise click.ClickException(f"{len(failed)} source(s) failed: {', '.join(failed)}")
+
+
+def _check_folder(database: str | Path) -> None:
+    if not Path(database).parent.is_dir():
+        raise click.ClickException(f"{Path(database).parent} is not a folder")
+
+
+def _import_and_publish(database: str, sources: list[dict], overrides: list) -> list[str]:
+    failed = []
     draft = draft_copy(database)
     db = connect(str(draft))
     try:
@@ -270,8 +299,7 @@ def _run_imports(database: str, sources: list[dict]) -> None:
         discard(draft)
     else:
         publish(draft, database, current_app.config.get("SITE_URL"))
-    if failed:
-        raise click.ClickException(f"{len(failed)} source(s) failed: {', '.join(failed)}")
+    return failed
 
 
 def _geocoder(db):

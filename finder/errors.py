@@ -34,3 +34,7 @@ class FeedError(Exception):
     """A live feed could not be fetched, or what came back is not safe to publish (an HTTP error,
     a truncated or oversized body, a feed that lost most of its records): its source keeps its
     previous data and the failure is recorded in feed_health."""
+
+
+class PublishBusy(Exception):
+    """Another import or refresh is already building the next database file: one at a time."""

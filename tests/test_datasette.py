@@ -18,6 +18,24 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 BUNDLED = ["aasepia", "nwta", "michigan", "samhsa-otp", "samhsa-sut", "national-lines"]
 SITE = "https://finder.example.org"
+OVERRIDES = """
+[[override]]
+source = "aasepia"
+source_id = "shoulder-shoulder-group-Sun12am"
+field = "location.notes"
+value = "Use the side door"
+reason = "Reported to the office by the group"
+who = "Intergroup office"
+
+[[override]]
+source = "aasepia"
+source_id = "meeting-1937-macdade-boulevard-woodlyn-pa-19094-usa-0-000000"
+field = "name"
+value = "Chester-Woodlyn Group"
+was = "Chester Woodlyn"
+reason = "The group's own name"
+who = "Intergroup office"
+"""
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +54,7 @@ def database(tmp_path_factory):
             'default_timezone = "America/New_York"\n'
         )
         registry.write_text(text + live)
+        (folder / "overrides.toml").write_text(OVERRIDES)
         app = create_app(
             {
                 "TESTING": True,
@@ -43,6 +62,7 @@ def database(tmp_path_factory):
                 "SOURCES": str(registry),
                 "FEEDS": str(folder / "feeds"),
                 "SITE_URL": SITE,
+                "OVERRIDES": str(folder / "overrides.toml"),
             }
         )
         runner = app.test_cli_runner()
@@ -230,3 +250,14 @@ def test_metadata_queries_all_run(ds):
             f"/finder/{name}.json?_shape=array&" + "&".join(f"{k}={v}" for k, v in params.items()),
         )
         assert response.status_code == 200, (name, response.text)
+
+
+def test_corrections_are_listed_warnings_first(ds):
+    rows = query(ds, "corrections")
+    assert [(r["severity"], r["field"]) for r in rows] == [
+        ("warning", "name"),  # the source says "Chester-Woodlyn", not what the correction saw
+        ("corrected", "name"),
+        ("corrected", "location.notes"),
+    ]
+    assert rows[1]["name"] == "Chester-Woodlyn Group"
+    assert rows[1]["site_url"] == f"{SITE}/resource/{rows[1]['id']}"

@@ -266,7 +266,7 @@ def test_dry_run_reports_changes_and_publishes_nothing(site):
     assert "Dry run: nothing published." in result.output
     after = os.stat(site.database)
     assert (after.st_ino, after.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
-    assert not list(site.database.parent.glob(".finder.db.*"))  # no draft left behind
+    assert not list(site.database.parent.glob(".finder.db.*.tmp"))  # no draft left behind
 
 
 def test_a_bmlt_root_server_is_asked_for_results_and_formats(tmp_path, server):
@@ -308,6 +308,7 @@ def test_import_publishes_a_new_file_instead_of_writing_into_the_served_one(tmp_
     assert runner.invoke(args=["import", "michigan"]).exit_code == 0
     served = os.stat(database).st_ino
     reader = sqlite3.connect(database)  # a reader holding the old file keeps reading it
+    assert reader.execute("select count(*) from resources").fetchone()[0] > 0
     result = runner.invoke(args=["import", "sussexaa"])
     assert result.exit_code == 0, result.output
     assert os.stat(database).st_ino != served
@@ -368,3 +369,23 @@ def test_the_published_file_keeps_the_served_files_permissions(site):
     site.server.routes["/sussex.json"] = SUSSEX + b" "
     assert site.run("--all").exit_code == 0
     assert stat.S_IMODE(os.stat(site.database).st_mode) == 0o640
+
+
+def test_one_publisher_at_a_time(site):
+    """A refresh (say from cron) and an import started by hand never both publish."""
+    from finder.ingest.publish import exclusive
+
+    with exclusive(site.database):
+        result = site.run("--all")
+        assert result.exit_code == 1
+        assert "another import or refresh is publishing" in result.output
+        result = site.app.test_cli_runner().invoke(args=["import", "sussexaa"])
+        assert "another import or refresh is publishing" in result.output
+    assert not site.database.exists()  # nothing was published meanwhile
+    assert site.run("--all").exit_code == 0
+
+
+def test_build_into_a_missing_folder_is_a_clear_error(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "finder.db")})
+    result = app.test_cli_runner().invoke(args=["build", "--output", str(tmp_path / "no/x.db")])
+    assert result.exit_code == 1 and "is not a folder" in result.output

@@ -5,12 +5,16 @@ This is the contract every writer follows (``import``, ``import-file``, ``build`
 the serving side notices the new file and reloads.
 """
 
+import fcntl
 import os
 import sqlite3
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from finder.errors import PublishBusy
 from finder.store import connect, init_db
 
 SITE_URL = "http://127.0.0.1:5000"
@@ -19,6 +23,28 @@ SEARCHABLE = {
     "resources": ["name", "description", "hours_text", "conference_url_notes", "regions"],
     "locations": ["name", "address", "formatted_address", "city", "postal_code", "notes"],
 }
+
+
+@contextmanager
+def exclusive(served: str | Path) -> Iterator[None]:
+    """Hold the publishing lock of ``served`` (a cron refresh and a manual import must not both
+    copy the same file, or the later swap would silently drop the other's changes).
+
+    :raises PublishBusy: another publisher holds it
+    """
+    served = Path(served)
+    lock = served.with_name(f".{served.name}.publish-lock")
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishBusy(
+                f"another import or refresh is publishing {served}; try again when it ends"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def draft_copy(served: str | Path) -> Path:
