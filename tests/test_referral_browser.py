@@ -7,18 +7,26 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from .browser import missing, serious_violations
+from .browser import CHROMIUM, missing, serious_violations
 
 if why := missing():
     pytest.skip(why, allow_module_level=True)
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-# The site over SE Pennsylvania's meetings and the national lines on a Tuesday evening, and
-# Chromium: the same server and browser as the other page tests.
+# The site over SE Pennsylvania's meetings and the national lines on a Tuesday evening: the
+# same server as the other page tests.
 from . import test_site_browser as site  # noqa: E402
 
-base_url, browser = site.base_url, site.browser
+base_url = site.base_url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for this module only: Playwright's sync API runs one at a time, so it is closed
+    before the other page tests start theirs."""
+    with sync_playwright() as playwright:
+        yield playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])
 
 
 @pytest.fixture
