@@ -14,20 +14,31 @@ plain gunicorn command, keep the private log: ``gunicorn --preload -k gthread --
 
 import argparse
 import os
+import resource
+import socket
 import sys
 import time
 from urllib.parse import urlsplit
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from gunicorn.workers import gthread
 
 from finder import create_app
 from finder.web.serving import warm_up
 
-KEEPALIVE = 5  # seconds an idle kept-alive connection stays open
+KEEPALIVE = 5  # seconds an idle kept-alive connection (or a new one that sends nothing) stays
+READ_TIMEOUT = 5  # seconds a client may pause while sending a request (or reading the answer)
 TIMEOUT = 30  # a worker silent this long is restarted
-CONNECTIONS = 500  # per worker; beyond it, new connections wait in the listen backlog
-THREADS = 4  # per worker
+THREADS = 16  # per worker: threads blocked on a slow client cost memory, not CPU
+
+
+def connections() -> int:
+    """Connections per worker: up to 2,000, well inside the file descriptor limit, so that at the
+    limit a worker stops accepting (the backlog, then the kernel, holds the rest) and never spins
+    on failing accepts."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(THREADS + 10, min(2000, soft - 200))
 
 
 def settings(host: str, port: int, workers: int | None = None) -> dict:
@@ -35,9 +46,9 @@ def settings(host: str, port: int, workers: int | None = None) -> dict:
     return {
         "bind": f"{host}:{port}",
         "workers": workers or os.cpu_count() or 2,
-        "worker_class": "gthread",
+        "worker_class": "finder.web.wsgi.TimedWorker",
         "threads": THREADS,
-        "worker_connections": CONNECTIONS,
+        "worker_connections": connections(),
         "backlog": 256,
         "keepalive": KEEPALIVE,
         "timeout": TIMEOUT,
@@ -53,6 +64,44 @@ def settings(host: str, port: int, workers: int | None = None) -> dict:
         "control_socket_disable": True,
         "proc_name": "finder",
     }
+
+
+class TimedSocket(socket.socket):
+    """A client connection whose blocking reads and writes give up after READ_TIMEOUT: gunicorn's
+    threads block on a request once its first bytes arrive, and a client that stops sending
+    would otherwise hold one for good."""
+
+    def setblocking(self, flag: bool) -> None:
+        if flag:
+            self.settimeout(READ_TIMEOUT)
+        else:
+            super().setblocking(False)
+
+
+class _TimedListener:
+    def __init__(self, listener):
+        self._listener = listener
+
+    def accept(self):
+        client, address = self._listener.accept()
+        timed = TimedSocket(client.family, client.type, client.proto, fileno=client.detach())
+        return timed, address
+
+    def __getattr__(self, name):
+        return getattr(self._listener, name)
+
+
+# gunicorn 27's threaded worker lets a new connection hold a thread this long waiting for its
+# first bytes before handing it back to the poller: 5 s by default, so a thousand idle
+# connections stalled every thread. Handed back at once, they wait in the poller (KEEPALIVE).
+gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.05
+
+
+class TimedWorker(gthread.ThreadWorker):
+    """gunicorn's threaded worker, with a read timeout on every client connection."""
+
+    def accept(self, listener) -> None:
+        super().accept(_TimedListener(listener))
 
 
 class PrivateLog(Logger):
@@ -71,6 +120,9 @@ class PrivateLog(Logger):
         super().warning(msg, *args, **kwargs)
 
     def exception(self, msg, *args, **kwargs) -> None:
+        if isinstance(sys.exc_info()[1], TimeoutError):  # TimedSocket gave up on a slow client
+            self.info("A client stopped sending or reading; its connection was closed")
+            return
         if str(msg).startswith("Error handling request"):  # its arguments hold the full URI
             paths = [urlsplit(a).path if isinstance(a, str) else a for a in args]
             msg, args = "Error handling request " + " ".join(["%s"] * len(paths)), tuple(paths)
