@@ -20,6 +20,11 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
+def words_of(response) -> str:
+    """What a reader sees: the page's text without its tags."""
+    return re.sub(r"<[^>]+>", "", text_of(response))
+
+
 def first_meeting_id(site, query="q=19103") -> int:
     found = site.get(f"/api/search?{query}").get_json()
     return next(items[0]["id"] for items in found["groups"].values() if items)
@@ -57,7 +62,9 @@ def test_results_are_grouped_and_complete_without_javascript(site):
     page = text_of(site.get("/search?q=19103&type=X"))
     assert "within 10 miles of ZIP 19103, with wheelchair access" in page
     assert "In progress now" in page and "Starting soon" in page and "Online now" in page
-    assert "Tue 7:00\u202fPM EST, starting now, ends in 1 hr" in page
+    # In the searcher's zone, which is the meeting's: no zone to read (issue #11).
+    assert "Tonight 7:00\u202fPM, starting now, ends in 1 hr" in re.sub(r"<[^>]+>", "", page)
+    assert '<time datetime="2026-11-24T19:00:00-05:00">7:00\u202fPM</time>' in page
     assert re.search(r"starts in \d+ min", page)
     assert "Accessibility: Wheelchair Access" in page
     assert re.search(r"\d+\.\d miles away", page)
@@ -105,8 +112,11 @@ def test_spanish_from_accept_language(site):
         "Apoyo en curso o que empiezan en las próximas 2 horas a menos de 10 millas del código "
         "postal 19103" in page
     )
-    assert "En curso ahora" in page and "mar 7:00\u202fp.m. EST, empieza ahora" in page
-    assert "Llame o envíe un mensaje de texto al" in page  # the crisis banner
+    assert "En curso ahora" in page
+    assert "Esta noche 7:00\u202fp.m., empieza ahora" in re.sub(r"<[^>]+>", "", page)
+    # The crisis bar gives 988's Spanish option (988lifeline.org: press 2, or text AYUDA).
+    assert "Llamar al 988" in page and "llame y marque 2, o envíe AYUDA" in page
+    assert 'href="sms:988?&amp;body=AYUDA"' in page
 
 
 def test_language_switch_keeps_the_search_and_wins_over_the_browser(site):
@@ -372,7 +382,8 @@ def test_outside_coverage_says_so_first_and_links_the_national_finders(site, lan
         "es": "Todavía no tenemos listas locales de reuniones para Colorado",
     }[lang]
     first = page.index(heading)
-    assert first < page.index('id="summary"'), "said before anything else"
+    # Right under the heading (the summary, issue #11), before the form and any result.
+    assert page.index('id="summary"') < first < page.index("<form"), "said before anything else"
     finders = re.findall(r'<a href="(https://[^"]+)" rel="noopener noreferrer">', page[first:])
     assert finders[:5] == [
         "https://www.aa.org/find-aa",
@@ -416,5 +427,5 @@ def test_a_covered_state_with_no_meeting_near_says_so_for_this_area(site):
     # Pennsylvania has local AA lists (SE Pennsylvania), but none reaches Pittsburgh.
     page = text_of(site.get("/search?q=15222")).replace("&#39;", "'")
     first = page.index("We don't have local meeting lists for this area yet")
-    assert first < page.index('id="summary"')
+    assert page.index('id="summary"') < first < page.index("<form")
     assert 'href="https://www.aa.org/find-aa"' in page[first:]

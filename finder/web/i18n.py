@@ -4,13 +4,15 @@ No cookie is needed: an explicit choice travels in the URL (links and the search
 so a bookmarked or shared page opens in the language it was read in.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 from babel.units import format_unit
 from flask import g, request
 from flask_babel import Babel, get_locale, get_translations
+from markupsafe import Markup, escape
 
 from finder.paths import ROOT
 from finder.search.describe import Wording
@@ -165,20 +167,82 @@ def listed_text(listed: dict, source: str | None) -> str:
     return gettext(words, source=source or "?", month=month_text(listed["date"]))
 
 
-def when_text(item: dict) -> str:
-    """ "Tue 7:00 PM EST, started 5 min ago, ends in 55 min" for a timed result, else its hours."""
+def when_text(item: dict, found=None) -> str:
+    """ "Tonight 7:00 PM, starts in 15 min" for a timed result, else its hours (issue #11).
+
+    Times are in the searcher's zone (the searched place's), with the listing's own time and zone
+    after it only where they differ; days are relative to the real now ("Today", "Tonight",
+    "Tomorrow", else "Sat, Dec 12"). A chosen day and time (when=at) gives the start and end,
+    never "starting now".
+
+    :param found: the request's ``params.Search`` (its zone and query), or None
+    """
     if "start" not in item:
         return hours_text(item)
-    start = datetime.fromisoformat(item["start"])
-    at = day_and_clock(start, zone=item["zone"])
+    own = datetime.fromisoformat(item["start"]).astimezone(ZoneInfo(item["timezone"]))
+    zone = (found.zone if found else None) or item["timezone"]
+    mine = own.astimezone(ZoneInfo(zone))
+    now = found.query.now if found else mine
+    at = Markup("%s %s") % (relative_day(mine, now), time_tag(mine))
+    if mine.utcoffset() != own.utcoffset():
+        at = _markup(N_("%(mine)s your time · %(own)s"), mine=at, own=time_tag(own, own.tzname()))
+    elif not found or not found.zone:
+        at = Markup("%s %s") % (at, own.tzname())
     until, end = item["minutes_until_start"], item["minutes_until_end"]
+    if found and found.query.when == "at":
+        finish = (own + timedelta(minutes=end - until)).astimezone(mine.tzinfo)
+        return _markup(N_("%(at)s, until %(end)s"), at=at, end=time_tag(finish))
     if until >= 1:
-        return gettext("%(at)s, starts in %(wait)s", at=at, wait=duration(until))
+        return _markup(N_("%(at)s, starts in %(wait)s"), at=at, wait=duration(until))
     if until > -1:
-        return gettext("%(at)s, starting now, ends in %(left)s", at=at, left=duration(end))
-    return gettext(
-        "%(at)s, started %(ago)s ago, ends in %(left)s",
+        return _markup(N_("%(at)s, starting now, ends in %(left)s"), at=at, left=duration(end))
+    return _markup(
+        N_("%(at)s, started %(ago)s ago, ends in %(left)s"),
         at=at,
         ago=duration(-until),
         left=duration(end),
     )
+
+
+def relative_day(moment: datetime, now: datetime) -> str:
+    """ "Today", "Tonight" (from 5 PM), "Tomorrow", else "Sat, Dec 12", in moment's zone."""
+    days = (moment.date() - now.astimezone(moment.tzinfo).date()).days
+    if days == 0:
+        return gettext("Tonight") if moment.hour >= 17 else gettext("Today")
+    if days == 1:
+        return gettext("Tomorrow")
+    return format_skeleton("MMMEd", moment, locale=format_locale())
+
+
+def time_tag(moment: datetime, suffix: str = "") -> Markup:
+    """<time datetime="2026-11-24T19:00:00-05:00">7:00 PM</time> (with a zone after it)."""
+    text = f"{clock(moment)} {suffix}".strip()
+    return Markup('<time datetime="%s">%s</time>') % (moment.isoformat(), text)
+
+
+def _markup(template: str, **values) -> Markup:
+    """The template in the page's language, its values escaped unless already markup."""
+    return Markup(escape(_catalog().gettext(template))) % values
+
+
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def day_choices(now: datetime, zone: str | None) -> list[tuple[str, str]]:
+    """The form's days, as (parameter, label): from today in the searcher's zone ("Today
+    (Tuesday)", "Tomorrow (Wednesday)", "Thursday"…), or Sunday to Saturday with no zone."""
+    if zone is None:
+        sunday = datetime(2026, 11, 22)
+        days = [sunday + timedelta(days=n) for n in range(7)]
+        return [(DAY_NAMES[d.weekday()], weekday(d)) for d in days]
+    today = now.astimezone(ZoneInfo(zone))
+    choices = []
+    for ahead in range(7):
+        day = today + timedelta(days=ahead)
+        label = weekday(day)
+        if ahead == 0:
+            label = gettext("Today (%(day)s)", day=label)
+        elif ahead == 1:
+            label = gettext("Tomorrow (%(day)s)", day=label)
+        choices.append((DAY_NAMES[day.weekday()], label))
+    return choices

@@ -131,7 +131,9 @@ def type_name(code: str) -> str:
 @bp.get("/")
 def index():
     """One question: where are you? With quick choices for when, how and access needs."""
-    return render_template("index.html", args=request.args, needs=NEEDS)
+    return render_template(
+        "index.html", args=request.args, needs=NEEDS, day_choices=i18n.day_choices(now(), None)
+    )
 
 
 @bp.get("/search")
@@ -151,7 +153,7 @@ def _results_page(template: str, **extra):
         answer = answer_request(request.args, i18n.wording())
     except ParamError as error:
         message = gettext(error.template, **error.values)
-        return render_template("search.html", error=message, **_form_context()), 400
+        return render_template("search.html", error=message, **_form_context(None)), 400
     return render_template(
         template,
         answer=answer,
@@ -159,13 +161,17 @@ def _results_page(template: str, **extra):
         suggestions=_suggestions(answer),
         more_url=_more_url(answer),
         map_items=_located(answer),
-        **_form_context(),
+        **_form_context(answer),
         **extra,
     )
 
 
-def _form_context() -> dict:
+def _form_context(answer) -> dict:
+    found = answer.found if answer else None
     return {
+        "day_choices": i18n.day_choices(now(), found.zone if found else None),
+        # The radius the summary states, for the form's "automatic" choice (issue #11).
+        "searched_miles": answer.results.radius_km / KM_PER_MILE if answer else None,
         "args": request.args,
         "needs": NEEDS,
         "must_have": MUST_HAVE,
