@@ -429,3 +429,126 @@ def test_a_covered_state_with_no_meeting_near_says_so_for_this_area(site):
     first = page.index("We don't have local meeting lists for this area yet")
     assert page.index('id="summary"') < first < page.index("<form")
     assert 'href="https://www.aa.org/find-aa"' in page[first:]
+
+
+# Issue #11: times without arithmetic, in the searcher's zone, with relative days.
+TUESDAY_7PM = "2026-11-24T19:00:00-05:00"
+
+
+def timed(start: str, zone: str, until: float, length: float = 60) -> dict:
+    return {
+        "start": start,
+        "timezone": zone,
+        "minutes_until_start": until,
+        "minutes_until_end": until + length,
+    }
+
+
+def searcher(zone: str | None, when: str = "now"):
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    query = SimpleNamespace(now=datetime.fromisoformat(TUESDAY_7PM), when=when)
+    return SimpleNamespace(zone=zone, query=query)
+
+
+NY, LA = "America/New_York", "America/Los_Angeles"
+
+
+@pytest.mark.parametrize(
+    "item, found, expected",
+    [
+        (
+            timed("2026-11-24T19:00:00-05:00", NY, 0),
+            searcher(NY),
+            "Tonight 7:00 PM, starting now, ends in 1 hr",
+        ),
+        # An online meeting on Pacific time, read in Philadelphia: your time first, then theirs.
+        (
+            timed("2026-11-24T17:15:00-08:00", LA, 75),
+            searcher(NY),
+            "Tonight 8:15 PM your time · 5:15 PM PST, starts in 1 hr 15 min",
+        ),
+        (
+            timed("2026-11-24T18:30:00-05:00", NY, -30),
+            searcher(NY),
+            "Tonight 6:30 PM, started 30 min ago, ends in 30 min",
+        ),
+        # A chosen day and time gives start and end, never "starting now".
+        (
+            timed("2026-11-25T10:00:00-05:00", NY, 0),
+            searcher(NY, "at"),
+            "Tomorrow 10:00 AM, until 11:00 AM",
+        ),
+        (
+            timed("2026-11-28T19:00:00-05:00", NY, 0, 90),
+            searcher(NY, "at"),
+            "Sat, Nov 28 7:00 PM, until 8:30 PM",
+        ),
+        (
+            timed("2026-11-24T13:00:00-05:00", NY, 0),
+            searcher(NY, "at"),
+            "Today 1:00 PM, until 2:00 PM",
+        ),
+        # No place searched, so no zone of the searcher's: the meeting's own, named.
+        (timed("2026-11-24T19:00:00-05:00", NY, 5), None, "Tonight 7:00 PM EST, starts in 5 min"),
+    ],
+)
+def test_times_read_in_the_searchers_zone_with_relative_days(app, item, found, expected):
+    from finder.web.i18n import when_text
+
+    with app.test_request_context("/search"):
+        shown = when_text(item, found)
+    assert re.sub(r"<[^>]+>", "", str(shown)).replace("\u202f", " ") == expected
+    assert f'<time datetime="{datetime_of(item)}">' in str(shown)
+
+
+def datetime_of(item: dict) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(item["start"]).astimezone(ZoneInfo(item["timezone"])).isoformat()
+
+
+@pytest.mark.parametrize(
+    "args, widen",
+    [
+        ({"q": "19601"}, True),
+        ({"q": "19601", "radius": ""}, True),
+        ({"q": "19601", "radius": "10"}, False),
+        ({"q": "19601", "radius": "5", "widen": "yes"}, True),
+        ({"q": "19601", "widen": "no"}, False),
+    ],
+)
+def test_only_the_default_radius_widens(args, widen):
+    from datetime import datetime
+
+    from finder.geo.offline import OfflineGeocoder
+    from finder.web.params import parse_search
+
+    found = parse_search(args, OfflineGeocoder(), datetime.fromisoformat(TUESDAY_7PM))
+    assert found.query.widen is widen
+
+
+def test_a_chosen_radius_is_kept_and_the_form_shows_the_summarys_radius(site):
+    # Reading, PA: little within 10 miles, so the default radius widens, and the form says so.
+    page = text_of(site.get("/search?q=19601"))
+    assert "within 40 miles of ZIP 19601 (widened from 10 miles" in page
+    assert '<option value="" selected>Automatic: 40 miles</option>' in page
+    chosen = text_of(site.get("/search?q=19601&radius=10"))
+    assert "within 10 miles of ZIP 19601" in chosen and "widened" not in chosen
+    assert '<option value="10" selected>10 miles</option>' in chosen
+
+
+def test_the_form_offers_days_from_today_in_the_searchers_zone(site):
+    page = text_of(site.get("/search?q=19103&when=at&day=thursday&time=20:00"))
+    days = re.findall(r'<option value="(\w+day)"( selected)?>([^<]+)</option>', page)
+    assert [label for _, _, label in days[:3]] == [
+        "Today (Tuesday)",
+        "Tomorrow (Wednesday)",
+        "Thursday",
+    ]
+    assert [value for value, selected, _ in days if selected] == ["thursday"]
+    assert 'name="time" type="time" value="20:00"' in page
+    assert 'value="at" checked' in page
+    assert "starting now" not in page
