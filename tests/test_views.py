@@ -552,3 +552,24 @@ def test_the_form_offers_days_from_today_in_the_searchers_zone(site):
     assert 'name="time" type="time" value="20:00"' in page
     assert 'value="at" checked' in page
     assert "starting now" not in page
+
+
+def test_meetings_over_before_you_could_get_there_are_last_and_say_why(site):
+    # Reading, PA, widened to 40 miles at 7 PM: many meetings in progress are far away.
+    found = site.get("/api/search?q=19601").get_json()["groups"]["in_progress"]
+    in_person = [item for item in found if item["attendance"] == "in_person"]
+    late = [item for item in in_person if not item["reach"]["in_time"]]
+    assert late, "some in-person meetings are too far to reach in time"
+    flags = [item.get("reach", {}).get("in_time", True) for item in found]
+    assert flags == sorted(flags, reverse=True), "every reachable meeting comes first"
+    for item in late:  # ends before you would be there with 10 minutes of it left
+        assert item["minutes_until_end"] - item["reach"]["travel_minutes"] < 10.5
+    page = words_of(site.get("/search?q=19601"))
+    miles = f"{late[0]['distance_mi']:.1f} miles away is about"
+    assert f"Ending soon: {miles}" in page
+
+
+def test_starting_soon_is_ranked_by_when_you_could_arrive(site):
+    found = site.get("/api/search?q=19103").get_json()["groups"]["starting_soon"]
+    arrivals = [(item["reach"]["arrive_minutes"], item["distance_km"]) for item in found]
+    assert len(arrivals) > 3 and arrivals == sorted(arrivals)

@@ -204,6 +204,19 @@ def when_text(item: dict, found=None) -> str:
     )
 
 
+def reach_text(item: dict) -> str:
+    """Why an in-person meeting is listed as ending soon: over before you could get there."""
+    found = item.get("reach")
+    if not found or found["in_time"]:
+        return ""
+    return gettext(
+        "Ending soon: %(distance)s away is about %(trip)s at city speeds, so it would be over "
+        "or nearly over when you got there.",
+        distance=distance(item["distance_mi"]),
+        trip=duration(found["travel_minutes"]),
+    )
+
+
 def relative_day(moment: datetime, now: datetime) -> str:
     """ "Today", "Tonight" (from 5 PM), "Tomorrow", else "Sat, Dec 12", in moment's zone."""
     days = (moment.date() - now.astimezone(moment.tzinfo).date()).days

@@ -65,6 +65,7 @@ def page_helpers():
         "attendance_name": lambda value: gettext(ATTENDANCE_NAMES.get(value, value)),
         "type_name": type_name,
         "when_text": i18n.when_text,
+        "reach_text": i18n.reach_text,
         "listed_text": i18n.listed_text,
         "national_finder": lambda program: next(
             f["url"] for f in NATIONAL_FINDERS if f["program"] == program
