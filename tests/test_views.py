@@ -573,3 +573,35 @@ def test_starting_soon_is_ranked_by_when_you_could_arrive(site):
     found = site.get("/api/search?q=19103").get_json()["groups"]["starting_soon"]
     arrivals = [(item["reach"]["arrive_minutes"], item["distance_km"]) for item in found]
     assert len(arrivals) > 3 and arrivals == sorted(arrivals)
+
+
+def cards_of(page: str, group: str) -> list[str]:
+    section = page.split(f'id="group-{group}"')[1].split("</section>")[0]
+    return section.split("<li")[1:]
+
+
+def test_one_card_per_meeting_group_and_place_with_all_its_weekly_times(site):
+    # SE Pennsylvania publishes each weekday of a group as its own listing.
+    page = text_of(site.get("/search?q=19103&when=any&limit=100"))
+    cards = cards_of(page, "nearby")
+    names = [
+        (
+            re.search(r'href="/resource/\d+">([^<]+)</a>', c).group(1),
+            re.search(r"<p>(\d+[^<]*, PA[^<]*)</p>", c),
+        )
+        for c in cards
+    ]
+    places = [(name, address.group(1)) for name, address in names if address]
+    assert len(places) > 20 and len(places) == len(set(places)), "one card per group and place"
+    weekly = [re.sub(r"<[^>]+>", "", c) for c in cards if "Every week:" in c]
+    assert weekly and any(re.search(r"Every week: Sun [^·]+ · Mon", c) for c in weekly)
+
+
+def test_online_now_shows_the_next_few_and_links_to_all(site):
+    page = text_of(site.get("/search?q=19103"))
+    assert len(cards_of(page, "online_now")) == 3
+    link = re.search(r'<a href="([^"]+)">Show all (\d+) online meetings</a>', page)
+    assert link and int(link.group(2)) > 3
+    every = text_of(site.get(link.group(1).replace("&amp;", "&")))
+    assert "attendance=online" in link.group(1)
+    assert len(cards_of(every, "online_now")) > 3

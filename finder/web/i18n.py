@@ -238,6 +238,26 @@ def _markup(template: str, **values) -> Markup:
     return Markup(escape(_catalog().gettext(template))) % values
 
 
+WEEKLY_SHOWN = 12  # times listed on a card; the listing's page has them all
+
+
+def weekly_text(times: list[tuple[int, str]]) -> str:
+    """ "Sun 10:00 AM · Mon 7:00 PM, 9:00 PM" from (day, "HH:MM") pairs, Sunday=0, in order."""
+    sunday = datetime(2026, 11, 22)
+    days: dict[int, list[str]] = {}
+    for day, hhmm in times[:WEEKLY_SHOWN]:
+        hour, minute = (int(part) for part in hhmm.split(":")[:2])
+        days.setdefault(day, []).append(clock(sunday.replace(hour=hour % 24, minute=minute)))
+    text = " · ".join(
+        f"{format_date(sunday + timedelta(days=day), 'EEE', locale=format_locale())} "
+        + ", ".join(clocks)
+        for day, clocks in days.items()
+    )
+    if len(times) > WEEKLY_SHOWN:
+        text += " " + gettext("and %(count)s more", count=len(times) - WEEKLY_SHOWN)
+    return text
+
+
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
