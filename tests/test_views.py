@@ -605,3 +605,31 @@ def test_online_now_shows_the_next_few_and_links_to_all(site):
     every = text_of(site.get(link.group(1).replace("&amp;", "&")))
     assert "attendance=online" in link.group(1)
     assert len(cards_of(every, "online_now")) > 3
+
+
+@pytest.mark.parametrize(
+    "dial, shown",
+    [
+        ("+13017158592,,3267796359#,,#,,#", "Call (301) 715-8592, meeting ID 326 779 6359"),
+        ("+19292056099,,85128522363,#,,#,,#", "Call (929) 205-6099, meeting ID 851 2852 2363"),
+        ("+13017158592,,876406386#,,1#,526452#", "Call (301) 715-8592, meeting ID 876 406 386"),
+        ("215-555-1234", "Call (215) 555-1234"),
+        ("+442071234567,,123#", "+442071234567,,123#"),  # not a US number: as the source wrote it
+    ],
+)
+def test_dial_in_reads_as_a_number_and_a_meeting_id(app, dial, shown):
+    from finder.web.i18n import dial_in_text
+
+    with app.test_request_context("/search"):
+        assert dial_in_text(dial) == shown
+
+
+def test_dial_in_links_and_source_language_on_the_page(site):
+    page = text_of(site.get("/search?q=19103&lang=es"))
+    # English feed names on a Spanish page say so (WCAG 3.1.2).
+    assert re.search(r'<h3><a href="/resource/\d+\?lang=es" lang="en">', page)
+    online = text_of(site.get("/search?attendance=online"))
+    link = re.search(
+        r'<a href="tel:(\+1\d{10},,[^"]+)">Call \(\d{3}\) \d{3}-\d{4}, meeting ID [\d ]+<', online
+    )
+    assert link, "the whole dial string stays in the href; the text is a number and an ID"

@@ -4,6 +4,7 @@ No cookie is needed: an explicit choice travels in the URL (links and the search
 so a bookmarked or shared page opens in the language it was read in.
 """
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -236,6 +237,41 @@ def time_tag(moment: datetime, suffix: str = "") -> Markup:
 def _markup(template: str, **values) -> Markup:
     """The template in the page's language, its values escaped unless already markup."""
     return Markup(escape(_catalog().gettext(template))) % values
+
+
+def dial_in_text(value: str) -> str:
+    """ "Call (301) 715-8592, meeting ID 326 779 6359" for "+13017158592,,3267796359#,,#,,#",
+    so a screen reader reads a number and a code (the tel: link keeps the whole string)."""
+    parts = [part.strip("#* ") for part in value.split(",")]
+    parts = [part for part in parts if part]
+    digits = re.sub(r"\D", "", parts[0]) if parts else ""
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or value.lstrip().startswith("+") and not value.lstrip().startswith("+1"):
+        return value
+    number = f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    if len(parts) < 2 or not parts[1].isdigit():
+        return gettext("Call %(number)s", number=number)
+    return gettext("Call %(number)s, meeting ID %(code)s", number=number, code=_grouped(parts[1]))
+
+
+def _grouped(code: str) -> str:
+    """ "326 779 6359", "851 2852 2363", "503 536 771": a meeting ID as Zoom groups it."""
+    sizes = {10: (3, 3, 4), 11: (3, 4, 4)}.get(len(code), (3,) * (len(code) // 3 + 1))
+    groups, at = [], 0
+    for size in sizes:
+        groups.append(code[at : at + size])
+        at += size
+    return " ".join(g for g in groups if g)
+
+
+def source_language(item: dict) -> str | None:
+    """The language of a listing's own text (its name, notes), when it is not the page's: Spanish
+    for Spanish-speaking meetings, else English, as US feeds are written (WCAG 3.1.2)."""
+    codes = {t["code"] for t in item.get("types", [])}
+    spoken = item.get("languages") or []
+    own = "es" if "S" in codes or spoken == ["es"] else "en"
+    return None if own == language() else own
 
 
 WEEKLY_SHOWN = 12  # times listed on a card; the listing's page has them all

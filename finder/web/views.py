@@ -70,6 +70,8 @@ def page_helpers():
         "when_text": i18n.when_text,
         "reach_text": i18n.reach_text,
         "weekly_text": i18n.weekly_text,
+        "dial_in_text": i18n.dial_in_text,
+        "source_language": i18n.source_language,
         "listed_text": i18n.listed_text,
         "national_finder": lambda program: next(
             f["url"] for f in NATIONAL_FINDERS if f["program"] == program
