@@ -150,15 +150,14 @@ def test_keyboard_only_from_search_to_a_listing(page):
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
-def test_use_my_location_fills_the_form_when_allowed(browser, base_url):
+def test_use_my_location_searches_once_allowed(browser, base_url):
     context = open_context(browser, base_url, permissions=["geolocation"], geolocation=PHILADELPHIA)
     page = context.new_page()
     page.goto("/")
     page.get_by_role("button", name="Use my location").click()
-    expect(page.locator("#q")).to_have_value("39.953, -75.165")
-    expect(page.locator("#locate-status")).to_contain_text("Location added")
-    page.get_by_role("button", name="Search").click()
+    # One tap: once allowed, it searches from there (issue #11).
     expect(page.locator("#summary")).to_contain_text("within 10 miles of your location")
+    expect(page.locator("#q")).to_have_value("39.953, -75.165")
     assert page.locator("ol.results > li").count() > 5
     context.close()
 
