@@ -332,3 +332,8 @@ def test_the_folded_search_choices_keep_a_chosen_day_and_time(page):
     expect(page.get_by_label("Day", exact=True)).to_have_value("wednesday")
     expect(page.get_by_label("From", exact=True)).to_have_value("18:00")
     assert "starting now" not in page.locator("main").inner_text()
+
+
+def test_an_error_summary_receives_focus(page):
+    page.goto("/search?q=nowhere-at-all")
+    expect(page.locator(".error-summary")).to_be_focused()

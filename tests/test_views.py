@@ -633,3 +633,15 @@ def test_dial_in_links_and_source_language_on_the_page(site):
         r'<a href="tel:(\+1\d{10},,[^"]+)">Call \(\d{3}\) \d{3}-\d{4}, meeting ID [\d ]+<', online
     )
     assert link, "the whole dial string stays in the href; the text is a number and an ID"
+
+
+def test_a_zone_shown_is_expanded_for_screen_readers(app):
+    from finder.web.i18n import when_text
+
+    item = timed("2026-11-24T17:15:00-08:00", LA, 75)
+    with app.test_request_context("/search"):
+        shown = str(when_text(item, searcher(NY)))
+    assert '5:15\u202fPM <abbr title="Pacific Standard Time">PST</abbr></time>' in shown
+    with app.test_request_context("/search?lang=es"):
+        shown = str(when_text(item, searcher(NY)))
+    assert '<abbr title="hora estándar del Pacífico">PST</abbr>' in shown

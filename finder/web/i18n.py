@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_name
 from babel.numbers import format_decimal
 from babel.units import format_unit
 from flask import g, request
@@ -186,9 +186,9 @@ def when_text(item: dict, found=None) -> str:
     now = found.query.now if found else mine
     at = Markup("%s %s") % (relative_day(mine, now), time_tag(mine))
     if mine.utcoffset() != own.utcoffset():
-        at = _markup(N_("%(mine)s your time · %(own)s"), mine=at, own=time_tag(own, own.tzname()))
+        at = _markup(N_("%(mine)s your time · %(own)s"), mine=at, own=time_tag(own, zone=True))
     elif not found or not found.zone:
-        at = Markup("%s %s") % (at, own.tzname())
+        at = Markup("%s %s") % (at, zone_name(own))
     until, end = item["minutes_until_start"], item["minutes_until_end"]
     if found and found.query.when == "at":
         finish = (own + timedelta(minutes=end - until)).astimezone(mine.tzinfo)
@@ -228,10 +228,16 @@ def relative_day(moment: datetime, now: datetime) -> str:
     return format_skeleton("MMMEd", moment, locale=format_locale())
 
 
-def time_tag(moment: datetime, suffix: str = "") -> Markup:
-    """<time datetime="2026-11-24T19:00:00-05:00">7:00 PM</time> (with a zone after it)."""
-    text = f"{clock(moment)} {suffix}".strip()
-    return Markup('<time datetime="%s">%s</time>') % (moment.isoformat(), text)
+def time_tag(moment: datetime, zone: bool = False) -> Markup:
+    """<time datetime="2026-11-24T19:00:00-05:00">7:00 PM</time>, with its zone if asked."""
+    shown = Markup("%s %s") % (clock(moment), zone_name(moment)) if zone else clock(moment)
+    return Markup('<time datetime="%s">%s</time>') % (moment.isoformat(), shown)
+
+
+def zone_name(moment: datetime) -> Markup:
+    """ "PST", expanded for screen readers: <abbr title="Pacific Standard Time">PST</abbr>."""
+    long = get_timezone_name(moment, "long", locale=format_locale())
+    return Markup('<abbr title="%s">%s</abbr>') % (long, moment.tzname())
 
 
 def _markup(template: str, **values) -> Markup:
