@@ -5,7 +5,8 @@ so a bookmarked or shared page opens in the language it was read in.
 """
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_time, get_timezone_name
@@ -285,19 +286,29 @@ WEEKLY_SHOWN = 12  # times listed on a card; the listing's page has them all
 
 def weekly_text(times: list[tuple[int, str]]) -> str:
     """ "Sun 10:00 AM · Mon 7:00 PM, 9:00 PM" from (day, "HH:MM") pairs, Sunday=0, in order."""
-    sunday = datetime(2026, 11, 22)
+    locale = format_locale()
     days: dict[int, list[str]] = {}
     for day, hhmm in times[:WEEKLY_SHOWN]:
         hour, minute = (int(part) for part in hhmm.split(":")[:2])
-        days.setdefault(day, []).append(clock(sunday.replace(hour=hour % 24, minute=minute)))
+        days.setdefault(day, []).append(_wall_clock(hour % 24, minute, locale))
     text = " · ".join(
-        f"{format_date(sunday + timedelta(days=day), 'EEE', locale=format_locale())} "
-        + ", ".join(clocks)
-        for day, clocks in days.items()
+        f"{_short_day(day, locale)} " + ", ".join(clocks) for day, clocks in days.items()
     )
     if len(times) > WEEKLY_SHOWN:
         text += " " + gettext("and %(count)s more", count=len(times) - WEEKLY_SHOWN)
     return text
+
+
+# Weekly times repeat on every card: format each clock and day name once (the page stays fast).
+@lru_cache(maxsize=4096)
+def _wall_clock(hour: int, minute: int, locale: str) -> str:
+    return format_time(time(hour, minute), "short", locale=locale)
+
+
+@lru_cache(maxsize=64)
+def _short_day(day: int, locale: str) -> str:
+    """ "Sun" for 0 (Sunday), in the locale."""
+    return format_date(datetime(2026, 11, 22) + timedelta(days=day), "EEE", locale=locale)
 
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
