@@ -21,7 +21,7 @@ from finder import create_app  # noqa: E402
 from finder.web.serving import serving_in_background  # noqa: E402
 
 FROZEN_NOW = "2026-11-24T19:00:00-05:00"
-DEVICES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 320, "height": 640}}
+DEVICES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 667}}
 MAX_HEIGHT = 2400  # long result pages are cut here: the top is what a person sees first
 
 

@@ -1,6 +1,6 @@
 // "Use my location": fills the place field with the browser's position, rounded to about
-// 100 metres. Nothing is sent until the person presses Search; without JavaScript or
-// permission, typing a ZIP code works the same.
+// 100 metres, and searches at once (one tap, issue #11): nothing is sent until the person
+// allows it; without JavaScript or permission, typing a ZIP code works the same.
 (function () {
   "use strict";
   var row = document.querySelector(".locate");
@@ -16,7 +16,8 @@
         var c = position.coords;
         field.value = c.latitude.toFixed(3) + ", " + c.longitude.toFixed(3);
         status.textContent = button.dataset.found;
-        field.focus();
+        // Let the status be announced, then search.
+        window.setTimeout(function () { field.form.requestSubmit(); }, 300);
       },
       function () {
         status.textContent = button.dataset.denied;

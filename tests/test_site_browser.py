@@ -60,9 +60,9 @@ def listing_path(base_url):
     return f"/resource/{found['groups']['in_progress'][0]['id']}"
 
 
-def open_context(browser, base_url, width=1280, locale="en-US", **options):
+def open_context(browser, base_url, width=1280, locale="en-US", height=800, **options):
     context = browser.new_context(
-        base_url=base_url, viewport={"width": width, "height": 800}, locale=locale, **options
+        base_url=base_url, viewport={"width": width, "height": height}, locale=locale, **options
     )
     context.set_default_timeout(5000)
     # No request may leave the site, except map tiles (answered here with nothing).
@@ -150,15 +150,14 @@ def test_keyboard_only_from_search_to_a_listing(page):
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
-def test_use_my_location_fills_the_form_when_allowed(browser, base_url):
+def test_use_my_location_searches_once_allowed(browser, base_url):
     context = open_context(browser, base_url, permissions=["geolocation"], geolocation=PHILADELPHIA)
     page = context.new_page()
     page.goto("/")
     page.get_by_role("button", name="Use my location").click()
-    expect(page.locator("#q")).to_have_value("39.953, -75.165")
-    expect(page.locator("#locate-status")).to_contain_text("Location added")
-    page.get_by_role("button", name="Search").click()
+    # One tap: once allowed, it searches from there (issue #11).
     expect(page.locator("#summary")).to_contain_text("within 10 miles of your location")
+    expect(page.locator("#q")).to_have_value("39.953, -75.165")
     assert page.locator("ol.results > li").count() > 5
     context.close()
 
@@ -251,3 +250,90 @@ def test_spanish_page_and_language_switch(browser, base_url):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#summary")).to_contain_text("within 10 miles of ZIP 19103")
     context.close()
+
+
+# The first screen of a phone (issue #11): 375x667 CSS px, nothing scrolled.
+PHONE = {"width": 375, "height": 667}
+CRISIS = {"en-US": ("Call 988", "Text 988"), "es": ("Llamar al 988", "Texto al 988")}
+
+
+@pytest.fixture(params=["en-US", "es"])
+def phone(request, browser, base_url):
+    context = open_context(browser, base_url, locale=request.param, **PHONE)
+    page = context.new_page()
+    page.locale = request.param
+    yield page
+    context.close()
+
+
+def first_screen_box(locator) -> dict:
+    """The element's box, asserted to lie wholly inside the first screen."""
+    box = locator.bounding_box()
+    assert box is not None, locator
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
+    return box
+
+
+def assert_crisis_bar_on_first_screen(page):
+    for name in CRISIS[page.locale]:
+        box = first_screen_box(page.locator(".crisis").get_by_role("link", name=name, exact=True))
+        assert box["width"] >= 44 and box["height"] >= 44, (name, box)
+    first_screen_box(page.locator('.crisis a[href="tel:18006624357"]'))  # SAMHSA
+
+
+def test_phone_home_answers_on_the_first_screen(phone):
+    phone.goto("/")
+    first_screen_box(phone.locator("#q"))
+    search = "Search" if phone.locale == "en-US" else "Buscar"
+    button = first_screen_box(phone.get_by_role("button", name=search, exact=True))
+    assert button["height"] >= 44
+    assert_crisis_bar_on_first_screen(phone)
+    # The header is one line: the links fold into a menu that opens without scripts.
+    assert phone.locator("header.site").bounding_box()["height"] <= 80
+    expect(phone.locator("header nav a").first).to_be_hidden()
+    phone.locator("details.menu > summary").click()
+    expect(phone.locator("header nav a").first).to_be_visible()
+
+
+def test_phone_results_show_summary_search_and_first_result_first(phone):
+    phone.goto("/search?q=19103")
+    heading = phone.get_by_role("heading", level=1)
+    first_screen_box(heading)
+    assert "19103" in heading.inner_text()  # the page's heading is the summary
+    first_screen_box(phone.locator("#q"))
+    first = phone.locator("ol.results > li").first
+    first_screen_box(first.locator("h3 a"))
+    first_screen_box(first.locator(".time"))
+    assert_crisis_bar_on_first_screen(phone)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_988_spanish_option_in_spanish(phone):
+    phone.goto("/")
+    text = phone.locator(".crisis").get_by_role("link", name=CRISIS[phone.locale][1], exact=True)
+    if phone.locale == "es":
+        expect(phone.locator(".crisis")).to_contain_text("marque 2, o envíe AYUDA")
+        expect(text).to_have_attribute("href", "sms:988?&body=AYUDA")
+    else:
+        expect(text).to_have_attribute("href", "sms:988")
+
+
+def test_the_folded_search_choices_keep_a_chosen_day_and_time(page):
+    page.goto("/search?q=19103")
+    page.get_by_text("Change when, how and more").click()
+    page.get_by_label("On a day, from a time").check()
+    page.get_by_label("Day", exact=True).select_option("wednesday")
+    page.get_by_label("From", exact=True).fill("18:00")
+    page.get_by_role("button", name="Show results").click()
+    expect(page.locator("#summary")).to_contain_text("on Wednesday from 6:00")
+    page.get_by_text("Change when, how and more").click()
+    expect(page.get_by_label("On a day, from a time")).to_be_checked()
+    expect(page.get_by_label("Day", exact=True)).to_have_value("wednesday")
+    expect(page.get_by_label("From", exact=True)).to_have_value("18:00")
+    assert "starting now" not in page.locator("main").inner_text()
+
+
+def test_an_error_summary_receives_focus(page):
+    page.goto("/search?q=nowhere-at-all")
+    expect(page.locator(".error-summary")).to_be_focused()

@@ -20,6 +20,11 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
+def words_of(response) -> str:
+    """What a reader sees: the page's text without its tags."""
+    return re.sub(r"<[^>]+>", "", text_of(response))
+
+
 def first_meeting_id(site, query="q=19103") -> int:
     found = site.get(f"/api/search?{query}").get_json()
     return next(items[0]["id"] for items in found["groups"].values() if items)
@@ -57,7 +62,9 @@ def test_results_are_grouped_and_complete_without_javascript(site):
     page = text_of(site.get("/search?q=19103&type=X"))
     assert "within 10 miles of ZIP 19103, with wheelchair access" in page
     assert "In progress now" in page and "Starting soon" in page and "Online now" in page
-    assert "Tue 7:00\u202fPM EST, starting now, ends in 1 hr" in page
+    # In the searcher's zone, which is the meeting's: no zone to read (issue #11).
+    assert "Tonight 7:00\u202fPM, starting now, ends in 1 hr" in re.sub(r"<[^>]+>", "", page)
+    assert '<time datetime="2026-11-24T19:00:00-05:00">7:00\u202fPM</time>' in page
     assert re.search(r"starts in \d+ min", page)
     assert "Accessibility: Wheelchair Access" in page
     assert re.search(r"\d+\.\d miles away", page)
@@ -105,8 +112,11 @@ def test_spanish_from_accept_language(site):
         "Apoyo en curso o que empiezan en las próximas 2 horas a menos de 10 millas del código "
         "postal 19103" in page
     )
-    assert "En curso ahora" in page and "mar 7:00\u202fp.m. EST, empieza ahora" in page
-    assert "Llame o envíe un mensaje de texto al" in page  # the crisis banner
+    assert "En curso ahora" in page
+    assert "Esta noche 7:00\u202fp.m., empieza ahora" in re.sub(r"<[^>]+>", "", page)
+    # The crisis bar gives 988's Spanish option (988lifeline.org: press 2, or text AYUDA).
+    assert "Llamar al 988" in page and "llame y marque 2, o envíe AYUDA" in page
+    assert 'href="sms:988?&amp;body=AYUDA"' in page
 
 
 def test_language_switch_keeps_the_search_and_wins_over_the_browser(site):
@@ -372,7 +382,8 @@ def test_outside_coverage_says_so_first_and_links_the_national_finders(site, lan
         "es": "Todavía no tenemos listas locales de reuniones para Colorado",
     }[lang]
     first = page.index(heading)
-    assert first < page.index('id="summary"'), "said before anything else"
+    # Right under the heading (the summary, issue #11), before the form and any result.
+    assert page.index('id="summary"') < first < page.index("<form"), "said before anything else"
     finders = re.findall(r'<a href="(https://[^"]+)" rel="noopener noreferrer">', page[first:])
     assert finders[:5] == [
         "https://www.aa.org/find-aa",
@@ -416,5 +427,221 @@ def test_a_covered_state_with_no_meeting_near_says_so_for_this_area(site):
     # Pennsylvania has local AA lists (SE Pennsylvania), but none reaches Pittsburgh.
     page = text_of(site.get("/search?q=15222")).replace("&#39;", "'")
     first = page.index("We don't have local meeting lists for this area yet")
-    assert first < page.index('id="summary"')
+    assert page.index('id="summary"') < first < page.index("<form")
     assert 'href="https://www.aa.org/find-aa"' in page[first:]
+
+
+# Issue #11: times without arithmetic, in the searcher's zone, with relative days.
+TUESDAY_7PM = "2026-11-24T19:00:00-05:00"
+
+
+def timed(start: str, zone: str, until: float, length: float = 60) -> dict:
+    return {
+        "start": start,
+        "timezone": zone,
+        "minutes_until_start": until,
+        "minutes_until_end": until + length,
+    }
+
+
+def searcher(zone: str | None, when: str = "now"):
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    query = SimpleNamespace(now=datetime.fromisoformat(TUESDAY_7PM), when=when)
+    return SimpleNamespace(zone=zone, query=query)
+
+
+NY, LA = "America/New_York", "America/Los_Angeles"
+
+
+@pytest.mark.parametrize(
+    "item, found, expected",
+    [
+        (
+            timed("2026-11-24T19:00:00-05:00", NY, 0),
+            searcher(NY),
+            "Tonight 7:00 PM, starting now, ends in 1 hr",
+        ),
+        # An online meeting on Pacific time, read in Philadelphia: your time first, then theirs.
+        (
+            timed("2026-11-24T17:15:00-08:00", LA, 75),
+            searcher(NY),
+            "Tonight 8:15 PM your time · 5:15 PM PST, starts in 1 hr 15 min",
+        ),
+        (
+            timed("2026-11-24T18:30:00-05:00", NY, -30),
+            searcher(NY),
+            "Tonight 6:30 PM, started 30 min ago, ends in 30 min",
+        ),
+        # A chosen day and time gives start and end, never "starting now".
+        (
+            timed("2026-11-25T10:00:00-05:00", NY, 0),
+            searcher(NY, "at"),
+            "Tomorrow 10:00 AM, until 11:00 AM",
+        ),
+        (
+            timed("2026-11-28T19:00:00-05:00", NY, 0, 90),
+            searcher(NY, "at"),
+            "Sat, Nov 28 7:00 PM, until 8:30 PM",
+        ),
+        (
+            timed("2026-11-24T13:00:00-05:00", NY, 0),
+            searcher(NY, "at"),
+            "Today 1:00 PM, until 2:00 PM",
+        ),
+        # No place searched, so no zone of the searcher's: the meeting's own, named.
+        (timed("2026-11-24T19:00:00-05:00", NY, 5), None, "Tonight 7:00 PM EST, starts in 5 min"),
+    ],
+)
+def test_times_read_in_the_searchers_zone_with_relative_days(app, item, found, expected):
+    from finder.web.i18n import when_text
+
+    with app.test_request_context("/search"):
+        shown = when_text(item, found)
+    assert re.sub(r"<[^>]+>", "", str(shown)).replace("\u202f", " ") == expected
+    assert f'<time datetime="{datetime_of(item)}">' in str(shown)
+
+
+def datetime_of(item: dict) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(item["start"]).astimezone(ZoneInfo(item["timezone"])).isoformat()
+
+
+@pytest.mark.parametrize(
+    "args, widen",
+    [
+        ({"q": "19601"}, True),
+        ({"q": "19601", "radius": ""}, True),
+        ({"q": "19601", "radius": "10"}, False),
+        ({"q": "19601", "radius": "5", "widen": "yes"}, True),
+        ({"q": "19601", "widen": "no"}, False),
+    ],
+)
+def test_only_the_default_radius_widens(args, widen):
+    from datetime import datetime
+
+    from finder.geo.offline import OfflineGeocoder
+    from finder.web.params import parse_search
+
+    found = parse_search(args, OfflineGeocoder(), datetime.fromisoformat(TUESDAY_7PM))
+    assert found.query.widen is widen
+
+
+def test_a_chosen_radius_is_kept_and_the_form_shows_the_summarys_radius(site):
+    # Reading, PA: little within 10 miles, so the default radius widens, and the form says so.
+    page = text_of(site.get("/search?q=19601"))
+    assert "within 40 miles of ZIP 19601 (widened from 10 miles" in page
+    assert '<option value="" selected>Automatic: 40 miles</option>' in page
+    chosen = text_of(site.get("/search?q=19601&radius=10"))
+    assert "within 10 miles of ZIP 19601" in chosen and "widened" not in chosen
+    assert '<option value="10" selected>10 miles</option>' in chosen
+
+
+def test_the_form_offers_days_from_today_in_the_searchers_zone(site):
+    page = text_of(site.get("/search?q=19103&when=at&day=thursday&time=20:00"))
+    days = re.findall(r'<option value="(\w+day)"( selected)?>([^<]+)</option>', page)
+    assert [label for _, _, label in days[:3]] == [
+        "Today (Tuesday)",
+        "Tomorrow (Wednesday)",
+        "Thursday",
+    ]
+    assert [value for value, selected, _ in days if selected] == ["thursday"]
+    assert 'name="time" type="time" value="20:00"' in page
+    assert 'value="at" checked' in page
+    assert "starting now" not in page
+
+
+def test_meetings_over_before_you_could_get_there_are_last_and_say_why(site):
+    # Reading, PA, widened to 40 miles at 7 PM: many meetings in progress are far away.
+    found = site.get("/api/search?q=19601").get_json()["groups"]["in_progress"]
+    in_person = [item for item in found if item["attendance"] == "in_person"]
+    late = [item for item in in_person if not item["reach"]["in_time"]]
+    assert late, "some in-person meetings are too far to reach in time"
+    flags = [item.get("reach", {}).get("in_time", True) for item in found]
+    assert flags == sorted(flags, reverse=True), "every reachable meeting comes first"
+    for item in late:  # ends before you would be there with 10 minutes of it left
+        assert item["minutes_until_end"] - item["reach"]["travel_minutes"] < 10.5
+    page = words_of(site.get("/search?q=19601"))
+    miles = f"{late[0]['distance_mi']:.1f} miles away is about"
+    assert f"Ending soon: {miles}" in page
+
+
+def test_starting_soon_is_ranked_by_when_you_could_arrive(site):
+    found = site.get("/api/search?q=19103").get_json()["groups"]["starting_soon"]
+    arrivals = [(item["reach"]["arrive_minutes"], item["distance_km"]) for item in found]
+    assert len(arrivals) > 3 and arrivals == sorted(arrivals)
+
+
+def cards_of(page: str, group: str) -> list[str]:
+    section = page.split(f'id="group-{group}"')[1].split("</section>")[0]
+    return section.split("<li")[1:]
+
+
+def test_one_card_per_meeting_group_and_place_with_all_its_weekly_times(site):
+    # SE Pennsylvania publishes each weekday of a group as its own listing.
+    page = text_of(site.get("/search?q=19103&when=any&limit=100"))
+    cards = cards_of(page, "nearby")
+    names = [
+        (
+            re.search(r'href="/resource/\d+">([^<]+)</a>', c).group(1),
+            re.search(r"<p>(\d+[^<]*, PA[^<]*)</p>", c),
+        )
+        for c in cards
+    ]
+    places = [(name, address.group(1)) for name, address in names if address]
+    assert len(places) > 20 and len(places) == len(set(places)), "one card per group and place"
+    weekly = [re.sub(r"<[^>]+>", "", c) for c in cards if "Every week:" in c]
+    assert weekly and any(re.search(r"Every week: Sun [^·]+ · Mon", c) for c in weekly)
+
+
+def test_online_now_shows_the_next_few_and_links_to_all(site):
+    page = text_of(site.get("/search?q=19103"))
+    assert len(cards_of(page, "online_now")) == 3
+    link = re.search(r'<a href="([^"]+)">Show all (\d+) online meetings</a>', page)
+    assert link and int(link.group(2)) > 3
+    every = text_of(site.get(link.group(1).replace("&amp;", "&")))
+    assert "attendance=online" in link.group(1)
+    assert len(cards_of(every, "online_now")) > 3
+
+
+@pytest.mark.parametrize(
+    "dial, shown",
+    [
+        ("+13017158592,,3267796359#,,#,,#", "Call (301) 715-8592, meeting ID 326 779 6359"),
+        ("+19292056099,,85128522363,#,,#,,#", "Call (929) 205-6099, meeting ID 851 2852 2363"),
+        ("+13017158592,,876406386#,,1#,526452#", "Call (301) 715-8592, meeting ID 876 406 386"),
+        ("215-555-1234", "Call (215) 555-1234"),
+        ("+442071234567,,123#", "+442071234567,,123#"),  # not a US number: as the source wrote it
+    ],
+)
+def test_dial_in_reads_as_a_number_and_a_meeting_id(app, dial, shown):
+    from finder.web.i18n import dial_in_text
+
+    with app.test_request_context("/search"):
+        assert dial_in_text(dial) == shown
+
+
+def test_dial_in_links_and_source_language_on_the_page(site):
+    page = text_of(site.get("/search?q=19103&lang=es"))
+    # English feed names on a Spanish page say so (WCAG 3.1.2).
+    assert re.search(r'<h3><a href="/resource/\d+\?lang=es" lang="en">', page)
+    online = text_of(site.get("/search?attendance=online"))
+    link = re.search(
+        r'<a href="tel:(\+1\d{10},,[^"]+)">Call \(\d{3}\) \d{3}-\d{4}, meeting ID [\d ]+<', online
+    )
+    assert link, "the whole dial string stays in the href; the text is a number and an ID"
+
+
+def test_a_zone_shown_is_expanded_for_screen_readers(app):
+    from finder.web.i18n import when_text
+
+    item = timed("2026-11-24T17:15:00-08:00", LA, 75)
+    with app.test_request_context("/search"):
+        shown = str(when_text(item, searcher(NY)))
+    assert '5:15\u202fPM <abbr title="Pacific Standard Time">PST</abbr></time>' in shown
+    with app.test_request_context("/search?lang=es"):
+        shown = str(when_text(item, searcher(NY)))
+    assert '<abbr title="hora estándar del Pacífico">PST</abbr>' in shown

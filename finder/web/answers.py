@@ -15,6 +15,7 @@ from finder.search.coverage import CoverageNote, coverage_note
 from finder.search.describe import ENGLISH, Wording, describe
 from finder.search.engine import search
 from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results
+from finder.search.reach import by_arrival, reach
 from finder.vocabulary import types
 from finder.web.listing import freshness
 from finder.web.params import Search, parse_search
@@ -71,7 +72,31 @@ def answer_request(args, words: Wording = ENGLISH) -> Answer:
         g: [_hit(h, details[h.resource_id], found.query.now) for h in results.groups[g]]
         for g in GROUPS
     }
+    if found.query.order == "soonest":
+        groups.update({g: _by_arrival(groups[g]) for g in ("in_progress", "starting_soon")})
     return Answer(found, results, summary, hint, groups, note)
+
+
+def _by_arrival(items: list[dict]) -> list[dict]:
+    """Meetings you could get to first, by when you could be there, then distance; those over
+    before you could arrive last. Each timed item with a distance gets its "reach"
+    (finder/search/reach.py; a hybrid meeting can still be joined online, so is never late)."""
+    entries = []
+    for item in items:
+        found = None
+        if item["distance_km"] is not None and "minutes_until_end" in item:
+            found = reach(
+                item["distance_km"], item["minutes_until_start"], item["minutes_until_end"]
+            )
+            if item["attendance"] != "in_person":
+                found = found._replace(in_time=True)
+            item["reach"] = {
+                "travel_minutes": round(found.travel_minutes),
+                "arrive_minutes": round(found.arrive_minutes, 1),
+                "in_time": found.in_time,
+            }
+        entries.append((found, item["distance_km"]))
+    return [items[n] for n in by_arrival(entries)]
 
 
 def _coverage_note(query) -> CoverageNote | None:

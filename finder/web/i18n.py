@@ -4,13 +4,17 @@ No cookie is needed: an explicit choice travels in the URL (links and the search
 so a bookmarked or shared page opens in the language it was read in.
 """
 
-from datetime import datetime
+import re
+from datetime import datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_name
 from babel.numbers import format_decimal
 from babel.units import format_unit
 from flask import g, request
 from flask_babel import Babel, get_locale, get_translations
+from markupsafe import Markup, escape
 
 from finder.paths import ROOT
 from finder.search.describe import Wording
@@ -165,20 +169,166 @@ def listed_text(listed: dict, source: str | None) -> str:
     return gettext(words, source=source or "?", month=month_text(listed["date"]))
 
 
-def when_text(item: dict) -> str:
-    """ "Tue 7:00 PM EST, started 5 min ago, ends in 55 min" for a timed result, else its hours."""
+def when_text(item: dict, found=None) -> str:
+    """ "Tonight 7:00 PM, starts in 15 min" for a timed result, else its hours (issue #11).
+
+    Times are in the searcher's zone (the searched place's), with the listing's own time and zone
+    after it only where they differ; days are relative to the real now ("Today", "Tonight",
+    "Tomorrow", else "Sat, Dec 12"). A chosen day and time (when=at) gives the start and end,
+    never "starting now".
+
+    :param found: the request's ``params.Search`` (its zone and query), or None
+    """
     if "start" not in item:
         return hours_text(item)
-    start = datetime.fromisoformat(item["start"])
-    at = day_and_clock(start, zone=item["zone"])
+    own = datetime.fromisoformat(item["start"]).astimezone(ZoneInfo(item["timezone"]))
+    zone = (found.zone if found else None) or item["timezone"]
+    mine = own.astimezone(ZoneInfo(zone))
+    now = found.query.now if found else mine
+    at = Markup("%s %s") % (relative_day(mine, now), time_tag(mine))
+    if mine.utcoffset() != own.utcoffset():
+        at = _markup(N_("%(mine)s your time · %(own)s"), mine=at, own=time_tag(own, zone=True))
+    elif not found or not found.zone:
+        at = Markup("%s %s") % (at, zone_name(own))
     until, end = item["minutes_until_start"], item["minutes_until_end"]
+    if found and found.query.when == "at":
+        finish = (own + timedelta(minutes=end - until)).astimezone(mine.tzinfo)
+        return _markup(N_("%(at)s, until %(end)s"), at=at, end=time_tag(finish))
     if until >= 1:
-        return gettext("%(at)s, starts in %(wait)s", at=at, wait=duration(until))
+        return _markup(N_("%(at)s, starts in %(wait)s"), at=at, wait=duration(until))
     if until > -1:
-        return gettext("%(at)s, starting now, ends in %(left)s", at=at, left=duration(end))
-    return gettext(
-        "%(at)s, started %(ago)s ago, ends in %(left)s",
+        return _markup(N_("%(at)s, starting now, ends in %(left)s"), at=at, left=duration(end))
+    return _markup(
+        N_("%(at)s, started %(ago)s ago, ends in %(left)s"),
         at=at,
         ago=duration(-until),
         left=duration(end),
     )
+
+
+def reach_text(item: dict) -> str:
+    """Why an in-person meeting is listed as ending soon: over before you could get there."""
+    found = item.get("reach")
+    if not found or found["in_time"]:
+        return ""
+    return gettext(
+        "Ending soon: %(distance)s away is about %(trip)s at city speeds, so it would be over "
+        "or nearly over when you got there.",
+        distance=distance(item["distance_mi"]),
+        trip=duration(found["travel_minutes"]),
+    )
+
+
+def relative_day(moment: datetime, now: datetime) -> str:
+    """ "Today", "Tonight" (from 5 PM), "Tomorrow", else "Sat, Dec 12", in moment's zone."""
+    days = (moment.date() - now.astimezone(moment.tzinfo).date()).days
+    if days == 0:
+        return gettext("Tonight") if moment.hour >= 17 else gettext("Today")
+    if days == 1:
+        return gettext("Tomorrow")
+    return format_skeleton("MMMEd", moment, locale=format_locale())
+
+
+def time_tag(moment: datetime, zone: bool = False) -> Markup:
+    """<time datetime="2026-11-24T19:00:00-05:00">7:00 PM</time>, with its zone if asked."""
+    shown = Markup("%s %s") % (clock(moment), zone_name(moment)) if zone else clock(moment)
+    return Markup('<time datetime="%s">%s</time>') % (moment.isoformat(), shown)
+
+
+def zone_name(moment: datetime) -> Markup:
+    """ "PST", expanded for screen readers: <abbr title="Pacific Standard Time">PST</abbr>."""
+    long = get_timezone_name(moment, "long", locale=format_locale())
+    return Markup('<abbr title="%s">%s</abbr>') % (long, moment.tzname())
+
+
+def _markup(template: str, **values) -> Markup:
+    """The template in the page's language, its values escaped unless already markup."""
+    return Markup(escape(_catalog().gettext(template))) % values
+
+
+def dial_in_text(value: str) -> str:
+    """ "Call (301) 715-8592, meeting ID 326 779 6359" for "+13017158592,,3267796359#,,#,,#",
+    so a screen reader reads a number and a code (the tel: link keeps the whole string)."""
+    parts = [part.strip("#* ") for part in value.split(",")]
+    parts = [part for part in parts if part]
+    digits = re.sub(r"\D", "", parts[0]) if parts else ""
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or value.lstrip().startswith("+") and not value.lstrip().startswith("+1"):
+        return value
+    number = f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    if len(parts) < 2 or not parts[1].isdigit():
+        return gettext("Call %(number)s", number=number)
+    return gettext("Call %(number)s, meeting ID %(code)s", number=number, code=_grouped(parts[1]))
+
+
+def _grouped(code: str) -> str:
+    """ "326 779 6359", "851 2852 2363", "503 536 771": a meeting ID as Zoom groups it."""
+    sizes = {10: (3, 3, 4), 11: (3, 4, 4)}.get(len(code), (3,) * (len(code) // 3 + 1))
+    groups, at = [], 0
+    for size in sizes:
+        groups.append(code[at : at + size])
+        at += size
+    return " ".join(g for g in groups if g)
+
+
+def source_language(item: dict) -> str | None:
+    """The language of a listing's own text (its name, notes), when it is not the page's: Spanish
+    for Spanish-speaking meetings, else English, as US feeds are written (WCAG 3.1.2)."""
+    codes = {t["code"] for t in item.get("types", [])}
+    spoken = item.get("languages") or []
+    own = "es" if "S" in codes or spoken == ["es"] else "en"
+    return None if own == language() else own
+
+
+WEEKLY_SHOWN = 12  # times listed on a card; the listing's page has them all
+
+
+def weekly_text(times: list[tuple[int, str]]) -> str:
+    """ "Sun 10:00 AM · Mon 7:00 PM, 9:00 PM" from (day, "HH:MM") pairs, Sunday=0, in order."""
+    locale = format_locale()
+    days: dict[int, list[str]] = {}
+    for day, hhmm in times[:WEEKLY_SHOWN]:
+        hour, minute = (int(part) for part in hhmm.split(":")[:2])
+        days.setdefault(day, []).append(_wall_clock(hour % 24, minute, locale))
+    text = " · ".join(
+        f"{_short_day(day, locale)} " + ", ".join(clocks) for day, clocks in days.items()
+    )
+    if len(times) > WEEKLY_SHOWN:
+        text += " " + gettext("and %(count)s more", count=len(times) - WEEKLY_SHOWN)
+    return text
+
+
+# Weekly times repeat on every card: format each clock and day name once (the page stays fast).
+@lru_cache(maxsize=4096)
+def _wall_clock(hour: int, minute: int, locale: str) -> str:
+    return format_time(time(hour, minute), "short", locale=locale)
+
+
+@lru_cache(maxsize=64)
+def _short_day(day: int, locale: str) -> str:
+    """ "Sun" for 0 (Sunday), in the locale."""
+    return format_date(datetime(2026, 11, 22) + timedelta(days=day), "EEE", locale=locale)
+
+
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def day_choices(now: datetime, zone: str | None) -> list[tuple[str, str]]:
+    """The form's days, as (parameter, label): from today in the searcher's zone ("Today
+    (Tuesday)", "Tomorrow (Wednesday)", "Thursday"…), or Sunday to Saturday with no zone."""
+    if zone is None:
+        sunday = datetime(2026, 11, 22)
+        days = [sunday + timedelta(days=n) for n in range(7)]
+        return [(DAY_NAMES[d.weekday()], weekday(d)) for d in days]
+    today = now.astimezone(ZoneInfo(zone))
+    choices = []
+    for ahead in range(7):
+        day = today + timedelta(days=ahead)
+        label = weekday(day)
+        if ahead == 0:
+            label = gettext("Today (%(day)s)", day=label)
+        elif ahead == 1:
+            label = gettext("Tomorrow (%(day)s)", day=label)
+        choices.append((DAY_NAMES[day.weekday()], label))
+    return choices

@@ -122,3 +122,41 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text if len(text) == 10 else f"{text}-01")
     except ValueError:
         return None
+
+
+# Feeds often publish each weekday of a group as its own listing: on a results page they are one
+# card per group and place, with all its weekly times (issue #11).
+WEEKLY_SQL = """
+select r0.id, s.day, s.time
+from resources r0
+join resources r on r.location_id = r0.location_id and r.name = r0.name and r.status = 'active'
+join schedules s on s.resource_id = r.id
+where r0.id in ({marks}) and r0.location_id is not null
+group by r0.id, s.day, s.time
+order by r0.id, s.start_minute
+"""
+
+
+def weekly_times(db: Database, ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """Each listing's weekly (day, "HH:MM") times together with those of every listing with the
+    same name at the same place, in week order (Sunday first)."""
+    if not ids:
+        return {}
+    times: dict[int, list[tuple[int, str]]] = {}
+    for row in db.query(WEEKLY_SQL.format(marks=", ".join("?" * len(ids))), ids):
+        times.setdefault(row["id"], []).append((row["day"], row["time"]))
+    return times
+
+
+def one_card_each(items: list[dict], times: dict[int, list]) -> list[dict]:
+    """The items with repeats of a group at the same place left out (the first, best-ranked,
+    stays), each with "weekly": its group's times when there is more than one."""
+    seen, cards = set(), []
+    for item in items:
+        key = (item["name"].casefold(), item["program"], item["address"])
+        if item["kind"] == "meeting" and key in seen:
+            continue
+        seen.add(key)
+        weekly = times.get(item["id"], [])
+        cards.append({**item, "weekly": weekly if len(weekly) > 1 else []})
+    return cards

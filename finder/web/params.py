@@ -64,7 +64,9 @@ def parse_search(args, geocoder: Geocoder, now: datetime) -> Search:
         exclude_types=_codes(args, "not", types()),
         order=_choice(args, "order", ("soonest", "nearest"), "soonest"),
         limit=int(_number(args, "limit", 25, 1, MAX_LIMIT, whole=True)),
-        widen=_choice(args, "widen", ("yes", "no"), "yes") == "yes",
+        # A radius the person chose is kept; only the default one widens (issue #11).
+        widen=_choice(args, "widen", ("yes", "no"), "no" if _one(args, "radius") else "yes")
+        == "yes",
     )
     both = query.include_types & query.exclude_types
     if both:

@@ -23,6 +23,8 @@ from finder.web.listing import (
     freshness,
     is_approximate,
     next_times,
+    one_card_each,
+    weekly_times,
 )
 from finder.web.params import MAX_LIMIT, ParamError
 from finder.web.state import get_db
@@ -52,6 +54,7 @@ LEAVE_OUT = ("C", "SM", "M", "W")
 RADII_MILES = (1, 5, 10, 25, 50)
 LINE_KINDS = ("crisis_line", "helpline", "warmline", "online_forum", "online_directory")
 PAGE_STEP = 25
+ONLINE_FIRST = 3  # online meetings shown above the local ones' later groups (issue #11)
 
 
 @bp.app_context_processor
@@ -65,6 +68,10 @@ def page_helpers():
         "attendance_name": lambda value: gettext(ATTENDANCE_NAMES.get(value, value)),
         "type_name": type_name,
         "when_text": i18n.when_text,
+        "reach_text": i18n.reach_text,
+        "weekly_text": i18n.weekly_text,
+        "dial_in_text": i18n.dial_in_text,
+        "source_language": i18n.source_language,
         "listed_text": i18n.listed_text,
         "national_finder": lambda program: next(
             f["url"] for f in NATIONAL_FINDERS if f["program"] == program
@@ -131,7 +138,9 @@ def type_name(code: str) -> str:
 @bp.get("/")
 def index():
     """One question: where are you? With quick choices for when, how and access needs."""
-    return render_template("index.html", args=request.args, needs=NEEDS)
+    return render_template(
+        "index.html", args=request.args, needs=NEEDS, day_choices=i18n.day_choices(now(), None)
+    )
 
 
 @bp.get("/search")
@@ -151,7 +160,7 @@ def _results_page(template: str, **extra):
         answer = answer_request(request.args, i18n.wording())
     except ParamError as error:
         message = gettext(error.template, **error.values)
-        return render_template("search.html", error=message, **_form_context()), 400
+        return render_template("search.html", error=message, **_form_context(None)), 400
     return render_template(
         template,
         answer=answer,
@@ -159,13 +168,40 @@ def _results_page(template: str, **extra):
         suggestions=_suggestions(answer),
         more_url=_more_url(answer),
         map_items=_located(answer),
-        **_form_context(),
+        cards=_cards(answer),
+        all_online_url=_all_online_url(answer),
+        **_form_context(answer),
         **extra,
     )
 
 
-def _form_context() -> dict:
+def _cards(answer) -> dict[str, list[dict]]:
+    """Each group's results as cards: one per meeting group and place, with its weekly times;
+    online now cut to the first few when the search also wants places to go."""
+    ids = [item["id"] for group in GROUPS for item in answer.groups[group]]
+    times = weekly_times(get_db(), ids)
+    cards = {group: one_card_each(answer.groups[group], times) for group in GROUPS}
+    if _all_online_url(answer):
+        cards["online_now"] = cards["online_now"][:ONLINE_FIRST]
+    return cards
+
+
+def _all_online_url(answer) -> str | None:
+    """ "Show all N online meetings": the same search, online only, when some were cut."""
+    query = answer.found.query
+    if not (query.has_point and "in_person" in query.attendance and query.online):
+        return None
+    if answer.results.totals["online_now"] <= ONLINE_FIRST:
+        return None
+    return _with({"attendance": "online"})
+
+
+def _form_context(answer) -> dict:
+    found = answer.found if answer else None
     return {
+        "day_choices": i18n.day_choices(now(), found.zone if found else None),
+        # The radius the summary states, for the form's "automatic" choice (issue #11).
+        "searched_miles": answer.results.radius_km / KM_PER_MILE if answer else None,
         "args": request.args,
         "needs": NEEDS,
         "must_have": MUST_HAVE,
