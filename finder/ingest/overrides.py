@@ -2,12 +2,12 @@
 source. Each correction is applied to the feed's record before the shared rules run, at every
 import, written to the import log, and flagged when the source's own value changes later."""
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from finder.errors import SourceFormatError
+from finder.ingest.formats.common import read_toml_entries
 
 RESOURCE_FIELDS = (
     "name", "description", "url", "conference_url", "conference_phone", "attendance",
@@ -41,10 +41,7 @@ def read_overrides(path: str | Path) -> list[Override]:
     path = Path(path)
     if not path.exists():
         return []
-    try:
-        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("override", [])
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SourceFormatError(f"{path}: {error}") from error
+    entries = read_toml_entries(path, "override")
     overrides = []
     for number, entry in enumerate(entries, start=1):
         missing = [k for k in REQUIRED if entry.get(k) in (None, "")]

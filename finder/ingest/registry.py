@@ -3,7 +3,6 @@
 import hashlib
 import importlib
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -12,6 +11,7 @@ from geopy.geocoders.base import Geocoder
 from sqlite_utils import Database
 
 from finder.errors import SourceFormatError
+from finder.ingest.formats.common import read_toml_entries
 from finder.ingest.load import ImportSummary, load_source
 
 FORMATS = ("meeting_guide", "bmlt", "hsds", "ohana", "csv_template", "samhsa")
@@ -23,10 +23,7 @@ _AS_OF = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 def read_registry(path: str | Path) -> list[dict]:
     """Sources listed in a TOML registry, with paths made absolute; raises SourceFormatError."""
     path = Path(path)
-    try:
-        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("source", [])
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SourceFormatError(f"{path}: {error}") from error
+    entries = read_toml_entries(path, "source")
     sources = []
     for number, entry in enumerate(entries, start=1):
         missing = [k for k in REQUIRED_KEYS if not entry.get(k)]

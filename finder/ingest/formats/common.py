@@ -7,6 +7,7 @@ numbering and slugs were each written twice before. Nothing here imports an impo
 import csv
 import json
 import re
+import tomllib
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -271,6 +272,14 @@ def group_by(rows: list[dict], key: str) -> dict[str, list[dict]]:
         if text(row.get(key)):
             grouped[text(row.get(key))].append(row)
     return grouped
+
+
+def read_toml_entries(path: Path, table: str) -> list[dict]:
+    """The ``[[table]]`` entries of a TOML file; SourceFormatError naming the file if unreadable."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")).get(table, [])
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SourceFormatError(f"{path}: {error}") from error
 
 
 def read_json(path: Path) -> object:
