@@ -59,8 +59,12 @@ class Prepared:
     contacts: list[dict]
     service_areas: list[dict]
     content_hash: str
-    precision: str = "none"
     issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def precision(self) -> str:
+        """How precisely the listing is placed ("none" without a location)."""
+        return self.location["geocode_precision"] if self.location else "none"
 
 
 @dataclass(frozen=True)
@@ -125,10 +129,9 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
     organization = _organization_row(record.get("organization"), issues)
     content = [resource, location, organization, schedules, types, contacts, areas]
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-    precision = placed.geocode.precision if placed else "none"
     return Prepared(
         source_id, resource, location, organization, schedules, types, contacts, areas, digest,
-        precision, issues,
+        issues,
     )  # fmt: skip
 
 
