@@ -1,10 +1,11 @@
 """One Datasette process over a database generation, on a listening socket it inherits.
 
 scripts/serve.py holds the socket and starts this; when a new database file is published it
-starts another on the same socket, waits for "ready", then stops this one, which finishes the
-requests it has: connections never find the port closed. No access log (it would record query
-strings and client addresses); the plugins in scripts/datasette_plugins limit SQL and add the
-site's security headers.
+starts another on the same socket, waits for "ready", then stops this one, which first stops
+accepting, then lets the connections it has already accepted send their requests, and answers
+them: connections never find the port closed, and none is dropped unanswered. No access log
+(it would record query strings and client addresses); the plugins in scripts/datasette_plugins
+limit SQL and add the site's security headers.
 
 Usage: python scripts/datasette_run.py --fd FD --database PATH
 """
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DRAIN_SECONDS = 3  # how long an accepted connection may take to send its request once we stop
 sys.path.insert(0, str(ROOT))
 
 import uvicorn  # noqa: E402
@@ -37,8 +39,30 @@ def main() -> int:
     config = uvicorn.Config(
         datasette.app(), access_log=False, log_level="warning", lifespan="on", workers=1
     )
-    asyncio.run(_serve(uvicorn.Server(config), socket.socket(fileno=args.fd), datasette))
+    asyncio.run(_serve(DrainingServer(config), socket.socket(fileno=args.fd), datasette))
     return 0
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, stopping without dropping connections it accepted from the shared socket.
+
+    uvicorn's shutdown closes at once every connection that has not sent a whole request yet.
+    The socket is shared with the newer Datasette, so this process may have accepted a
+    connection a moment before being told to stop: it would close it unanswered."""
+
+    async def shutdown(self, sockets=None) -> None:
+        for server in self.servers:
+            server.close()  # the newer Datasette takes every new connection from here on
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DRAIN_SECONDS
+        while _waiting_for_a_request(self.server_state.connections) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        await super().shutdown(sockets)
+
+
+def _waiting_for_a_request(connections) -> bool:
+    """Whether a connection is open that has not sent (all of) its first request yet."""
+    return any(getattr(connection, "cycle", None) is None for connection in connections)
 
 
 async def _serve(server: uvicorn.Server, listening: socket.socket, datasette) -> None:
