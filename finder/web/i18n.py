@@ -281,6 +281,13 @@ def source_language(item: dict) -> str | None:
     return None if own == language() else own
 
 
+def lang_attribute(item: dict) -> Markup:
+    """A lang attribute (' lang="en"') for an element holding a listing's own text on a page in
+    another language, else nothing."""
+    own = source_language(item)
+    return Markup(' lang="%s"') % own if own else Markup("")
+
+
 WEEKLY_SHOWN = 12  # times listed on a card; the listing's page has them all
 
 

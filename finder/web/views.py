@@ -12,7 +12,15 @@ from werkzeug.datastructures import MultiDict
 from finder.errors import NoWeeklyTimes
 from finder.search.coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
 from finder.search.query import GROUPS, KM_PER_MILE
-from finder.vocabulary import ATTENDANCE_NAMES, KINDS, N_, PROGRAMS, TYPE_EXPLANATIONS, types
+from finder.vocabulary import (
+    ATTENDANCE_NAMES,
+    FAMILY_PROGRAMS,
+    KINDS,
+    N_,
+    PROGRAMS,
+    TYPE_EXPLANATIONS,
+    types,
+)
 from finder.web import i18n
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import listing_calendar
@@ -53,6 +61,14 @@ MUST_HAVE = ("O", "BE", "W", "M", "LGBTQ", "Y", "S", "X", "ASL", "LOOP", "BA")
 LEAVE_OUT = ("C", "SM", "M", "W")
 RADII_MILES = (1, 5, 10, 25, 50)
 LINE_KINDS = ("crisis_line", "helpline", "warmline", "online_forum", "online_directory")
+# The lines page's sections, in order; a listing goes in the first that takes it (issue #11).
+LINE_SECTIONS = (
+    (N_("Crisis: call or text any time"), lambda listing: listing["kind"] == "crisis_line"),
+    (N_("For families and friends"), lambda listing: listing["program"] in FAMILY_PROGRAMS),
+    (N_("Helplines: information and referral"), lambda listing: listing["kind"] == "helpline"),
+    (N_("Talk to a peer"), lambda listing: listing["kind"] == "warmline"),
+    (N_("Online meetings and forums"), lambda _listing: True),
+)
 PAGE_STEP = 25
 ONLINE_FIRST = 3  # online meetings shown above the local ones' later groups (issue #11)
 
@@ -72,6 +88,7 @@ def page_helpers():
         "weekly_text": i18n.weekly_text,
         "dial_in_text": i18n.dial_in_text,
         "source_language": i18n.source_language,
+        "lang_of": i18n.lang_attribute,
         "listed_text": i18n.listed_text,
         "national_finder": lambda program: next(
             f["url"] for f in NATIONAL_FINDERS if f["program"] == program
@@ -329,7 +346,16 @@ def lines():
         LINE_KINDS,
     )
     listings = [fetch_listing(db, row["id"]) for row in rows]
-    return render_template("lines.html", listings=listings)
+    return render_template("lines.html", sections=_line_sections(listings))
+
+
+def _line_sections(listings: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The lines page's sections that have listings, each with its listings in order."""
+    sections: dict[str, list[dict]] = {heading: [] for heading, _takes in LINE_SECTIONS}
+    for listing in listings:
+        heading = next(heading for heading, takes in LINE_SECTIONS if takes(listing))
+        sections[heading].append(listing)
+    return [(heading, found) for heading, found in sections.items() if found]
 
 
 @bp.get("/privacy")
