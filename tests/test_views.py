@@ -681,3 +681,25 @@ def test_a_zone_shown_is_expanded_for_screen_readers(app):
     with app.test_request_context("/search?lang=es"):
         shown = str(when_text(item, searcher(NY)))
     assert '<abbr title="hora estándar del Pacífico">PST</abbr>' in shown
+
+
+def test_spanish_pages_put_meetings_in_spanish_first_with_a_one_tap_filter(site):
+    search = "/search?q=19140&when=any&limit=40"
+    spanish = text_of(site.get(search + "&lang=es"))
+    link = re.search(r'<a href="([^"]+)">Ver solo reuniones en español</a>', spanish)
+    assert link and "type=S" in link.group(1).replace("&amp;", "&")
+    first_group = spanish.split('<ol class="results">')[1].split("</ol>")[0]
+    cards = re.findall(r'<li[^>]* id="r(\d+)">', first_group)
+    api = site.get("/api/search?q=19140&when=any&limit=40&lang=es").get_json()
+    spoken = {
+        item["id"]
+        for items in api["groups"].values()
+        for item in items
+        if any(t["code"] == "S" for t in item["types"]) or "es" in item["languages"]
+    }
+    flags = [int(card) in spoken for card in cards]
+    assert True in flags and False in flags
+    assert flags == sorted(flags, reverse=True)  # every Spanish card before the others
+    only = text_of(site.get(link.group(1).replace("&amp;", "&")))
+    assert "Ver solo reuniones en español" not in only
+    assert "Ver solo reuniones en español" not in text_of(site.get(search))

@@ -150,6 +150,16 @@ def weekly_times(db: Database, ids: list[int]) -> dict[int, list[tuple[int, str]
     return times
 
 
+def speaks_spanish(item: dict) -> bool:
+    """A meeting held in Spanish (type S), or a service that says it serves in Spanish."""
+    return any(t["code"] == "S" for t in item["types"]) or "es" in (item["languages"] or [])
+
+
+def spanish_first(cards: list[dict]) -> list[dict]:
+    """The cards with those in Spanish first, each part in its own order."""
+    return sorted(cards, key=lambda card: not speaks_spanish(card))
+
+
 SAME_PLACE_KM = 0.1  # two sources' geocodes of one street address differ by a few metres
 HOUSE_NUMBER = re.compile(r"\s*(\d+[A-Za-z]?)\b")
 

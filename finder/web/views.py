@@ -32,6 +32,7 @@ from finder.web.listing import (
     is_approximate,
     next_times,
     one_card_each,
+    spanish_first,
     weekly_times,
 )
 from finder.web.params import MAX_LIMIT, ParamError
@@ -69,6 +70,7 @@ LINE_SECTIONS = (
     (N_("Talk to a peer"), lambda listing: listing["kind"] == "warmline"),
     (N_("Online meetings and forums"), lambda _listing: True),
 )
+SPANISH = "S"  # Meeting Guide's type for meetings held in Spanish
 PAGE_STEP = 25
 ONLINE_FIRST = 3  # online meetings shown above the local ones' later groups (issue #11)
 
@@ -187,6 +189,7 @@ def _results_page(template: str, **extra):
         map_items=_located(answer),
         cards=_cards(answer),
         all_online_url=_all_online_url(answer),
+        spanish_only_url=_spanish_only_url(answer),
         **_form_context(answer),
         **extra,
     )
@@ -198,9 +201,22 @@ def _cards(answer) -> dict[str, list[dict]]:
     ids = [item["id"] for group in GROUPS for item in answer.groups[group]]
     times = weekly_times(get_db(), ids)
     cards = {group: one_card_each(answer.groups[group], times) for group in GROUPS}
+    if i18n.language() == "es":
+        cards = {group: spanish_first(found) for group, found in cards.items()}
     if _all_online_url(answer):
         cards["online_now"] = cards["online_now"][:ONLINE_FIRST]
     return cards
+
+
+def _spanish_only_url(answer) -> str | None:
+    """On Spanish pages, when the search has meetings in Spanish among others: the same search
+    for those only, one tap away (issue #11)."""
+    if i18n.language() != "es" or SPANISH in answer.found.query.include_types:
+        return None
+    codes = {t["code"] for items in answer.groups.values() for item in items for t in item["types"]}
+    if SPANISH not in codes:
+        return None
+    return _with({"type": [*request.args.getlist("type"), SPANISH]})
 
 
 def _all_online_url(answer) -> str | None:
@@ -235,7 +251,7 @@ def _with(changes: dict, drop: tuple = ()) -> str:
     for name in drop:
         args.poplist(name)
     for name, value in changes.items():
-        args[name] = value
+        args.setlist(name, value if isinstance(value, list) else [value])
     return url_for("views.search_page", **args.to_dict(flat=False))
 
 
