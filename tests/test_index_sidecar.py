@@ -29,8 +29,8 @@ SOURCES = ("aasfmarin", "nwta", "na-gnyr", "national-lines")
 
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory, registry, geocoder):
-    """Meetings of three regions and the national lines (with service
-    areas), in one file that each test copies."""
+    """Meetings of three regions and the national lines (with service areas), in one file
+    that each test copies."""
     path = tmp_path_factory.mktemp("sidecar") / "bundled.db"
     with connect(str(path)) as db:
         init_db(db)

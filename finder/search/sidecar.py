@@ -70,9 +70,10 @@ def folder_of(path: str | Path) -> Path:
 def open_index(path: str | Path, db: Database, expected: tuple) -> Opened:
     """The search index and coverage of the file at ``path``, which ``db`` reads and whose
     ``identity`` is ``expected``: mapped from what is stored beside it, else built, stored and
-    mapped; built in memory when nothing can be stored beside it.
+    mapped; built in memory when nothing can be stored beside it (or the file was replaced
+    while this process waited for the builder's lock).
 
-    :raises FileReplaced: the path names another file now
+    :raises FileReplaced: the path names another file than ``expected`` already
     """
     key = file_key(path, expected)
     folder = folder_of(path)
@@ -85,11 +86,10 @@ def open_index(path: str | Path, db: Database, expected: tuple) -> Opened:
             found = load(folder / key, key, db)  # another process may have stored it meanwhile
             if found is not None:
                 return Opened(*found, "mapped")
-            if _current_key(path) != key:
-                raise FileReplaced(str(path))
-            store(SearchIndex.from_db(db), Coverage.from_db(db), folder, key)
-            _remove_others(folder, key)
-            found = load(folder / key, key, db)
+            if _current_key(path) == key:  # (one replaced meanwhile is not worth storing)
+                store(SearchIndex.from_db(db), Coverage.from_db(db), folder, key)
+                _remove_others(folder, key)
+                found = load(folder / key, key, db)
     except OSError:  # nothing can be written beside the file (permissions, a full disk)
         found = None
     if found is None:
