@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB := data/finder.db
 # The database is rebuilt when a bundled data file or the code that imports it (ingest, geo, the
 # schema and the shared modules) is newer than it; a change to a view or a kernel does not.
-SOURCES := $(shell find data -type f ! -name '*.db*' 2>/dev/null) \
+SOURCES := $(shell find data -type f ! -name '*.db*' ! -path 'data/.*' 2>/dev/null) \
   $(shell find finder/ingest finder/geo -name '*.py') \
   $(wildcard finder/paths.py finder/vocabulary.py finder/schedule.py finder/store.py \
     finder/migrations.py finder/messages.py finder/errors.py)

@@ -314,3 +314,59 @@ def test_both_servers_follow_a_new_database_file_without_errors(servers):
     assert errors == [], errors[:5]
     assert {613, 600, False, True} <= seen, seen
     assert [answer[:12] for answer in answers] == [b"HTTP/1.1 200"] * len(waiting), answers
+
+
+def _open(site: str, count: int) -> list[socket.socket]:
+    host, port = urllib.parse.urlsplit(site).netloc.split(":")
+    return [socket.create_connection((host, int(port)), timeout=10) for _ in range(count)]
+
+
+def test_slow_and_idle_clients_do_not_hold_off_a_normal_one(served):
+    """Issue #14: 200 clients sending a request head a byte at a time (which held a thread each,
+    so that a normal search waited 30 s and more) and 200 that send nothing; a normal search
+    is answered within a second meanwhile, and the slow ones are cut off after HEAD_TIMEOUT."""
+    site = served[0]
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 64
+    slow, idle = _open(site, 200), _open(site, 200)
+    query = site + "/api/search?lat=33.58&lon=-101.86&when=any&radius=25&widen=no"
+    waits, cut_off, started = [], 0, time.monotonic()
+    try:
+        for second in range(14):  # past HEAD_TIMEOUT (10 s): the slow ones are cut off
+            for connection in slow:
+                try:
+                    connection.send(head[second : second + 1])
+                except OSError:
+                    pass
+            if second in (1, 3, 5, 7):
+                asked = time.perf_counter()
+                assert fetch(query, attempts=1)[0] == 200
+                waits.append(time.perf_counter() - asked)
+            time.sleep(max(0.0, started + second + 1 - time.monotonic()))
+        for connection in slow:
+            connection.settimeout(5)
+            try:
+                cut_off += connection.recv(1) == b""
+            except OSError:  # reset
+                cut_off += 1
+    finally:
+        for connection in slow + idle:
+            connection.close()
+    assert max(waits) < 1, waits
+    assert cut_off == len(slow)
+
+
+def test_a_request_head_sent_in_pieces_is_answered_on_a_kept_alive_connection(served):
+    [connection] = _open(served[0], 1)
+    with connection:
+        for _ in range(2):  # the second request reuses the connection (kept alive)
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+            time.sleep(0.3)
+            connection.sendall(b"st: x\r\n")
+            time.sleep(0.3)
+            connection.sendall(b"\r\n")
+            answer = b""
+            while b'{"ok":true}' not in answer.replace(b" ", b""):
+                chunk = connection.recv(65536)
+                assert chunk, answer
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:100]

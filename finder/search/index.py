@@ -9,6 +9,7 @@ wall-clock minutes, not UTC, so a 19:00 meeting stays at 19:00 all year; zones w
 changes inside the window take the exact (per-candidate zoneinfo) path in ``finder.search``.
 """
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -77,8 +78,16 @@ class Occurrences(RowColumns):
     key: np.ndarray
     rows: np.ndarray  # (n, 5) int64: resource position, local start minute, duration, zone, code
     places: np.ndarray  # (n, 3) kernel_inputs.place_row of each; online: none
-    groups: dict  # bucket (cell or -1) -> [(zone, duration class bound, key base)] present
+    present: np.ndarray  # (m, 4) int64: bucket, zone, duration class bound, key base; by bucket
+    groups: dict = field(init=False)  # bucket (cell or -1) -> [(zone, class bound, key base)]
     cache: dict = field(default_factory=dict)  # bucket sets -> their groups, concatenated
+
+    ARRAYS = ("key", "rows", "places", "present")  # all it holds (finder.search.sidecar)
+
+    def __post_init__(self):
+        self.groups = {}
+        for bucket, *group in self.present.tolist():
+            self.groups.setdefault(bucket, []).append(tuple(group))
 
 
 CODE = GROUP  # Occurrences.rows: the resource's code where candidates have their group
@@ -133,10 +142,7 @@ class SearchIndex:
         resources = sorted(resources, key=lambda row: row[0])
         columns = list(zip(*resources, strict=True)) or [()] * len(self.RESOURCE_COLUMNS)
         rid, kind, attendance, program, zone, always, lat, lon = columns
-        self.zones = sorted({z for z in zone if z})
-        self.clock = ZoneClock(self.zones)
-        self.filter_cache: dict = {}  # query filters -> lookup tables (finder.search)
-        self.programs = sorted({p or "" for p in program})
+        self._set_names(sorted({z for z in zone if z}), sorted({p or "" for p in program}))
         self.ids = np.array(rid, dtype=np.int64)
         self.kind = _codes(kind, {k: n for n, k in enumerate(KINDS)}, np.int8)
         self.attendance = _codes(attendance, _ATTENDANCE_CODES, np.int8, default=3)
@@ -144,17 +150,17 @@ class SearchIndex:
             [p or "" for p in program], {p: n for n, p in enumerate(self.programs)}, np.int16
         )
         self.zone = _codes(zone, {z: n for n, z in enumerate(self.zones)}, np.int16, default=-1)
-        self.zone_names = np.array([*self.zones, None], dtype=object)  # zone -1 (none): None
         self.code = self.kind.astype(np.int64) * len(ATTENDANCE) + self.attendance
         meetings = np.arange(len(KINDS) * len(ATTENDANCE)) // len(ATTENDANCE) == _MEETING
         self.now_group = np.where(meetings, IN_PROGRESS, OPEN_NOW)  # by code, for what is on
         self.latitude = np.array([np.nan if v is None else v for v in lat], dtype=np.float64)
         self.longitude = np.array([np.nan if v is None else v for v in lon], dtype=np.float64)
         self.always_open = np.array(always, dtype=bool)
+        self.always_open_positions = np.flatnonzero(self.always_open)
         self.places = kernel_inputs.place_rows(self.latitude, self.longitude)
         position = dict(zip(rid, range(len(rid)), strict=True))
         self._set_types(position, resource_types)
-        self._set_areas(position, service_areas)
+        self._set_areas(service_areas)
         located = ~np.isnan(self.latitude) & np.isin(self.attendance, [0, 2])
         online = np.isin(self.attendance, [1, 2])
         sched = np.array(
@@ -166,6 +172,13 @@ class SearchIndex:
         self.online = self._occurrences(online_rows, by_cell=False)
         self._set_online_fast(online_rows)
         self._set_resource_cells(located)
+
+    def _set_names(self, zones: list[str], programs: list[str]) -> None:
+        self.zones = zones
+        self.zone_names = np.array([*self.zones, None], dtype=object)  # zone -1 (none): None
+        self.clock = _clock(tuple(zones))
+        self.filter_cache: dict = {}  # query filters -> lookup tables (finder.search)
+        self.programs = programs
 
     def _set_online_fast(self, online_rows: np.ndarray) -> None:
         """Split online occurrences: those the fast path (search.online) may count, the rest."""
@@ -189,15 +202,15 @@ class SearchIndex:
             {},
         )
 
-    def _set_areas(self, position: dict, service_areas) -> None:
+    def _set_areas(self, service_areas) -> None:
         areas = defaultdict(list)
         for area in service_areas:
-            if area["resource_id"] in position:
-                areas[position[area["resource_id"]]].append(_prepared_area(area))
+            position = int(np.searchsorted(self.ids, area["resource_id"]))  # ids are sorted
+            if position < len(self.ids) and self.ids[position] == area["resource_id"]:
+                areas[position].append(_prepared_area(area))
         self.areas = dict(areas)
         self.has_area = np.zeros(len(self.ids), dtype=bool)
         self.has_area[list(self.areas)] = True
-        self.always_open_positions = np.flatnonzero(self.always_open)
 
     def _set_types(self, position: dict, resource_types: list[tuple]) -> None:
         bits = type_bits()
@@ -225,20 +238,11 @@ class SearchIndex:
         key = _key(bucket, dclass, zone, start, len(self.zones))
         order = np.argsort(key, kind="stable")
         combos = np.unique(np.stack([bucket, dclass, zone], axis=1), axis=0).reshape(-1, 3)
-        groups = {}
-        for b in np.unique(combos[:, 0]).tolist():
-            rows = combos[combos[:, 0] == b]
-            groups[b] = list(
-                zip(
-                    rows[:, 2].tolist(),
-                    _CLASS_BOUNDS[rows[:, 1]].tolist(),
-                    _key(b, rows[:, 1], rows[:, 2], 0, len(self.zones)).tolist(),
-                    strict=True,
-                )
-            )
+        b, c, z = combos[:, 0], combos[:, 1], combos[:, 2]
+        present = np.stack([b, z, _CLASS_BOUNDS[c], _key(b, c, z, 0, len(self.zones))], axis=1)
         columns = np.stack([resource, start, duration, zone, self.code[resource]], axis=1)
         places = self.places[resource[order] if by_cell else resource[:0]]
-        return Occurrences(key[order], columns[order], places, groups)
+        return Occurrences(key[order], columns[order], places, present.reshape(-1, 4))
 
     def _set_resource_cells(self, located: np.ndarray) -> None:
         positions = np.flatnonzero(located)
@@ -265,6 +269,46 @@ class SearchIndex:
                 parts.append(self.cell_positions[a:b])
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
+    # Everything an index holds, apart from its names and service areas: what
+    # finder.search.sidecar stores beside the database and maps back.
+    ARRAYS = (
+        "ids", "kind", "attendance", "program", "zone", "code", "now_group", "latitude",
+        "longitude", "always_open", "always_open_positions", "places", "types_low", "types_high",
+        "fast_online", "fast_hybrid", "cell_keys", "cell_positions",
+    )  # fmt: skip
+    OCCURRENCES = ("near", "online", "online_slow")
+
+    def stored_parts(self) -> tuple[dict[str, np.ndarray], dict]:
+        """This index as named arrays, and the plain values (JSON) that ``from_stored`` needs
+        besides them; the service areas stay in the database."""
+        arrays = {name: getattr(self, name) for name in self.ARRAYS}
+        for part in self.OCCURRENCES:
+            for name in Occurrences.ARRAYS:
+                arrays[f"{part}.{name}"] = getattr(getattr(self, part), name)
+        plain = {"zones": self.zones, "programs": self.programs, "online_min_gap": None}
+        if self.online_fast is not None:
+            for name in ("rows", "durations", "codes"):
+                arrays[f"online_fast.{name}"] = getattr(self.online_fast, name)
+            plain["online_min_gap"] = self.online_fast.min_gap
+        return arrays, plain
+
+    @classmethod
+    def from_stored(cls, arrays: dict, plain: dict, service_areas) -> "SearchIndex":
+        """The index that ``stored_parts`` gave these arrays and values for (the arrays used
+        as they are: memory-mapped ones stay mapped)."""
+        index = cls.__new__(cls)
+        index._set_names(plain["zones"], plain["programs"])
+        for name in cls.ARRAYS:
+            setattr(index, name, arrays[name])
+        for part in cls.OCCURRENCES:
+            setattr(index, part, Occurrences(*(arrays[f"{part}.{n}"] for n in Occurrences.ARRAYS)))
+        index.online_fast = None
+        if plain["online_min_gap"] is not None:
+            parts = (arrays[f"online_fast.{n}"] for n in ("rows", "durations", "codes"))
+            index.online_fast = OnlineFast(*parts, plain["online_min_gap"], {})
+        index._set_areas(service_areas)
+        return index
+
     @classmethod
     def from_db(cls, db: Database) -> "SearchIndex":
         """Load every active resource with its schedules and types."""
@@ -281,13 +325,7 @@ class SearchIndex:
             "select t.resource_id, t.code from resource_types t join resources r "
             "on r.id = t.resource_id where r.status = 'active'"
         ).fetchall()
-        areas = list(
-            db.query(
-                "select a.* from service_areas a join resources r on r.id = a.resource_id "
-                "where r.status = 'active'"
-            )
-        )
-        index = cls(resources, schedules, resource_types, areas)
+        index = cls(resources, schedules, resource_types, service_areas(db))
         index.warm_up()
         return index
 
@@ -305,6 +343,23 @@ class SearchIndex:
             return
         for month in (1, 7):
             regime(self, self.clock.offsets(datetime(year, month, 15, tzinfo=UTC)))
+
+
+@functools.lru_cache(maxsize=4)
+def _clock(zones: tuple[str, ...]) -> ZoneClock:
+    """One clock per list of zones in a process: the next generation of a file (same zones, as
+    a rule) finds this year's transitions already worked out."""
+    return ZoneClock(list(zones))
+
+
+def service_areas(db: Database) -> list[dict]:
+    """The service areas of active resources."""
+    return list(
+        db.query(  # each area looks up its resource (a join may scan every resource instead)
+            "select a.* from service_areas a where exists (select 1 from resources r "
+            "where r.id = a.resource_id and r.status = 'active')"
+        )
+    )
 
 
 def _key(bucket, dclass, zone, start, nzones):

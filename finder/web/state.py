@@ -6,8 +6,10 @@ it first needs data, and takes both its search index and its listing details fro
 even if another is published meanwhile. A generation keeps its own read connections (an open
 SQLite connection keeps reading the file it opened, whatever the path names later), lends one to
 each request and closes them once it is replaced and no request uses it. The first request to
-see a new file builds its index; the others keep answering from the previous generation until
-it is ready.
+see a new file opens its index; the others keep answering from the previous generation until
+it is ready. The index is built once per file, by whichever process needs it first, and stored
+beside it; every process maps it from there (finder/search/sidecar.py), so workers share its
+pages and a new worker starts in about a second however large the data.
 """
 
 import os
@@ -20,6 +22,7 @@ from sqlite_utils import Database
 
 from finder.search.coverage import Coverage
 from finder.search.index import SearchIndex
+from finder.search.sidecar import FileReplaced, identity, open_index
 
 
 class Replaced(Exception):
@@ -38,19 +41,19 @@ class Generation:
         self._coverage: Coverage | None = None
         self._pid = os.getpid()
         for _ in range(10):  # a publisher may replace the file while we open it
-            self.identity = _identity(os.stat(path))
+            self.identity = identity(os.stat(path))
             try:
                 db = self._open()
-                break
             except Replaced:
                 continue
+            try:
+                self.index, self._coverage, self.origin = open_index(path, db, self.identity)
+                break
+            except FileReplaced:
+                db.close()
         else:
             raise RuntimeError(f"{path} kept changing while it was opened")
-        try:
-            self.index = SearchIndex.from_db(db)
-            self._coverage = Coverage.from_db(db)
-        finally:
-            self._free.append(db)
+        self._free.append(db)
 
     def _open(self) -> Database:
         """A new read-only connection, checked to be this generation's file."""
@@ -58,7 +61,7 @@ class Generation:
             f"file:{quote(self.path)}?mode=ro", uri=True, check_same_thread=False
         )
         conn.execute("select count(*) from sqlite_master").fetchone()  # the file is open now
-        if _identity(os.stat(self.path)) != self.identity:
+        if identity(os.stat(self.path)) != self.identity:
             conn.close()
             raise Replaced(self.path)
         return Database(conn)
@@ -129,24 +132,20 @@ class Published:
         """The current generation; a new one when the file at the path has changed (built by
         one request while the others use the old one, unless they ``wait``)."""
         current = self.current
-        if current is not None and current.identity == _identity(os.stat(self.path)):
+        if current is not None and current.identity == identity(os.stat(self.path)):
             return current
         # One request builds the new generation; meanwhile the others answer from the old one.
         if not self._building.acquire(blocking=wait or current is None):
             return current
         try:
             current = self.current
-            if current is None or current.identity != _identity(os.stat(self.path)):
+            if current is None or current.identity != identity(os.stat(self.path)):
                 self.current = Generation(self.path)
                 if current is not None:
                     current.retire()
             return self.current
         finally:
             self._building.release()
-
-
-def _identity(stat: os.stat_result) -> tuple:
-    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 def published(app) -> Published:

@@ -1,14 +1,17 @@
 """The production server: gunicorn, with the app built and warmed up once before forking.
 
 ``make run`` (scripts/serve.py) runs ``SiteServer``. The master process builds the app, opens
-the database generation, builds its search index and compiles the kernels, then forks one
+the database generation, maps its search index (finder/search/sidecar.py: built and stored
+beside the file by the first process that needs it) and compiles the kernels, then forks one
 worker per core: the workers share the index's pages and start warm. Each worker answers with a
-pool of threads; a connection that sends nothing is handed back to the poller, and an idle
-kept-alive one closed after ``KEEPALIVE`` seconds, so slow or idle clients hold no thread.
+pool of threads; a connection whose request head is not whole yet waits in the worker's poller
+(``TimedWorker``), and an idle or kept-alive one is closed after ``KEEPALIVE`` seconds, so slow
+or idle clients hold no thread.
 
 Alone, on an inherited socket: ``python -m finder.web.wsgi --fd N --database PATH``. Under a
-plain gunicorn command, keep the private log: ``gunicorn --preload -k gthread --threads 4
---keep-alive 5 --logger-class finder.web.wsgi.PrivateLog --access-logfile - -b 127.0.0.1:5000
+plain gunicorn command, keep the worker and the private log: ``gunicorn --preload -k
+finder.web.wsgi.TimedWorker --threads 16 --keep-alive 5 --logger-class
+finder.web.wsgi.PrivateLog --access-logfile - -b 127.0.0.1:5000
 'finder.web.wsgi:application()'`` (the database from FINDER_DATABASE).
 """
 
@@ -91,17 +94,70 @@ class _TimedListener:
         return getattr(self._listener, name)
 
 
-# gunicorn 27's threaded worker lets a new connection hold a thread this long waiting for its
-# first bytes before handing it back to the poller: 5 s by default, so a thousand idle
-# connections stalled every thread. Handed back at once, they wait in the poller (KEEPALIVE).
-gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.05
-
-
 class TimedWorker(gthread.ThreadWorker):
-    """gunicorn's threaded worker, with a read timeout on every client connection."""
+    """gunicorn's threaded worker, giving a thread only to a connection whose request head has
+    arrived whole, with a read timeout on every client connection.
+
+    gunicorn hands a connection to a thread as soon as its first bytes arrive (after holding a
+    thread up to 5 s waiting for them), and the thread then blocks until the head is complete:
+    clients sending a header byte a second held every thread. Here the worker's poller collects
+    a head's bytes as they come, a thread parses it only once it is whole, and a client that
+    takes over HEAD_TIMEOUT to send one is disconnected; one that sends nothing is closed after
+    KEEPALIVE seconds by the poller, holding no thread meanwhile.
+    """
 
     def accept(self, listener) -> None:
         super().accept(_TimedListener(listener))
+
+    def handle(self, conn):
+        if self.cfg.is_ssl:  # (behind our proxy, TLS ends before gunicorn)
+            return super().handle(conn)
+        head = _gather_head(conn)
+        if head is _WAIT:
+            return gthread._DEFER  # back to the poller, which calls us again when bytes come
+        if head is _GIVE_UP:
+            conn.close()
+            return False
+        conn.data_ready = True  # gunicorn must not wait for bytes again
+        if head:  # what we read goes back in front of the parser
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(head)
+        return super().handle(conn)
+
+
+HEAD_TIMEOUT = 10  # seconds a client may take to send a whole request head
+HEAD_MAX = 65536  # bytes of head gathered before the parser takes over (and applies its limits)
+_WAIT, _GIVE_UP = object(), object()
+
+
+def _gather_head(conn):
+    """The request head's bytes read so far (b"": none read, the parser reads them) once the
+    head is whole or the client has closed; ``_WAIT`` until then; ``_GIVE_UP`` past
+    HEAD_TIMEOUT."""
+    parser = conn.parser
+    if parser is not None and parser.unreader.buf.getvalue():  # a pipelined request is buffered
+        return b""
+    gathered, closed = getattr(conn, "head", b""), False
+    try:
+        conn.sock.setblocking(False)
+        while len(gathered) < HEAD_MAX and not closed:
+            data = conn.sock.recv(HEAD_MAX)
+            gathered, closed = gathered + data, not data
+    except BlockingIOError:
+        pass
+    except OSError:
+        return _GIVE_UP
+    if closed or len(gathered) >= HEAD_MAX or b"\n\r\n" in gathered or b"\n\n" in gathered:
+        conn.head, conn.head_started = b"", None
+        return gathered
+    if not gathered:
+        return _WAIT
+    started = getattr(conn, "head_started", None) or time.monotonic()
+    if time.monotonic() - started > HEAD_TIMEOUT:
+        return _GIVE_UP
+    conn.head, conn.head_started = gathered, started
+    return _WAIT
 
 
 class PrivateLog(Logger):
