@@ -132,14 +132,16 @@ def open_existing(path: str | Path) -> Database | None:
 
 def form_secret(db: Database) -> str:
     """The key that signs report forms: made once, then shared by every process and restart."""
-    candidate = secrets.token_hex(32)
+    read = "select secret from form_keys where name = 'report_form'"
     try:
-        with db.atomic():
-            db.execute(
-                "insert or ignore into form_keys (name, secret) values ('report_form', ?)",
-                [candidate],
-            )
-        row = db.execute("select secret from form_keys where name = 'report_form'").fetchone()
+        row = db.execute(read).fetchone()
+        if row is None:  # first use: whoever inserts first wins, the others read theirs
+            with db.atomic():
+                db.execute(
+                    "insert or ignore into form_keys (name, secret) values ('report_form', ?)",
+                    [secrets.token_hex(32)],
+                )
+            row = db.execute(read).fetchone()
     except sqlite3.Error as error:
         raise ReportsUnavailable(str(error)) from error
     return row[0]
