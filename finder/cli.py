@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlite_utils import Database
 
+from finder import reports
 from finder.errors import GeocodeError, PublishBusy, SourceFormatError
 from finder.geo.online import build_geocoder
 from finder.ingest import fetch
@@ -206,6 +207,79 @@ def quality_command(source_ids: tuple[str, ...]) -> None:
         click.echo("\n".join(describe(figures[source_id])))
 
 
+@click.group("reports")
+def reports_group() -> None:
+    """Problem reports people sent from the site: list and resolve them.
+
+    Example:
+
+    \b
+        flask --app finder reports list
+        flask --app finder reports resolve 12 --by "Intergroup office" --note "Moved to Tuesdays"
+    """
+
+
+@reports_group.command("list")
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved reports too.")
+@with_appcontext
+def reports_list_command(include_resolved: bool) -> None:
+    """List open reports (number, listing, what is wrong, when), oldest first.
+
+    Example:
+
+    \b
+        flask --app finder reports list
+        flask --app finder reports list --all
+    """
+    store = _reports_store()
+    try:
+        found = reports.list_reports(store, include_resolved)
+    finally:
+        store.close()
+    if not found:
+        click.echo("No open reports." if not include_resolved else "No reports.")
+    for entry in found:
+        click.echo("\n".join(reports.describe(entry)))
+
+
+@reports_group.command("resolve")
+@click.argument("report_id", type=int)
+@click.option(
+    "--by",
+    "role",
+    default="maintainers",
+    show_default=True,
+    help='Who resolved it: a role (e.g. "Intergroup office"), never a person\'s name.',
+)
+@click.option("--note", help='What was done, e.g. "Corrected in overrides.toml".')
+@with_appcontext
+def reports_resolve_command(report_id: int, role: str, note: str | None) -> None:
+    """Mark a report resolved (its caution, if any, leaves the site).
+
+    Example:
+
+    \b
+        flask --app finder reports resolve 12 --note "Confirmed closed; source told"
+    """
+    store = _reports_store()
+    try:
+        resolved = reports.resolve(store, report_id, role, note)
+    except reports.NoSuchReport as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+    click.echo(f"Resolved report {resolved['id']} ({resolved['listing_name']}).")
+
+
+def _reports_store():
+    configured = current_app.config.get("REPORTS_DATABASE")
+    path = configured or reports.default_path(current_app.config["DATABASE"])
+    try:
+        return reports.open_store(path)
+    except reports.ReportsUnavailable as error:
+        raise click.ClickException(str(error)) from error
+
+
 def _fetch_settings(config) -> fetch.FetchSettings:
     return fetch.FetchSettings(
         user_agent=config.get("REFRESH_USER_AGENT") or fetch.USER_AGENT,
@@ -361,5 +435,6 @@ def init_app(app) -> None:
         build_command,
         refresh_command,
         quality_command,
+        reports_group,
     ):
         app.cli.add_command(command)

@@ -5,9 +5,11 @@ starts another on the same socket, waits for "ready", then stops this one, which
 accepting, then lets the connections it has already accepted send their requests, and answers
 them: connections never find the port closed, and none is dropped unanswered. No access log
 (it would record query strings and client addresses); the plugins in scripts/datasette_plugins
-limit SQL and add the site's security headers.
+limit SQL and add the site's security headers. With ``--reports``, the problem reports file is
+served too, as the database ``reports``: mutable (the site adds to it), but Datasette only reads
+it (read-only connections, SELECT only, and no free SQL on it: data/metadata.yml).
 
-Usage: python scripts/datasette_run.py --fd FD --database PATH
+Usage: python scripts/datasette_run.py --fd FD --database PATH [--reports PATH]
 """
 
 import argparse
@@ -24,23 +26,36 @@ sys.path.insert(0, str(ROOT))
 import uvicorn  # noqa: E402
 import yaml  # noqa: E402
 from datasette.app import Datasette  # noqa: E402
+from datasette.database import Database  # noqa: E402
+
+from finder.reports import open_store  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--database", required=True)
+    parser.add_argument("--reports", help="the problem reports database (served read-only)")
     args = parser.parse_args()
     datasette = Datasette(
         immutables=[args.database],
         metadata=yaml.safe_load((ROOT / "data" / "metadata.yml").read_text()),
         plugins_dir=str(ROOT / "scripts" / "datasette_plugins"),
     )
+    if args.reports:
+        add_reports(datasette, args.reports)
     config = uvicorn.Config(
         datasette.app(), access_log=False, log_level="warning", lifespan="on", workers=1
     )
     asyncio.run(_serve(DrainingServer(config), socket.socket(fileno=args.fd), datasette))
     return 0
+
+
+def add_reports(datasette: Datasette, path: str) -> None:
+    """Serve the problem reports file as ``reports`` (whatever its file is called, so that
+    data/metadata.yml applies), creating it first when no report was made yet."""
+    open_store(path).close()
+    datasette.add_database(Database(datasette, path=str(path), is_mutable=True), name="reports")
 
 
 class DrainingServer(uvicorn.Server):

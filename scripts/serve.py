@@ -22,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLLOW_EVERY = 0.5  # seconds between looks at the database file
+sys.path.insert(0, str(ROOT))
+
+from finder.reports import default_path  # noqa: E402
 
 
 class PortTaken(Exception):
@@ -40,11 +43,13 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop works like Ctrl-C
     # Ctrl-C stops us even when started from a shell that runs background jobs with SIGINT ignored
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    datasette = Datasettes(datasette_socket, database)
+    reports = os.environ.get("FINDER_REPORTS_DATABASE") or str(default_path(database))
+    datasette = Datasettes(datasette_socket, database, reports)
     site, failed = None, False
     try:
         datasette.start()
-        site = _start_site(site_socket, database, args.workers)
+        datasette_url = f"http://{_visible(args.host)}:{args.datasette_port}"
+        site = _start_site(site_socket, database, args.workers, datasette_url)
         print(f"\n  Site:      http://{args.host}:{args.site_port}/", flush=True)
         print(f"  Datasette: http://{args.host}:{args.datasette_port}/ (read-only)\n", flush=True)
         print("  Press Ctrl-C to stop both.\n", flush=True)
@@ -89,19 +94,26 @@ def _listen(host: str, port: int, variable: str) -> socket.socket:
     return listening
 
 
-def _start_site(listening: socket.socket, database: str, workers: int | None):
+def _visible(host: str) -> str:
+    """An address a browser on this machine can open for a listening host."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
+def _start_site(listening: socket.socket, database: str, workers: int | None, datasette_url: str):
     command = [sys.executable, "-m", "finder.web.wsgi", "--fd", str(listening.fileno())]
     command += ["--database", database] + (["--workers", str(workers)] if workers else [])
+    # Listing pages link to their raw data in our Datasette, unless configured elsewhere.
+    env = {"FINDER_DATASETTE_URL": datasette_url, **os.environ}
     return subprocess.Popen(
-        command, cwd=ROOT, pass_fds=(listening.fileno(),), start_new_session=True
+        command, cwd=ROOT, pass_fds=(listening.fileno(),), start_new_session=True, env=env
     )
 
 
 class Datasettes:
     """Datasette over the current database file, restarted (with no gap) when it changes."""
 
-    def __init__(self, listening: socket.socket, database: str):
-        self.listening, self.database = listening, database
+    def __init__(self, listening: socket.socket, database: str, reports: str):
+        self.listening, self.database, self.reports = listening, database, reports
         self.processes: list[subprocess.Popen] = []
         self.serving: tuple | None = None
         self.starting: threading.Thread | None = None
@@ -111,7 +123,8 @@ class Datasettes:
         self.serving = _identity(self.database)
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "scripts" / "datasette_run.py")]
-            + ["--fd", str(self.listening.fileno()), "--database", self.database],
+            + ["--fd", str(self.listening.fileno()), "--database", self.database]
+            + ["--reports", self.reports],
             cwd=ROOT,
             pass_fds=(self.listening.fileno(),),
             stdout=subprocess.PIPE,

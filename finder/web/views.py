@@ -21,7 +21,7 @@ from finder.vocabulary import (
     TYPE_EXPLANATIONS,
     types,
 )
-from finder.web import i18n
+from finder.web import i18n, reports
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import listing_calendar
 from finder.web.i18n import gettext
@@ -338,10 +338,22 @@ def resource_calendar(resource_id: int):
     )
 
 
-@bp.get("/resource/<int:resource_id>/report")
+@bp.route("/resource/<int:resource_id>/report", methods=["GET", "POST"])
 def report(resource_id: int):
-    """How to get a listing corrected: by the source that publishes it."""
-    return render_template("report.html", listing=_listing_or_404(resource_id))
+    """How to get a listing corrected: by the source that publishes it, or our short form."""
+    listing = _listing_or_404(resource_id)
+    if request.method == "POST":
+        return reports.receive(listing)
+    return reports.form_page(listing)
+
+
+@bp.get("/resource/<int:resource_id>/report/sent")
+def report_sent(resource_id: int):
+    """A report was received (Post/Redirect/Get)."""
+    return reports.sent_page(_listing_or_404(resource_id))
+
+
+bp.app_context_processor(reports.page_helpers)
 
 
 def _listing_or_404(resource_id: int) -> dict:
@@ -393,10 +405,16 @@ def about():
         "from sources s left join resources r on r.source = s.id and r.status = 'active' "
         "group by s.id order by s.name"
     )
+    # Live feeds whose last refresh failed: their listings are from the last good copy.
+    failing = db.query(
+        "select s.name, s.as_of, f.last_attempt, f.last_success from feed_health f "
+        "join sources s on s.id = f.source where f.last_error is not null order by s.name"
+    )
     return render_template(
         "about.html",
         kinds=list(kinds),
         sources=list(sources),
+        failing=list(failing),
         covered=covered_states(get_coverage()),
         stale_after_days=STALE_AFTER_DAYS,
         min_meetings=MIN_MEETINGS,
