@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_interval, format_skeleton, get_timezone_name
+from babel.dates import format_date, format_interval, get_timezone_name
 from flask import url_for
 from markupsafe import Markup
 from sqlite_utils import Database
@@ -207,8 +207,8 @@ def time_text(time: Time) -> Markup:
 
 
 def day_heading(day: date) -> str:
-    """ "Tuesday, November 24" / "martes, 24 de noviembre"."""
-    return format_skeleton("MMMMEEEEd", day, locale=i18n.format_locale())
+    """ "Tuesday, November 24, 2026" / "martes, 24 de noviembre de 2026"."""
+    return format_date(day, "full", locale=i18n.format_locale())
 
 
 def range_text(week: Week) -> str:
