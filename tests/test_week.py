@@ -251,3 +251,52 @@ def test_times_of_a_week(midnight, rows, expected):
     shown = [(t.start.isoformat(), t.own.isoformat() if t.own else None) for t in found]
     assert shown == expected
     assert all(t.start.tzinfo == NY for t in found)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 11, 24, 19, 0, tzinfo=NY),
+        datetime(2026, 11, 24, 19, 10, tzinfo=NY),  # ten minutes into the 7 PM meetings
+        datetime(2026, 3, 7, 23, 30, tzinfo=NY),  # clocks spring forward tonight
+        datetime(2026, 10, 31, 22, 0, tzinfo=NY),  # and fall back
+    ],
+)
+def test_a_weeks_search_finds_every_listing_with_weekly_times_once(philadelphia_db, now):
+    """The core's week: exactly the in-person and hybrid listings with weekly times within the
+    radius (as an any-time search and the schedules table say), each once, as the naive scan."""
+    from dataclasses import replace
+
+    from finder.search.engine import search
+    from finder.search.index import SearchIndex
+    from finder.search.naive import search_naive
+    from finder.search.query import Query
+    from finder.store import connect
+
+    with connect(str(philadelphia_db)) as db:
+        index = SearchIndex.from_db(db)
+        scheduled = {row["resource_id"] for row in db.query("select resource_id from schedules")}
+    week = Query(
+        now=now,
+        latitude=39.9522,
+        longitude=-75.1639,
+        when="week",
+        attendance=frozenset({"in_person", "hybrid"}),
+        order="nearest",
+        limit=5000,
+        widen=False,
+    )
+    found = search(index, week)
+    ids = [
+        h.resource_id for g in ("in_progress", "starting_soon", "later") for h in found.groups[g]
+    ]
+    anytime = search(index, replace(week, when="any"))
+    expected = {h.resource_id for h in anytime.groups["nearby"]} & scheduled
+    assert len(ids) == len(set(ids)) and set(ids) == expected and len(expected) > 400
+    assert found.ids() == search_naive(index, week, found.radius_km).ids()
+    assert all(
+        0 <= h.minutes_until_start + 1 < 7 * 24 * 60 + 1
+        for g in found.groups.values()
+        for h in g
+        if h.minutes_until_start is not None
+    )
