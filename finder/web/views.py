@@ -317,8 +317,9 @@ def search_calendar():
     try:
         check_names(request.args)
         answer = answer_request(request.args, i18n.wording())
-    except ParamError as error:
-        abort(400, description=gettext(error.template, **error.values))
+    except ParamError as error:  # said next to the search form, as on the results page
+        message = gettext(error.template, **error.values)
+        return render_template("search.html", error=message, **_form_context(None)), 400
     try:
         body = this_week.search_calendar(answer, get_db(), now())
     except NoWeeklyTimes:
