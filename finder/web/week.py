@@ -102,8 +102,10 @@ def week_args(args) -> MultiDict:
 
 
 def without_when(args) -> dict[str, list[str]]:
-    """The parameters of a search without its when, day and time (for a link to its week)."""
-    return {name: values for name, values in args.lists() if name not in NOT_FOR_WEEK}
+    """The parameters of a search without its when, day and time, nor the form's empty fields
+    (its defaults): for a link to its week."""
+    kept = {name: [v for v in values if v] for name, values in args.lists()}
+    return {name: values for name, values in kept.items() if values and name not in NOT_FOR_WEEK}
 
 
 def week_of(answer: Answer, db: Database) -> Week:
