@@ -112,3 +112,87 @@ def test_a_search_as_csv(site):
 def test_exports_refuse_unknown_parameters(site):
     response = site.get("/api/v1/search.csv?q=19103&format=xml")
     assert response.status_code == 400 and "'format'" in response.get_json()["error"]
+
+
+# A search as a calendar (issue #12): /search.ics with the search's own parameters.
+
+
+def calendar_of(site, query: str):
+    import icalendar
+
+    response = site.get(f"/search.ics?{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "text/calendar"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="search.ics"'
+    return response, icalendar.Calendar.from_ical(response.data)
+
+
+def test_a_weeks_calendar_round_trips(site, philadelphia_db):
+    """Every weekly time of the week's listings, once, weekly, at local time in its zone."""
+    import sqlite3
+
+    week = site.get("/api/v1/search?q=19103&when=week&type=S").get_json()
+    ids = {i["id"] for g in ("in_progress", "starting_soon", "later") for i in week["groups"][g]}
+    with sqlite3.connect(philadelphia_db) as db:
+        marks = ", ".join("?" * len(ids))
+        times = db.execute(
+            f"select count(*) from schedules where resource_id in ({marks})", list(ids)
+        ).fetchone()[0]
+    _, calendar = calendar_of(site, "q=19103&when=week&type=S")
+    events = calendar.walk("VEVENT")
+    assert len(events) == times > 20
+    assert {int(str(e["uid"]).split("-")[0]) for e in events} == ids
+    assert all(e["rrule"]["FREQ"] == ["WEEKLY"] for e in events)
+    assert all(str(e["dtstart"].dt.tzinfo) == "America/New_York" for e in events)
+    assert [str(z["tzid"]) for z in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+    camino = [e for e in events if str(e["summary"]) == "Nuevo Camino"]
+    assert sorted(e["dtstart"].dt.strftime("%a %H:%M") for e in camino) == [
+        "Mon 19:00", "Sat 19:00", "Sun 10:00", "Thu 19:00", "Wed 19:00",
+    ]  # fmt: skip
+    assert str(calendar["name"]) == week["summary"]
+
+
+def test_a_search_calendar_carries_its_sources_licence(site, registry):
+    _, calendar = calendar_of(site, "q=19103&when=week&type=W")
+    licence = registry["aasepia"]["license"]
+    description = str(calendar["description"])
+    assert "Southeastern Pennsylvania Intergroup Association (AA)" in description
+    assert f"Licence: {licence}" in description
+    assert all(f"Licence: {licence}" in str(e["description"]) for e in calendar.walk("VEVENT"))
+
+
+def test_a_search_calendar_is_bounded(site):
+    """However much a search finds, at most 100 listings, and the calendar says so."""
+    response, calendar = calendar_of(site, "q=19103&when=week&radius=50")
+    listings = {str(e["uid"]).split("-")[0] for e in calendar.walk("VEVENT")}
+    assert len(listings) == 100
+    assert "The first 100 of " in str(calendar["description"])
+    assert len(response.data) < 200_000
+    print(f"search.ics, 100 listings within 50 miles: {len(response.data)} bytes")
+
+
+def test_any_search_has_a_calendar_of_what_it_found(site):
+    """A search for now: the listings it found that have weekly times (not the 24/7 lines)."""
+    found = site.get("/api/v1/search?q=19103&kind=meeting&limit=5").get_json()
+    ids = {i["id"] for items in found["groups"].values() for i in items}
+    _, calendar = calendar_of(site, "q=19103&kind=meeting&limit=5")
+    assert {int(str(e["uid"]).split("-")[0]) for e in calendar.walk("VEVENT")} == ids
+
+
+@pytest.mark.parametrize(
+    "query, status, message",
+    [
+        ("q=19103&format=ics", 400, "Unknown parameter: &#39;format&#39;"),
+        ("when=week", 400, "give a place"),
+        ("kind=crisis_line&attendance=online", 404, "Nothing this search found has weekly times."),
+    ],
+)
+def test_unusable_search_calendars(site, query, status, message):
+    response = site.get(f"/search.ics?{query}")
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+
+
+def test_the_week_links_to_its_calendar(site):
+    page = site.get("/week?q=19103&type=S").get_data(as_text=True)
+    assert 'href="/search.ics?q=19103&amp;type=S&amp;when=week" download' in page

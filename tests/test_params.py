@@ -49,6 +49,29 @@ def geocoder():
             {"when": "at", "day": "friday", "time": "08:00", "tz": "America/New_York"},
             {"at": datetime(2026, 3, 13, 8, 0, tzinfo=NY)},  # the next Friday, not yesterday's
         ),
+        # A place's week (issue #12): places to go, nearest first, up to 100 per group; the
+        # form's day and time do not apply.
+        (
+            {"when": "week", "q": "19103", "day": "monday", "time": "18:00"},
+            {
+                "when": "week",
+                "at": None,
+                "attendance": {"in_person", "hybrid"},
+                "order": "nearest",
+                "limit": 100,
+            },
+        ),
+        ({"when": "week", "q": "19103", "limit": "10"}, {"limit": 10}),
+        ({"when": "week", "q": "19103", "order": "soonest"}, {"order": "nearest"}),
+        (
+            {"when": "week", "q": "19103", "attendance": "in_person"},
+            {"attendance": {"in_person", "hybrid"}},
+        ),
+        ({"when": "week", "q": "19103", "attendance": "hybrid"}, {"attendance": {"hybrid"}}),
+        (
+            {"when": "week", "lat": "39.95", "lon": "-75.16", "type": "S,W"},
+            {"include_types": {"S", "W"}},
+        ),
     ],
 )
 def test_parameters_become_query_fields(geocoder, args, expected):
@@ -94,8 +117,23 @@ def test_chosen_wall_times_across_dst(geocoder, now, day, time, utc):
         ({"when": "today"}, "needs a place or a time zone"),
         ({"q": "Atlantis, XX"}, "We could not find"),
         ({"q": ["19103", "19104"]}, "only once"),
+        ({"when": "week"}, r"when=week lists what meets near a place each week: give a place \(q"),
+        ({"when": "week", "tz": "America/New_York"}, "when=week lists what meets near a place"),
+        ({"when": "week", "q": "19103", "attendance": "online"}, "online meetings have none"),
+        ({"when": "week", "q": "19103", "limit": "101"}, "limit must be a whole number"),
+        ({"when": "weekly", "q": "19103"}, "when must be one of: now, today, at, week, any"),
     ],
 )
 def test_unusable_parameters_are_param_errors(geocoder, args, message):
     with pytest.raises(ParamError, match=message):
         parse_search(args, geocoder, BEFORE_SPRING)
+
+
+def test_a_weeks_window_holds_every_weekly_time_once(geocoder):
+    """A week and an hour from now: a meeting that started minutes ago is found by its next
+    start (a week less those minutes), not lost."""
+    query = parse_search({"when": "week", "q": "19103"}, geocoder, BEFORE_SPRING).query
+    start, soon, end = query.window
+    assert start == BEFORE_SPRING
+    assert (end - start).total_seconds() == (7 * 24 + 1) * 3600
+    assert (soon - start).total_seconds() == 2 * 3600

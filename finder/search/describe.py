@@ -97,6 +97,8 @@ def _when(query: Query, zone: str | None, words: Wording) -> str:
         return _("in progress or starting in the next %(hours)s", hours=hours)
     if query.when == "today":
         return _("in progress now or later today")
+    if query.when == "week":
+        return _("with weekly times")
     if query.when == "at" and query.at is not None:
         local = query.at.astimezone(ZoneInfo(zone)) if zone else query.at
         return _(

@@ -15,6 +15,10 @@ DEFAULT_RADIUS_KM = 10 * KM_PER_MILE
 DEFAULT_KINDS = frozenset(k for k in KINDS if k != "treatment")
 GROUPS = ("in_progress", "starting_soon", "online_now", "open_now", "later", "nearby")
 IN_PROGRESS, STARTING_SOON, ONLINE_NOW, OPEN_NOW, LATER, NEARBY = range(len(GROUPS))
+# A week's search looks a week and an hour ahead: every weekly time then has exactly one start in
+# the window (a scan wraps a start back a week only beyond the window's end plus the DST margin),
+# so a meeting that started a few minutes ago is listed by its next start rather than lost.
+WEEK_AHEAD = timedelta(days=7, hours=1)
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class Query:
     approximate: bool = False  # the place is a ZIP/city centroid, not an exact point
     radius_km: float = DEFAULT_RADIUS_KM
     unit: str = "mi"
-    when: str = "now"  # now | today | at | any
+    when: str = "now"  # now | today | at | week | any
     at: datetime | None = None  # with when="at": the chosen day and time
     until: datetime | None = None  # with today/at: end of the searcher's day
     hours: float = 2.0
@@ -54,6 +58,8 @@ class Query:
             return None
         start = self.at if self.when == "at" and self.at else self.now
         soon = start + timedelta(hours=self.hours)
+        if self.when == "week":
+            return start, soon, start + WEEK_AHEAD
         end = max(self.until, soon) if self.until and self.when in ("today", "at") else soon
         return start, soon, end
 

@@ -1,9 +1,10 @@
-"""A listing's weekly schedule as an iCalendar file: one weekly event per meeting time, in the
-listing's own time zone (with its VTIMEZONE), so calendars keep it at local time across DST."""
+"""Weekly schedules as iCalendar files: one weekly event per meeting time, in the listing's own
+time zone (with its VTIMEZONE), so calendars keep it at local time across DST. Each event names
+its source and licence; a search's calendar says which sources it holds and when it was cut."""
 
 from datetime import date, datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from finder.errors import NoWeeklyTimes
 from finder.web.listing import next_times
@@ -16,13 +17,27 @@ def listing_calendar(listing: dict, now: datetime, page_url: str) -> bytes:
     return calendar_of([(listing, page_url)], now)
 
 
-def calendar_of(listings: list[tuple[dict, str]], now: datetime) -> bytes:
-    """The .ics file of several listings (a referral sheet), each with its page's URL; raises
-    NoWeeklyTimes when none has weekly times."""
+def calendar_of(
+    listings: list[tuple[dict, str]],
+    now: datetime,
+    name: str | None = None,
+    description: str | None = None,
+) -> bytes:
+    """The .ics file of several listings (a referral sheet, a search), each with its page's URL;
+    raises NoWeeklyTimes when none has weekly times.
+
+    :param name: the calendar's name, as calendar apps show it
+    :param description: what it holds, with the sources' licences
+    """
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
+    if name:  # RFC 7986's NAME, and the X-WR-CALNAME most calendar apps read
+        calendar.add("name", name)
+        calendar.add("x-wr-calname", vText(name))
+    if description:
+        calendar.add("description", description)
     for listing, page_url in listings:
         for start, end in next_times(listing, now):
             calendar.add_component(_event(listing, start, end, now, page_url))
@@ -63,4 +78,25 @@ def _description(listing: dict, page_url: str) -> str:
         lines.append(f"By phone: {listing['conference_phone']}")
     lines.append(f"Details and changes: {page_url}")
     lines.append(f"Listed by: {listing['source_name']}")
+    lines.append(licence_text(listing["source_license"], listing["source_attribution"]))
+    return "\n".join(lines)
+
+
+def licence_text(licence: str | None, attribution: str | None) -> str:
+    """ "Licence: CC BY 4.0. Credit: ..." as the source asks (its terms travel with its data)."""
+    text = f"Licence: {licence or 'as published by the source'}."
+    return f"{text} Credit: {attribution}" if attribution else text
+
+
+def search_description(summary: str, sources: list[dict], shown: int, found: int) -> str:
+    """A search calendar's description: what was searched, how much it holds, and each source
+    with its licence and credit."""
+    lines = [f"Recovery Support Finder: {summary}."]
+    if found > shown:
+        lines.append(f"The first {shown} of {found} listings found; narrow the search for others.")
+    for source in sources:
+        dated = f" (list dated {source['as_of']})" if source["as_of"] else ""
+        lines.append(
+            f"{source['name']}{dated}. " + licence_text(source["license"], source["attribution"])
+        )
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, render_template
 
 from finder.search.query import GROUPS
 from finder.vocabulary import ATTENDANCE, KINDS, PROGRAMS, types
-from finder.web.params import MAX_LIMIT
+from finder.web.params import MAX_LIMIT, WHEN
 
 bp = Blueprint("openapi", __name__)
 
@@ -52,13 +52,19 @@ SEARCH_PARAMETERS = [
     _param("type", "Types every result must have.", {"enum": sorted(types())}, True),
     _param("not", "Types no result may have.", {"enum": sorted(types())}, True),
     _param("order", "Sort order.", {"enum": ["soonest", "nearest"]}),
-    _param("limit", f"Results per group, 1 to {MAX_LIMIT} (default 25).", {"type": "string"}),
+    _param(
+        "limit",
+        f"Results per group, 1 to {MAX_LIMIT} (default 25; {MAX_LIMIT} with when=week).",
+        {"type": "string"},
+    ),
     _param("widen", "Widen the radius when nothing is near.", {"enum": ["yes", "no"]}),
     _param(
         "when",
-        "now (default), today, at (with day and time) or any.",
-        {"enum": ["now", "today", "at", "any"]},
-    ),  # fmt: skip
+        "now (default), today, at (with day and time), week or any. week needs a place: the "
+        "listings with weekly times near it, in person and hybrid (attendance=online alone is "
+        "a 400), each by its next start, nearest first, up to limit (default 100) per group.",
+        {"enum": list(WHEN)},
+    ),
     _param("day", "With when=at: a day of the week, like tuesday."),
     _param("time", "With when=at: a local time HH:MM, like 19:00."),
     _param("lang", "Language of the summary.", {"enum": ["en", "es"]}),

@@ -23,6 +23,7 @@ DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "satur
 MAX_RADIUS_KM = 500
 MAX_LIMIT = 100
 MAX_CODES = 30
+WHEN = ("now", "today", "at", "week", "any")
 # Every parameter the search understands (the site's form and the API): anything else is a 400
 # in the versioned API.
 NAMES = (
@@ -63,7 +64,7 @@ def parse_search(args, geocoder: Geocoder, now: datetime) -> Search:
         include_types=_codes(args, "type", types()),
         exclude_types=_codes(args, "not", types()),
         order=_choice(args, "order", ("soonest", "nearest"), "soonest"),
-        limit=int(_number(args, "limit", 25, 1, MAX_LIMIT, whole=True)),
+        limit=int(_number(args, "limit", _default_limit(args), 1, MAX_LIMIT, whole=True)),
         # A radius the person chose is kept; only the default one widens (issue #11).
         widen=_choice(args, "widen", ("yes", "no"), "no" if _one(args, "radius") else "yes")
         == "yes",
@@ -214,10 +215,17 @@ def _attendance(args) -> frozenset:
     return values | {"hybrid"} if values & {"in_person", "online"} else values
 
 
+def _default_limit(args) -> int:
+    """A week's list is a place's whole week (up to the most a search returns); else 25."""
+    return MAX_LIMIT if _choice(args, "when", WHEN, "now") == "week" else 25
+
+
 def _when(args, query: Query, zone: str | None, now: datetime) -> Query:
-    when = _choice(args, "when", ("now", "today", "at", "any"), "now")
+    when = _choice(args, "when", WHEN, "now")
     if when in ("now", "any"):
         return replace(query, when=when)
+    if when == "week":
+        return _week(args, query)
     if zone is None:
         raise ParamError(
             "when=%(when)s needs a place or a time zone (tz) to know your day.", when=when
@@ -252,3 +260,19 @@ def _chosen_time(args, tz: ZoneInfo, now: datetime) -> datetime:
     wall = local.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     wall += timedelta(days=days_ahead, minutes=minute)
     return wall.replace(tzinfo=tz)
+
+
+def _week(args, query: Query) -> Query:
+    """The week's listings near a place (issue #12): in person and hybrid (online-only meetings
+    have no place), the nearest first, so that a cut list still covers the place's surroundings.
+    Times are each listing's next start; the day and time of when=at do not apply."""
+    if not query.has_point:
+        raise ParamError(
+            "when=week lists what meets near a place each week: give a place (q, or lat and lon)."
+        )
+    if _codes(args, "attendance", ATTENDANCE[:3]) == {"online"}:
+        raise ParamError(
+            "when=week lists places to go near you, and online meetings have none: "
+            "for online meetings use when=now, today or any."
+        )
+    return replace(query, when="week", attendance=query.attendance - {"online"}, order="nearest")

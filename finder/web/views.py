@@ -6,7 +6,16 @@ Every page is complete without JavaScript; scripts only add "use my location" an
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.datastructures import MultiDict
 
 from finder.errors import NoWeeklyTimes
@@ -22,6 +31,7 @@ from finder.vocabulary import (
     types,
 )
 from finder.web import i18n, reports
+from finder.web import week as this_week
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import listing_calendar
 from finder.web.i18n import gettext
@@ -35,7 +45,7 @@ from finder.web.listing import (
     spanish_first,
     weekly_times,
 )
-from finder.web.params import MAX_LIMIT, ParamError
+from finder.web.params import MAX_LIMIT, ParamError, check_names
 from finder.web.state import get_db
 
 bp = Blueprint("views", __name__)
@@ -97,6 +107,7 @@ def page_helpers():
         ),
         "distance": i18n.distance,
         "chosen_language": i18n.chosen_language,
+        "week_url": lambda: link("views.week_page", **this_week.without_when(request.args)),
     }
 
 
@@ -175,6 +186,8 @@ def map_page():
 
 
 def _results_page(template: str, **extra):
+    if request.args.get("when") == "week":  # the form's "This week": a list of its own
+        return redirect(url_for("views.week_page", **this_week.without_when(request.args)))
     try:
         answer = answer_request(request.args, i18n.wording())
     except ParamError as error:
@@ -299,6 +312,56 @@ def _located(answer) -> list[dict]:
                 seen.add(item["id"])
                 items.append(item)
     return items
+
+
+@bp.get("/week")
+def week_page():
+    """A place's week, each group once with its days and times, ready to print (issue #12)."""
+    try:
+        args = this_week.week_args(request.args)
+        answer = answer_request(args, i18n.wording())
+    except ParamError as error:
+        message = gettext(error.template, **error.values)
+        return render_template("week.html", error=message, **_form_context(None)), 400
+    week = this_week.week_of(answer, get_db())
+    return render_template(
+        "week.html",
+        answer=answer,
+        week=week,
+        by_day=request.args.get("order") != "nearest",
+        range_text=this_week.range_text(week),
+        zone_text=this_week.zone_text(week),
+        data_as_of=this_week.data_as_of(week),
+        time_text=this_week.time_text,
+        day_heading=this_week.day_heading,
+        order_url=lambda order: link(
+            "views.week_page", **{**args.to_dict(flat=False), "order": order}
+        ),
+        calendar_url=url_for("views.search_calendar", **args.to_dict(flat=False)),
+        results_url=url_for("views.search_page", **this_week.without_when(request.args)),
+        **{**_form_context(answer), "args": args},
+    )
+
+
+@bp.get("/search.ics")
+def search_calendar():
+    """A search's listings with weekly times as one calendar (at most 100, nearest first for a
+    week), each with its source's licence."""
+    try:
+        check_names(request.args)
+        answer = answer_request(request.args, i18n.wording())
+    except ParamError as error:  # said next to the search form, as on the results page
+        message = gettext(error.template, **error.values)
+        return render_template("search.html", error=message, **_form_context(None)), 400
+    try:
+        body = this_week.search_calendar(answer, get_db(), now())
+    except NoWeeklyTimes:
+        abort(404, description=gettext("Nothing this search found has weekly times."))
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="search.ics"'},
+    )
 
 
 @bp.get("/resource/<int:resource_id>")
