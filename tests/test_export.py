@@ -84,6 +84,17 @@ def test_an_unknown_source_is_400(site):
     assert "Unknown source: atlantis" in response.get_json()["error"]
 
 
+def test_the_feed_of_one_region_holds_its_meetings_only(site):
+    everything = site.get("/api/v1/meetings.json").get_json()["meetings"]
+    delaware = site.get("/api/v1/meetings.json?region=delaware+county").get_json()["meetings"]
+    expected = [m for m in everything if "Delaware County" in m["regions"]]
+    assert delaware and len(delaware) < len(everything)
+    assert [m["slug"] for m in delaware] == [m["slug"] for m in expected]
+    unknown = site.get("/api/v1/meetings.json?region=Atlantis")
+    assert unknown.status_code == 400
+    assert "No meeting lists the region Atlantis" in unknown.get_json()["error"]
+
+
 def test_a_search_as_geojson(site):
     response = site.get("/api/v1/search.geojson?q=19103&limit=5")
     assert response.status_code == 200

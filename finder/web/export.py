@@ -25,6 +25,8 @@ from resources r
 left join locations l on l.id = r.location_id
 left join organizations o on o.id = r.organization_id
 where r.kind = 'meeting' and r.status = 'active' and (:source is null or r.source = :source)
+  and (:region is null or exists (
+    select 1 from json_each(r.regions) where lower(json_each.value) = lower(:region)))
 order by r.source, r.source_id
 """
 # Meeting Guide fields stored under the same name.
@@ -40,10 +42,11 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def meeting_rows(source: str | None) -> list[dict]:
-    """Every active meeting (of one source, or all) as Meeting Guide rows, one per start time."""
+def meeting_rows(source: str | None, region: str | None = None) -> list[dict]:
+    """Every active meeting (of one source or all; of one region or all) as Meeting Guide rows,
+    one per start time."""
     db = get_db()
-    meetings = list(db.query(MEETINGS_SQL, {"source": source}))
+    meetings = list(db.query(MEETINGS_SQL, {"source": source, "region": region}))
     ids = [m["id"] for m in meetings]
     schedules = _by_resource(db, "select resource_id, day, time, end_time from schedules", ids)
     codes = _by_resource(db, "select resource_id, code from resource_types", ids)
@@ -97,7 +100,7 @@ def _yes(precision: str) -> str:
 @bp.get("/meetings.json")
 def meetings_feed():
     """The meetings as a Meeting Guide feed (``{"meetings": [...]}``), with each source's
-    licence and attribution: GET /api/v1/meetings.json?source=aasepia."""
+    licence and attribution: GET /api/v1/meetings.json?source=aasepia&region=Media."""
     source = request.args.get("source") or None
     known = {s["id"]: s for s in sources()}
     if source is not None and source not in known:
@@ -107,17 +110,28 @@ def meetings_feed():
                 "Unknown source: %(source)s. See /api/v1/sources.", source=source[:40]
             ),
         )
+    region = request.args.get("region") or None
+    rows = meeting_rows(source, region)
+    if region is not None and not rows:
+        abort(
+            400,
+            description=gettext(
+                "No meeting lists the region %(region)s. Regions are the sources' own names: "
+                "see the regions of each meeting in /api/v1/meetings.json.",
+                region=region[:60],
+            ),
+        )
     listed = [s for s in known.values() if source in (None, s["id"])]
     return jsonify(
         {
-            "meetings": meeting_rows(source),
+            "meetings": rows,
             "sources": listed,
             "note": "Each meeting's source publishes it; keep its attribution and licence.",
         }
     )
 
 
-meetings_feed.parameters = ("source",)
+meetings_feed.parameters = ("source", "region")
 
 
 def _flat_items(answer: dict) -> list[dict]:

@@ -324,12 +324,16 @@ def _exports() -> dict:
         "properties": {"meetings": _list_of("Meeting"), "sources": _list_of("Source")},
     }
     source = _param("source", "Only this source's meetings (an id from /api/v1/sources).")
+    region = _param(
+        "region",
+        "Only meetings whose source lists this region (one of their `regions`, any case).",
+    )
     return {
         "/api/v1/meetings.json": {
             "get": {
                 "summary": "The meetings as a Meeting Guide JSON feed, with each source's licence.",
                 "operationId": "meetings",
-                "parameters": [source],
+                "parameters": [source, region],
                 "responses": {
                     "200": _content("application/json", feed, "A Meeting Guide feed"),
                     **_errors(400),
