@@ -99,8 +99,9 @@ def _yes(precision: str) -> str:
 
 @bp.get("/meetings.json")
 def meetings_feed():
-    """The meetings as a Meeting Guide feed (``{"meetings": [...]}``), with each source's
-    licence and attribution: GET /api/v1/meetings.json?source=aasepia&region=Media."""
+    """The meetings as a Meeting Guide feed: a JSON array of meetings, as the spec has it, each
+    row naming its source, that source's licence and its attribution (the spec's consumers
+    ignore fields they do not know): GET /api/v1/meetings.json?source=aasepia&region=Media."""
     source = request.args.get("source") or None
     known = {s["id"]: s for s in sources()}
     if source is not None and source not in known:
@@ -121,14 +122,15 @@ def meetings_feed():
                 region=region[:60],
             ),
         )
-    listed = [s for s in known.values() if source in (None, s["id"])]
-    return jsonify(
-        {
-            "meetings": rows,
-            "sources": listed,
-            "note": "Each meeting's source publishes it; keep its attribution and licence.",
-        }
-    )
+    for row in rows:
+        row.update(_credit(known[row["source"]]))
+    return jsonify(rows)
+
+
+def _credit(source: dict) -> dict:
+    """Who publishes a meeting and under what licence, carried on each row of the feed."""
+    credit = {"license": source["license"], "attribution": source["attribution"]}
+    return {name: value for name, value in credit.items() if value}
 
 
 meetings_feed.parameters = ("source", "region")

@@ -294,7 +294,7 @@ MEETING = {
         "day": {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]},
         "time": _S, "end_time": _S, "timezone": _S, "types": _CODES,
         "attendance_option": {"enum": list(ATTENDANCE)}, "latitude": {"type": "number"},
-        "longitude": {"type": "number"}, "source": _S,
+        "longitude": {"type": "number"}, "source": _S, "license": _S, "attribution": _S,
     },
 }  # fmt: skip
 FEATURES = {
@@ -318,11 +318,7 @@ def _content(media_type: str, schema: dict, description: str) -> dict:
 
 def _exports() -> dict:
     """The open data endpoints: the Meeting Guide feed and a search as GeoJSON or CSV."""
-    feed = {
-        "type": "object",
-        "required": ["meetings", "sources"],
-        "properties": {"meetings": _list_of("Meeting"), "sources": _list_of("Source")},
-    }
+    feed = _list_of("Meeting")  # the spec's feed: an array of meetings
     source = _param("source", "Only this source's meetings (an id from /api/v1/sources).")
     region = _param(
         "region",
