@@ -53,8 +53,19 @@ def read_only(path: Path) -> Database:
 def opened(path: Path):
     """(index, how it came) for the file at path, as a generation opens it."""
     db = read_only(path)
-    index, _coverage, how = open_index(path, db, identity(os.stat(path)))
+    try:
+        index, _coverage, how = open_index(path, db, identity(os.stat(path)))
+    finally:
+        db.close()  # (a replaced file held open would fail test_generations' check)
     return index, how
+
+
+def built_in_memory(path: Path) -> SearchIndex:
+    db = read_only(path)
+    try:
+        return SearchIndex.from_db(db)
+    finally:
+        db.close()
 
 
 def queries() -> list[Query]:
@@ -100,7 +111,7 @@ def test_the_first_opener_builds_and_stores_then_a_second_process_maps_it(served
 
 
 def test_a_mapped_index_answers_exactly_as_one_built_in_memory(served):
-    built = SearchIndex.from_db(read_only(served))
+    built = built_in_memory(served)
     opened(served)
     mapped, how = opened(served)
     assert how == "mapped"
@@ -114,7 +125,7 @@ def test_a_mapped_index_answers_exactly_as_one_built_in_memory(served):
 def test_mapped_arrays_are_what_the_kernels_were_compiled_for(served):
     """Same dtypes, shapes, layout and writeability as a built index's (a read-only or
     differently laid out array would make numba compile again, mid-traffic)."""
-    built = SearchIndex.from_db(read_only(served))
+    built = built_in_memory(served)
     opened(served)
     mapped, _ = opened(served)
     built_arrays, built_plain = built.stored_parts()
@@ -138,7 +149,7 @@ def test_mapped_arrays_are_what_the_kernels_were_compiled_for(served):
 
 def test_every_array_of_an_index_is_stored(served):
     """A new array attribute of SearchIndex must be stored too, or a mapped index lacks it."""
-    index = SearchIndex.from_db(read_only(served))
+    index = built_in_memory(served)
     derived = {"has_area", "zone_names"}  # from the service areas and the zone names
     held = {name for name, v in vars(index).items() if isinstance(v, np.ndarray)}
     assert held - derived == set(SearchIndex.ARRAYS)
@@ -190,7 +201,7 @@ DAMAGES = [
 
 @pytest.mark.parametrize("what, damage", DAMAGES, ids=[d[0] for d in DAMAGES])
 def test_a_damaged_sidecar_is_never_used_but_rebuilt(served, what, damage):
-    expected = answers(SearchIndex.from_db(read_only(served)))
+    expected = answers(built_in_memory(served))
     opened(served)
     [key] = stored_names(served)
     damage(folder_of(served) / key)
@@ -211,7 +222,7 @@ def test_a_new_file_gets_its_own_sidecar_and_the_old_one_is_removed(served, tmp_
     index, how = opened(served)
     [new] = stored_names(served)
     assert how == "built" and new != old
-    assert answers(index) == answers(SearchIndex.from_db(read_only(served)))
+    assert answers(index) == answers(built_in_memory(served))
 
 
 def test_a_generation_whose_file_was_replaced_meanwhile_is_not_stored(served, tmp_path):
@@ -221,6 +232,7 @@ def test_a_generation_whose_file_was_replaced_meanwhile_is_not_stored(served, tm
     os.replace(tmp_path / "next.db", served)
     with pytest.raises(FileReplaced):
         open_index(served, db, stale)
+    db.close()
     assert not folder_of(served).exists() or stored_names(served) == []
 
 
@@ -228,7 +240,7 @@ def test_where_nothing_can_be_written_the_index_is_built_in_memory(served):
     folder_of(served).write_text("not a folder")  # as a read-only place would refuse it
     index, how = opened(served)
     assert how == "in memory"
-    assert answers(index) == answers(SearchIndex.from_db(read_only(served)))
+    assert answers(index) == answers(built_in_memory(served))
 
 
 def test_generations_map_the_stored_index(served):
@@ -236,3 +248,6 @@ def test_generations_map_the_stored_index(served):
     second = Generation(str(served))
     assert (first.origin, second.origin) == ("built", "mapped")
     assert answers(first.index) == answers(second.index)
+    first.retire()
+    second.retire()
+    assert first.closed and second.closed

@@ -81,20 +81,22 @@ def open_index(path: str | Path, db: Database, expected: tuple) -> Opened:
     if found is not None:
         _tidy(path, key)
         return Opened(*found, "mapped")
+    built = None
     try:
         with _locked(folder):
             found = load(folder / key, key, db)  # another process may have stored it meanwhile
             if found is not None:
                 return Opened(*found, "mapped")
+            built = SearchIndex.from_db(db), Coverage.from_db(db)
             if _current_key(path) == key:  # (one replaced meanwhile is not worth storing)
-                store(SearchIndex.from_db(db), Coverage.from_db(db), folder, key)
+                store(*built, folder, key)
                 _remove_others(folder, key)
                 found = load(folder / key, key, db)
     except OSError:  # nothing can be written beside the file (permissions, a full disk)
         found = None
-    if found is None:
-        return Opened(SearchIndex.from_db(db), Coverage.from_db(db), "in memory")
-    return Opened(*found, "built")
+    if found is not None:
+        return Opened(*found, "built")
+    return Opened(*(built or (SearchIndex.from_db(db), Coverage.from_db(db))), "in memory")
 
 
 def file_key(path: str | Path, expected: tuple) -> str:
