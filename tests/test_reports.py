@@ -147,7 +147,7 @@ def test_spanish_form_redirects_to_the_spanish_confirmation(client, listings):
         ({"what": ""}, "Choose what is wrong with the listing."),
         ({"what": "closed-forever"}, "Choose what is wrong with the listing."),
         ({"what": "other", "details": "   "}, "Say what is wrong, since you chose"),
-        ({"details": "x" * 1001}, "1001 characters long; please shorten it to 1000"),
+        ({"details": "x" * 1001}, "1,001 characters long; please shorten it to 1,000"),
         ({"contact": "a" * 201}, "longer than 200 characters"),
     ],
     ids=["no-choice", "unknown-choice", "other-without-words", "too-long", "long-contact"],

@@ -22,7 +22,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from finder import reports
-from finder.web.i18n import gettext
+from finder.web.i18n import gettext, number
 from finder.web.state import get_db
 
 TOKEN_MAX_AGE = 24 * 3600  # seconds a form stays valid: a page left open overnight still works
@@ -167,8 +167,8 @@ def check_report(values: dict) -> dict[str, str]:
         errors["details"] = gettext(
             "The description is %(length)s characters long; please shorten it to "
             "%(most)s or fewer.",
-            length=len(details),
-            most=reports.MAX_DETAILS,
+            length=number(len(details)),
+            most=number(reports.MAX_DETAILS),
         )
     elif values["what"] == "other" and not details:
         errors["details"] = gettext("Say what is wrong, since you chose “Something else”.")
