@@ -28,6 +28,7 @@ from finder.geo.us_places import (
     state_boxes,
     state_places,
     state_timezone,
+    towns_named,
     zip_places,
 )
 from finder.geo.us_places import region_of as region_of  # where callers have always found it
@@ -36,6 +37,7 @@ PRECISIONS = ("rooftop", "zip", "city", "county", "state", "none")
 # A source coordinate further than this from its stated ZIP's centroid is not trusted.
 MAX_KM_FROM_ZIP = 60
 ZIP_SOURCE = "zipcodes package ZIP centroid"
+CITY_SOURCE = "zipcodes city centroid"
 
 
 @dataclass(frozen=True)
@@ -202,23 +204,29 @@ class OfflineGeocoder(Geocoder):
         super().__init__()
 
     def geocode(self, query, *, exactly_one=True, timeout=None):
-        """Resolve ``query`` offline; None when nothing matches."""
+        """Resolve ``query`` offline; None when nothing matches.
+
+        Typed text naming a US city without its state ("Philadelphia") matches every city of
+        that name, the most populous first (``raw["population"]``): ``exactly_one`` gives that
+        one, else all of them. Structured queries (feeds) never guess a state.
+        """
         parts = query if isinstance(query, dict) else parse_place_text(str(query))
-        match = self._lookup(parts)
-        if match is None:
+        if isinstance(query, dict) or not (matches := self._towns(parts)):
+            match = self._lookup(parts)
+            matches = [] if match is None else [(*match, None)]
+        if not matches:
             return None
-        label, place, precision, source = match
-        location = Location(
-            label,
-            (place.latitude, place.longitude),
-            {
-                "precision": precision,
-                "source": source,
-                "state": place.state,
-                "timezone": place.timezone,
-            },
-        )
-        return location if exactly_one else [location]
+        locations = [_location(*match) for match in matches]
+        return locations[0] if exactly_one else locations
+
+    @staticmethod
+    def _towns(parts: dict) -> list[tuple]:
+        if set(parts) != {"city"}:
+            return []
+        return [
+            (f"{town.name}, {town.state}", town.place, "city", CITY_SOURCE, town.population)
+            for town in towns_named(parts["city"])
+        ]
 
     def _lookup(self, parts: dict):
         country = _parts_country(parts)
@@ -235,7 +243,7 @@ class OfflineGeocoder(Geocoder):
                 return f"ZIP {postal}", place, "zip", ZIP_SOURCE
         city = fold_name(parts.get("city") or "")
         if city and state and (place := city_places().get((city, state))):
-            return f"{parts['city'].strip()}, {state}", place, "city", "zipcodes city centroid"
+            return f"{parts['city'].strip()}, {state}", place, "city", CITY_SOURCE
         county = fold_name(parts.get("county") or "")
         if county and state:
             for key in (county, f"{county} COUNTY"):
@@ -254,6 +262,14 @@ class OfflineGeocoder(Geocoder):
                 "Census 2017 county points (state mean)",
             )
         return None
+
+
+def _location(label: str, place: Place, precision: str, source: str, population) -> Location:
+    raw = {"precision": precision, "source": source, "state": place.state}
+    raw["timezone"] = place.timezone
+    if population is not None:
+        raw["population"] = population
+    return Location(label, (place.latitude, place.longitude), raw)
 
 
 def _parts_country(parts: dict) -> str | None:

@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 import us
 import zipcodes
 
+from finder.geo import world
 from finder.geo.positions import EARTH_RADIUS_KM
 from finder.paths import DATA_DIR
 
@@ -175,3 +176,37 @@ def normalise_zip(value) -> str | None:
 def state_timezone(state: str) -> str | None:
     found = us.states.lookup(state)
     return getattr(found, "capital_tz", None) if found else None
+
+
+@dataclass(frozen=True)
+class Town:
+    """A US city of a given name, with how many people live there (0 when GeoNames does not
+    list it: it has fewer than 5,000)."""
+
+    name: str
+    state: str
+    place: Place
+    population: int
+
+
+@cache
+def _states_by_city() -> dict[str, dict[str, str]]:
+    """CITY -> {ST: the city's name as the zipcodes package spells it}."""
+    names = defaultdict(dict)
+    for row in zipcodes.list_all():
+        for city in [row["city"], *row.get("acceptable_cities", [])]:
+            names[fold_name(city)].setdefault(row["state"], city.title())
+    return dict(names)
+
+
+def towns_named(name: str) -> list[Town]:
+    """Every US city called ``name``, the most populous first (then by name of state)."""
+    key = fold_name(name)
+    states = _states_by_city().get(key, {})
+    people = world.populations("US", name) if states else {}
+    towns = [
+        Town(spelt, state, city_places()[(key, state)], people.get(state, 0))
+        for state, spelt in states.items()
+        if (key, state) in city_places()
+    ]
+    return sorted(towns, key=lambda town: (-town.population, town.state))
