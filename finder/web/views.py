@@ -18,6 +18,7 @@ from finder.vocabulary import ATTENDANCE_NAMES, KINDS, N_, PROGRAMS, TYPE_EXPLAN
 from finder.web import i18n
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import listing_calendar
+from finder.web.directions import directions
 from finder.web.i18n import gettext
 from finder.web.listing import (
     STALE_AFTER_DAYS,
@@ -91,6 +92,7 @@ def page_helpers():
         ),
         "distance": i18n.distance,
         "chosen_language": i18n.chosen_language,
+        "directions": directions,
     }
 
 
