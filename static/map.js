@@ -1,7 +1,7 @@
 // Map of the places listed beside it (issue #11). Each marker carries its list number; places
 // closer than a marker's size at the current zoom share one round marker (so every marker is a
 // large enough target), named by what it holds ("3 meetings at Trinity Church") and whose popup
-// links to each listing with its number. A star marks the searched place. The first view fits
+// links to each listing with its number. A red ring marks the searched place. The first view fits
 // this search's places and the searched place. Only this page loads Leaflet and tiles; without
 // JavaScript the list is the page.
 (function () {
@@ -96,15 +96,21 @@
     });
   }
 
+  // The searched place: a red ring drawn as SVG (not a marker: it is no place to choose, and
+  // it is not in the keyboard's way), named for screen readers.
   function youAreHere(here) {
     var label = fill(words.here, { place: here.label });
-    var star = L.marker([here.lat, here.lon], {
-      icon: L.divIcon({ className: "here", html: "★", iconSize: [28, 28] }),
-      keyboard: false, interactive: false, zIndexOffset: -1000
+    var ring = L.circleMarker([here.lat, here.lon], {
+      radius: 10, color: "#b00020", weight: 5, fillColor: "#fff", fillOpacity: 1,
+      interactive: false, className: "here"
     }).addTo(map);
-    star.getElement().setAttribute("role", "img");
-    star.getElement().setAttribute("aria-label", label);
-    star.getElement().title = label;
+    ring.bringToBack();
+    var path = ring.getElement();
+    path.setAttribute("role", "img");
+    path.setAttribute("aria-label", label);
+    var title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = label;
+    path.appendChild(title);
   }
 
   function inside(inner, outer) {

@@ -144,7 +144,7 @@ def test_markers_hold_exactly_the_listed_places_with_their_numbers(open_page):
 def test_the_searched_place_is_marked(open_page):
     page = open_page(375, 667)
     page.goto(MAP)
-    here = page.locator(".leaflet-marker-icon.here")
+    here = page.locator("#map path.here")
     expect(here).to_be_visible()
     assert here.get_attribute("aria-label") == "You searched here: ZIP 19103"
     map_box, here_box = box_of(page.locator("#map")), box_of(here)
