@@ -124,7 +124,7 @@ def test_a_listings_page_offers_every_maps_app(site):
     found = site.get("/api/search?q=19103").get_json()
     item = found["groups"]["in_progress"][0]
     page = site.get(f"/resource/{item['id']}").get_data(as_text=True)
-    block = re.search(r'<ul class="directions">(.*?)</ul>', page, re.S).group(1)
+    block = re.search(r'<p class="directions-links">(.*?)</p>', page, re.S).group(1)
     links = direction_links(block)
     expected = directions(
         item["latitude"], item["longitude"], item["name"], item["address"],
