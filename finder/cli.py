@@ -227,6 +227,8 @@ def format_outcome(outcome: Outcome) -> str:
             f"; {s.records_in} in, {s.added} added, {s.updated} updated, "
             f"{s.unchanged} unchanged, {s.removed} removed, {s.rejected} rejected"
         )
+    if outcome.note:
+        head += f"; {outcome.note}"
     if outcome.error:
         head += f"; {outcome.error}"
     return head

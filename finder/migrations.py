@@ -306,3 +306,9 @@ def create_listings_view(db: Database) -> None:
                l.latitude, l.longitude, l.geocode_precision
         FROM resources r LEFT JOIN locations l ON l.id = r.location_id"""
     )
+
+
+@migrations()
+def add_feed_health_note(db: Database) -> None:
+    """What a feed itself left out (the BMLT aggregator's stale root servers), per source."""
+    _table(db, "feed_health").add_column("note", str)

@@ -50,6 +50,8 @@ PROGRAMS = {
     "crisis": N_("Crisis support"),
 }
 
+FAMILY_PROGRAMS = ("Al-Anon",)  # for the families and friends of people who drink or use
+
 # Category of every Meeting Guide code; codes not listed here are "format".
 _CATEGORIES = {
     "openness": "O C",

@@ -6,6 +6,8 @@ raise anything else, and the import never fails half-way (issue #14, "hostile in
 """
 
 import csv
+import gzip
+import hashlib
 import io
 import json
 
@@ -14,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finder.errors import SourceFormatError
-from finder.ingest.formats import Rejected, bmlt, csv_template, hsds, meeting_guide
+from finder.ingest.formats import Rejected, bmlt, bmlt_export, csv_template, hsds, meeting_guide
 from finder.ingest.load import load_source
 from finder.store import connect, init_db
 
@@ -123,6 +125,44 @@ def test_any_bmlt_answer(tmp_path, database, geocoder, rows):
     path = tmp_path / "GetSearchResults.json"
     path.write_text(json.dumps(rows), encoding="utf-8")
     import_anything(database, geocoder, bmlt.parse, path, "bmlt")
+
+
+@EXAMPLES
+@given(rows=rows_of(BMLT_KEYS), junk=st.lists(st.binary(max_size=40), max_size=3))
+def test_any_bmlt_export(tmp_path, database, geocoder, rows, junk):
+    lines = [json.dumps(row).encode() for row in rows] + [j.replace(b"\n", b" ") for j in junk]
+    body = gzip.compress(b"\n".join(lines))
+    (tmp_path / "meetings").mkdir(exist_ok=True)
+    (tmp_path / "meetings" / "root-1.ndjson.gz").write_bytes(body)
+    manifest = {
+        "schema_version": 1,
+        "files": [
+            {
+                "path": "meetings/root-1.ndjson.gz",
+                "size": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+            }
+        ],
+        "root_servers": [{"id": 1}],
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    import_anything(
+        database, geocoder, bmlt_export.parse, tmp_path / "manifest.json", "bmlt_export"
+    )
+
+
+MANIFEST_KEYS = ["schema_version", "files", "root_servers", "stale_root_servers"]
+
+
+@EXAMPLES
+@given(manifest=st.dictionaries(st.sampled_from(MANIFEST_KEYS), values, max_size=4))
+def test_any_bmlt_export_manifest(tmp_path, manifest):
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"schema_version": 1} | manifest))
+    try:
+        bmlt_export.read_manifest(path)
+    except SourceFormatError:
+        pass
 
 
 @EXAMPLES

@@ -198,6 +198,42 @@ def test_lines_page_lists_24_7_support_with_numbers(site):
     assert '<a href="sms:741741?&amp;body=HOME">Text HOME to 741741</a>' in page
 
 
+def section_of(page: str, heading: str) -> str:
+    """The text of the lines page's section under heading."""
+    start = page.index(f">{heading}</h2>")
+    end = page.find("</section>", start)
+    return page[start:end]
+
+
+def test_lines_page_groups_lines_by_what_they_are_for(site):
+    page = text_of(site.get("/lines"))
+    headings = re.findall(r"<h2 id=\"section-\d\">([^<]+)</h2>", page)
+    assert headings == [
+        "Crisis: call or text any time",
+        "For families and friends",
+        "Helplines: information and referral",
+        "Talk to a peer",
+        "Online meetings and forums",
+    ]
+    assert "The Trevor Project" in section_of(page, "Crisis: call or text any time")
+    assert "Al-Anon Electronic Meetings" in section_of(page, "For families and friends")
+    assert "Al-Anon" not in section_of(page, "Online meetings and forums")
+    assert "California Peer-Run Warm Line" in section_of(page, "Talk to a peer")
+    helplines = section_of(page, "Helplines: information and referral")
+    assert "SAMHSA National Helpline" in helplines and "also in Spanish" in helplines
+
+
+def test_spanish_pages_mark_the_sources_english_words(site):
+    lines = text_of(site.get("/lines?lang=es"))
+    assert '<a href="sms:741741?&amp;body=HOME" lang="en">Text HOME to 741741</a>' in lines
+    assert '<p lang="en">Crisis support for LGBTQ+ young people.</p>' in lines
+    assert '<h2 id="section-1">Crisis: llame o envíe un mensaje' in lines
+    listing = text_of(site.get(f"/resource/{first_meeting_id(site)}?lang=es"))
+    assert re.search(r'<h1 lang="en">[^<]+</h1>', listing)
+    english = text_of(site.get(f"/resource/{first_meeting_id(site)}"))
+    assert "<h1>" in english and 'lang="en"' not in english.split("<main")[1]
+
+
 def test_privacy_page_says_what_is_and_is_not_kept(site):
     page = text_of(site.get("/privacy"))
     assert "We do not store the places you type" in page
@@ -645,3 +681,25 @@ def test_a_zone_shown_is_expanded_for_screen_readers(app):
     with app.test_request_context("/search?lang=es"):
         shown = str(when_text(item, searcher(NY)))
     assert '<abbr title="hora estándar del Pacífico">PST</abbr>' in shown
+
+
+def test_spanish_pages_put_meetings_in_spanish_first_with_a_one_tap_filter(site):
+    search = "/search?q=19140&when=any&limit=40"
+    spanish = text_of(site.get(search + "&lang=es"))
+    link = re.search(r'<a href="([^"]+)">Ver solo reuniones en español</a>', spanish)
+    assert link and "type=S" in link.group(1).replace("&amp;", "&")
+    first_group = spanish.split('<ol class="results">')[1].split("</ol>")[0]
+    cards = re.findall(r'<li[^>]* id="r(\d+)">', first_group)
+    api = site.get("/api/search?q=19140&when=any&limit=40&lang=es").get_json()
+    spoken = {
+        item["id"]
+        for items in api["groups"].values()
+        for item in items
+        if any(t["code"] == "S" for t in item["types"]) or "es" in item["languages"]
+    }
+    flags = [int(card) in spoken for card in cards]
+    assert True in flags and False in flags
+    assert flags == sorted(flags, reverse=True)  # every Spanish card before the others
+    only = text_of(site.get(link.group(1).replace("&amp;", "&")))
+    assert "Ver solo reuniones en español" not in only
+    assert "Ver solo reuniones en español" not in text_of(site.get(search))

@@ -5,6 +5,7 @@ A source that fails (HTTP error, unreadable feed, or a feed that lost more than 
 records) keeps its previous data; the attempt and its error are recorded in ``feed_health``.
 """
 
+import hashlib
 import json
 import shutil
 import time
@@ -18,8 +19,8 @@ from geopy.geocoders.base import Geocoder
 from sqlite_utils import Database
 
 from finder.errors import FeedError, SourceFormatError
-from finder.ingest.fetch import FetchSettings, fetch
-from finder.ingest.formats import Rejected
+from finder.ingest.fetch import USER_AGENT, FetchSettings, fetch
+from finder.ingest.formats import Rejected, bmlt_export
 from finder.ingest.load import ImportSummary
 from finder.ingest.publish import discard, draft_copy, publish
 from finder.ingest.registry import import_source, parse_source
@@ -32,6 +33,7 @@ _FEED_FILES = {
     "csv_template": "feed.csv",
     "samhsa": "feed.csv",
     "bmlt": "GetSearchResults.json",
+    "bmlt_export": "manifest.json",
 }
 # A feed that suddenly holds fewer than this share of the listings we have is not published.
 MIN_SHARE_KEPT = 0.5
@@ -50,6 +52,7 @@ class Outcome:
     error: str | None = None
     seconds: float = 0.0
     attempts: int = 0
+    note: str | None = None  # what the feed itself left out, e.g. stale BMLT root servers
     validators: dict = field(default_factory=dict)
 
     @property
@@ -66,6 +69,8 @@ def feed_urls(source: dict) -> list[tuple[str, str]]:
     with their child service bodies) and GetFormats.
     """
     url = source["url"]
+    if source["format"] == "bmlt_export" and not url.endswith(".json"):
+        return [("manifest.json", url.rstrip("/") + "/manifest.json")]
     if source["format"] != "bmlt":
         if source["format"] not in _FEED_FILES:
             raise SourceFormatError(f"source {source['id']!r}: {source['format']} has no feed URL")
@@ -166,7 +171,10 @@ def _refresh_one(db: Database, source: dict, feeds_dir: Path, how: _How) -> Outc
         if not source.get("url"):
             raise FeedError(f"source {source['id']!r} has no url to refresh from")
         outcome.validators = _previous_validators(db, source["id"])
-        staging = _fetch_all(source, feeds_dir, how.settings, outcome)
+        if source["format"] == "bmlt_export":
+            staging = _fetch_export(source, feeds_dir, how.settings, outcome)
+        else:
+            staging = _fetch_all(source, feeds_dir, how.settings, outcome)
         if outcome.status != "unchanged":
             _import(db, source, staging, how, outcome)
     except (FeedError, SourceFormatError, OSError) as error:
@@ -195,6 +203,64 @@ def _fetch_all(source: dict, feeds_dir: Path, settings: FetchSettings, outcome: 
         outcome.validators[url] = {"etag": got.etag, "last_modified": got.last_modified}
     outcome.status = "unchanged" if unchanged else "fetched"
     return staging
+
+
+def _fetch_export(source: dict, feeds_dir: Path, settings: FetchSettings, outcome: Outcome) -> Path:
+    """The BMLT aggregator's export, as its responsible-use guide asks: say who we are, ask for
+    the manifest with If-None-Match, and fetch only the files whose checksum changed since the
+    copy we keep (a root server's file changes only when that server did); every fetched file is
+    checked against the manifest's size and SHA-256. Stale root servers are left out."""
+    if settings.user_agent == USER_AGENT:
+        raise FeedError(
+            "the BMLT aggregator asks every client for a contact: set FINDER_REFRESH_USER_AGENT "
+            "to name your project and an email or page where its maintainers can reach you"
+        )
+    (name, url), kept = feed_urls(source)[0], feeds_dir / source["id"]
+    staging = feeds_dir / f"{source['id']}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    previous = outcome.validators.get(url, {}) if (kept / name).exists() else {}
+    got = fetch(url, settings, previous.get("etag"), previous.get("last_modified"))
+    outcome.attempts, outcome.http_status = got.attempts, got.status
+    if got.unchanged:
+        shutil.copytree(kept, staging)
+        outcome.status = "unchanged"
+        return staging
+    staging.mkdir()
+    (staging / name).write_bytes(got.body or b"")
+    outcome.validators = {url: {"etag": got.etag, "last_modified": got.last_modified}}
+    manifest = bmlt_export.read_manifest(staging / name)
+    base = url.rsplit("/", 1)[0]
+    for file in manifest.files:
+        target = staging / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if _sha256(kept / file.path) == file.sha256:
+            shutil.copyfile(kept / file.path, target)
+            continue
+        part = fetch(f"{base}/{file.path}", settings)
+        outcome.attempts += part.attempts
+        body = part.body or b""
+        if len(body) != file.size or hashlib.sha256(body).hexdigest() != file.sha256:
+            raise FeedError(
+                f"{file.path}: {len(body)} bytes that do not match the manifest's size "
+                f"({file.size}) and SHA-256; kept the previous data"
+            )
+        target.write_bytes(body)
+    if manifest.stale:
+        outcome.note = (
+            "left out stale root servers (not imported by the aggregator for over 14 days): "
+            + ", ".join(
+                f"{s.get('name') or s.get('id')} (last import {s.get('lastSuccessfulImport', '?')})"
+                for s in manifest.stale
+            )
+        )
+    outcome.status = "fetched"
+    return staging
+
+
+def _sha256(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _import(db: Database, source: dict, staging: Path, how: _How, outcome: Outcome) -> None:
@@ -237,6 +303,7 @@ def _record_health(db: Database, outcomes: list[Outcome]) -> None:
                 "attempts": outcome.attempts,
                 "seconds": outcome.seconds,
                 "last_error": outcome.error,
+                "note": outcome.note,
             }
             if outcome.ok:
                 records = outcome.records if outcome.records is not None else row.get("records")

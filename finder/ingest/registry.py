@@ -14,7 +14,7 @@ from finder.errors import SourceFormatError
 from finder.ingest.formats.common import read_toml_entries
 from finder.ingest.load import ImportSummary, load_source
 
-FORMATS = ("meeting_guide", "bmlt", "hsds", "ohana", "csv_template", "samhsa")
+FORMATS = ("meeting_guide", "bmlt", "bmlt_export", "hsds", "ohana", "csv_template", "samhsa")
 REQUIRED_KEYS = ("id", "name", "format")
 # A list's date: a TOML date (2025-04-18), or a string: a day, or a month when that is all we know.
 _AS_OF = re.compile(r"\d{4}-\d{2}(-\d{2})?")

@@ -7,6 +7,7 @@ Last-Modified.
 """
 
 import hashlib
+import weakref
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from finder.web.answers import answer_request, place_of
 from finder.web.i18n import LANGUAGES, gettext, wording
 from finder.web.listing import fetch_listing
 from finder.web.params import NAMES, ParamError, check_names
-from finder.web.state import get_db
+from finder.web.state import get_db, get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -190,9 +191,19 @@ def _attribution(listing: dict) -> dict:
     }
 
 
-def sources() -> list[dict]:
+# Each database generation's sources, counted once: a generation never changes, and counting
+# every active listing took most of an API search's time. Keyed by the generation's index, so
+# an entry goes when its generation does.
+_SOURCES_OF = weakref.WeakKeyDictionary()
+
+
+def sources() -> tuple[dict, ...]:
     """Every source with its licence, attribution, date and number of active listings."""
-    return list(get_db().query(SOURCES_SQL))
+    index = get_index()
+    found = _SOURCES_OF.get(index)
+    if found is None:
+        found = _SOURCES_OF[index] = tuple(get_db().query(SOURCES_SQL))
+    return found
 
 
 @bp.get("/v1/sources")

@@ -160,7 +160,13 @@ def hours_text(item: dict) -> str:
 
 def month_text(iso_date: str) -> str:
     """ "Sep 2021" / "sept 2021"."""
-    return format_skeleton("yMMM", datetime.fromisoformat(iso_date), locale=format_locale())
+    return _month_text(iso_date[:7], format_locale())
+
+
+@lru_cache(maxsize=4096)
+def _month_text(year_month: str, locale: str) -> str:
+    """A month's name and year in a locale (Babel's skeleton formatting is slow; months repeat)."""
+    return format_skeleton("yMMM", datetime.fromisoformat(year_month + "-01"), locale=locale)
 
 
 def listed_text(listed: dict, source: str | None) -> str:
@@ -279,6 +285,13 @@ def source_language(item: dict) -> str | None:
     spoken = item.get("languages") or []
     own = "es" if "S" in codes or spoken == ["es"] else "en"
     return None if own == language() else own
+
+
+def lang_attribute(item: dict) -> Markup:
+    """A lang attribute (' lang="en"') for an element holding a listing's own text on a page in
+    another language, else nothing."""
+    own = source_language(item)
+    return Markup(' lang="%s"') % own if own else Markup("")
 
 
 WEEKLY_SHOWN = 12  # times listed on a card; the listing's page has them all

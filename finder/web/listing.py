@@ -1,11 +1,13 @@
 """Everything known about one listing, for its detail page and its calendar file."""
 
 import json
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from finder.geo.positions import distance_km
 from finder.schedule import MINUTES_PER_WEEK, occurrence
 from finder.vocabulary import types
 
@@ -148,15 +150,58 @@ def weekly_times(db: Database, ids: list[int]) -> dict[int, list[tuple[int, str]
     return times
 
 
+def speaks_spanish(item: dict) -> bool:
+    """A meeting held in Spanish (type S), or a service that says it serves in Spanish."""
+    return any(t["code"] == "S" for t in item["types"]) or "es" in (item["languages"] or [])
+
+
+def spanish_first(cards: list[dict]) -> list[dict]:
+    """The cards with those in Spanish first, each part in its own order."""
+    return sorted(cards, key=lambda card: not speaks_spanish(card))
+
+
+SAME_PLACE_KM = 0.1  # two sources' geocodes of one street address differ by a few metres
+HOUSE_NUMBER = re.compile(r"\s*(\d+[A-Za-z]?)\b")
+
+
 def one_card_each(items: list[dict], times: dict[int, list]) -> list[dict]:
-    """The items with repeats of a group at the same place left out (the first, best-ranked,
-    stays), each with "weekly": its group's times when there is more than one."""
+    """The items as cards: one per meeting group and place (the first, best-ranked, stays, with
+    "weekly": its group's times when there is more than one), and one per place listed by two
+    sources (the first stays, with "also_listed": the other sources' listings)."""
     seen, cards = set(), []
     for item in items:
         key = (item["name"].casefold(), item["program"], item["address"])
         if item["kind"] == "meeting" and key in seen:
             continue
         seen.add(key)
+        same = next((card for card in cards if same_place_elsewhere(card, item)), None)
+        if same is not None:
+            same["also_listed"].append({"id": item["id"], "source_name": item["source_name"]})
+            continue
         weekly = times.get(item["id"], [])
-        cards.append({**item, "weekly": weekly if len(weekly) > 1 else []})
+        cards.append({**item, "weekly": weekly if len(weekly) > 1 else [], "also_listed": []})
     return cards
+
+
+def same_place_elsewhere(card: dict, item: dict) -> bool:
+    """Whether item is card's place as another source lists it: not a meeting, the same name,
+    the same house number and within SAME_PLACE_KM (a name shared by two buildings of one
+    provider, or placed at one ZIP's centre, stays two cards)."""
+    if "meeting" in (card["kind"], item["kind"]) or card["kind"] != item["kind"]:
+        return False
+    if card["source"] == item["source"] or any(
+        other["source_name"] == item["source_name"] for other in card.get("also_listed", [])
+    ):
+        return False
+    if card["name"].casefold() != item["name"].casefold():
+        return False
+    numbers = [_house_number(card["address"]), _house_number(item["address"])]
+    if None in numbers or numbers[0] != numbers[1]:
+        return False
+    points = [card["latitude"], card["longitude"], item["latitude"], item["longitude"]]
+    return None not in points and distance_km(*points) <= SAME_PLACE_KM
+
+
+def _house_number(address: str | None) -> str | None:
+    match = HOUSE_NUMBER.match(address or "")
+    return match.group(1).casefold() if match else None

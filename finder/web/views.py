@@ -14,7 +14,15 @@ from finder.geo.positions import distance_km
 from finder.geo.where import YOUR_LOCATION
 from finder.search.coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
 from finder.search.query import GROUPS, KM_PER_MILE
-from finder.vocabulary import ATTENDANCE_NAMES, KINDS, N_, PROGRAMS, TYPE_EXPLANATIONS, types
+from finder.vocabulary import (
+    ATTENDANCE_NAMES,
+    FAMILY_PROGRAMS,
+    KINDS,
+    N_,
+    PROGRAMS,
+    TYPE_EXPLANATIONS,
+    types,
+)
 from finder.web import i18n
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import listing_calendar
@@ -27,6 +35,7 @@ from finder.web.listing import (
     is_approximate,
     next_times,
     one_card_each,
+    spanish_first,
     weekly_times,
 )
 from finder.web.params import MAX_LIMIT, ParamError
@@ -56,6 +65,15 @@ MUST_HAVE = ("O", "BE", "W", "M", "LGBTQ", "Y", "S", "X", "ASL", "LOOP", "BA")
 LEAVE_OUT = ("C", "SM", "M", "W")
 RADII_MILES = (1, 5, 10, 25, 50)
 LINE_KINDS = ("crisis_line", "helpline", "warmline", "online_forum", "online_directory")
+# The lines page's sections, in order; a listing goes in the first that takes it (issue #11).
+LINE_SECTIONS = (
+    (N_("Crisis: call or text any time"), lambda listing: listing["kind"] == "crisis_line"),
+    (N_("For families and friends"), lambda listing: listing["program"] in FAMILY_PROGRAMS),
+    (N_("Helplines: information and referral"), lambda listing: listing["kind"] == "helpline"),
+    (N_("Talk to a peer"), lambda listing: listing["kind"] == "warmline"),
+    (N_("Online meetings and forums"), lambda _listing: True),
+)
+SPANISH = "S"  # Meeting Guide's type for meetings held in Spanish
 PAGE_STEP = 25
 # How static/map.js names the map's markers (issue #11), with {slots} it fills in.
 MARKER_WORDS = {
@@ -86,6 +104,7 @@ def page_helpers():
         "weekly_text": i18n.weekly_text,
         "dial_in_text": i18n.dial_in_text,
         "source_language": i18n.source_language,
+        "lang_of": i18n.lang_attribute,
         "listed_text": i18n.listed_text,
         "national_finder": lambda program: next(
             f["url"] for f in NATIONAL_FINDERS if f["program"] == program
@@ -186,6 +205,7 @@ def _results_page(template: str, more=None):
         "map_items": _located(answer),
         "cards": _cards(answer),
         "all_online_url": _all_online_url(answer),
+        "spanish_only_url": _spanish_only_url(answer),
         "did_you_mean": _other_towns(answer, request.endpoint),
         **_form_context(answer),
     }
@@ -211,9 +231,22 @@ def _cards(answer) -> dict[str, list[dict]]:
     ids = [item["id"] for group in GROUPS for item in answer.groups[group]]
     times = weekly_times(get_db(), ids)
     cards = {group: one_card_each(answer.groups[group], times) for group in GROUPS}
+    if i18n.language() == "es":
+        cards = {group: spanish_first(found) for group, found in cards.items()}
     if _all_online_url(answer):
         cards["online_now"] = cards["online_now"][:ONLINE_FIRST]
     return cards
+
+
+def _spanish_only_url(answer) -> str | None:
+    """On Spanish pages, when the search has meetings in Spanish among others: the same search
+    for those only, one tap away (issue #11)."""
+    if i18n.language() != "es" or SPANISH in answer.found.query.include_types:
+        return None
+    codes = {t["code"] for items in answer.groups.values() for item in items for t in item["types"]}
+    if SPANISH not in codes:
+        return None
+    return _with({"type": [*request.args.getlist("type"), SPANISH]})
 
 
 def _all_online_url(answer) -> str | None:
@@ -248,7 +281,7 @@ def _with(changes: dict, drop: tuple = (), endpoint: str = "views.search_page") 
     for name in drop:
         args.poplist(name)
     for name, value in changes.items():
-        args[name] = value
+        args.setlist(name, value if isinstance(value, list) else [value])
     return url_for(endpoint, **args.to_dict(flat=False))
 
 
@@ -418,7 +451,16 @@ def lines():
         LINE_KINDS,
     )
     listings = [fetch_listing(db, row["id"]) for row in rows]
-    return render_template("lines.html", listings=listings)
+    return render_template("lines.html", sections=_line_sections(listings))
+
+
+def _line_sections(listings: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The lines page's sections that have listings, each with its listings in order."""
+    sections: dict[str, list[dict]] = {heading: [] for heading, _takes in LINE_SECTIONS}
+    for listing in listings:
+        heading = next(heading for heading, takes in LINE_SECTIONS if takes(listing))
+        sections[heading].append(listing)
+    return [(heading, found) for heading, found in sections.items() if found]
 
 
 @bp.get("/privacy")

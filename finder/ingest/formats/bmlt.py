@@ -78,7 +78,7 @@ def parse(
     rows = _read_array(path)
     formats = _read_lookup(formats_path or _sibling(path, "GetFormats.json"), "key_string")
     bodies = _read_lookup(service_bodies_path or _sibling(path, "service_bodies.json"), "id")
-    return _records(rows, formats, bodies)
+    return records(rows, formats, bodies)
 
 
 def _sibling(path: Path, name: str) -> Path | None:
@@ -108,7 +108,7 @@ def _read_lookup(path: str | Path | None, key: str) -> dict[str, dict]:
     return {str(e.get(key, "")).strip(): e for e in entries}
 
 
-def _records(rows: list[dict], formats: dict, bodies: dict) -> Iterator[dict | Rejected]:
+def records(rows: list[dict], formats: dict, bodies: dict) -> Iterator[dict | Rejected]:
     """Convert each row, rejecting only the rows that cannot become a record."""
     for index, row in enumerate(rows):
         problem = _problem(row)
