@@ -336,7 +336,7 @@ def test_garbled_source_hours_are_shown_as_text_not_as_an_hour(treatment_and_cen
     # Ohana regular_schedules row 13: Fair Oaks Adult Activity Center, Monday "9am" to "03:00".
     (row,) = db.query("select id from resources where name = 'Fair Oaks Adult Activity Center'")
     assert not list(db.query("select * from schedules where resource_id = ?", [row["id"]]))
-    detail = text_of(treatment_and_centers.get(f"/resource/{row['id']}"))
+    detail = words_of(treatment_and_centers.get(f"/resource/{row['id']}"))
     assert "“Monday 9am-03:00”" in detail and "could not be read as times" in detail
     assert "Monday, 9:00" not in detail and "Add to calendar" not in detail
     found = text_of(treatment_and_centers.get("/search?q=94063&when=any&kind=center&limit=50"))

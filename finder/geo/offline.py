@@ -6,31 +6,38 @@ in another country goes to finder.world (GeoNames cities, Canadian FSAs, UK post
 never touches the network. An online geocoder (Nominatim) is opt-in, rate limited and cached.
 """
 
-import csv
-import math
 import re
-import statistics
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import tzfpy
 import us
-import zipcodes
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from finder.geo import world
-from finder.geo.positions import EARTH_RADIUS_KM, distance_km, read_position
-from finder.paths import DATA_DIR
+from finder.geo.positions import distance_km, read_position
+from finder.geo.us_places import (
+    Place,
+    city_places,
+    county_places,
+    fold_name,
+    normalise_state,
+    normalise_zip,
+    state_boxes,
+    state_places,
+    state_timezone,
+    towns_named,
+    zip_places,
+)
+from finder.geo.us_places import region_of as region_of  # where callers have always found it
 
-COUNTIES_FILE = DATA_DIR / "census-counties" / "counties.txt"
 PRECISIONS = ("rooftop", "zip", "city", "county", "state", "none")
 # A source coordinate further than this from its stated ZIP's centroid is not trusted.
 MAX_KM_FROM_ZIP = 60
-STATE_BOX_MARGIN_DEG = 0.5
 ZIP_SOURCE = "zipcodes package ZIP centroid"
+CITY_SOURCE = "zipcodes city centroid"
 
 
 @dataclass(frozen=True)
@@ -43,155 +50,6 @@ class Geocode:
     source: str
     note: str = ""
     issue: str = ""  # set when the feed's coordinates or ZIP were wrong: a repair to report
-
-
-@dataclass(frozen=True)
-class Place:
-    """A gazetteer entry."""
-
-    latitude: float
-    longitude: float
-    state: str
-    timezone: str | None = None
-
-
-def _mean_place(places: list[Place]) -> Place:
-    return Place(
-        statistics.fmean(p.latitude for p in places),
-        statistics.fmean(p.longitude for p in places),
-        places[0].state,
-        statistics.mode(p.timezone for p in places),
-    )
-
-
-@cache
-def zip_places() -> dict[str, Place]:
-    """ZIP code -> centroid, state and time zone (every US ZIP the zipcodes package knows)."""
-    places = {}
-    for row in zipcodes.list_all():
-        try:
-            lat, lon = float(row["lat"]), float(row["long"])
-        except (TypeError, ValueError):
-            continue
-        places[row["zip_code"]] = Place(lat, lon, row["state"], row.get("timezone") or None)
-    return places
-
-
-@cache
-def city_places() -> dict[tuple[str, str], Place]:
-    """(CITY, ST) -> mean of the city's ZIP centroids."""
-    by_city = defaultdict(list)
-    for row in zipcodes.list_all():
-        place = zip_places().get(row["zip_code"])
-        if place is None:
-            continue
-        for city in [row["city"], *row.get("acceptable_cities", [])]:
-            by_city[(_key(city), row["state"])].append(place)
-    return {key: _mean_place(value) for key, value in by_city.items()}
-
-
-@cache
-def county_places() -> dict[tuple[str, str], Place]:
-    """(COUNTY NAME, ST) -> the Census internal point of that county."""
-    places = {}
-    with COUNTIES_FILE.open(encoding="utf-8") as f:
-        for row in csv.reader(f, delimiter="|"):
-            state, name, lat, lon = row[0], row[3], float(row[8]), float(row[9])
-            places[(_key(name), state)] = Place(lat, lon, state, _state_timezone(state))
-    return places
-
-
-@dataclass(frozen=True)
-class Region:
-    """The US state and county a point lies in (nearest Census county internal point)."""
-
-    state: str
-    county: str
-    county_geoid: str
-
-
-@cache
-def _county_points() -> tuple:
-    import numpy as np
-
-    rows = []
-    with COUNTIES_FILE.open(encoding="utf-8") as f:
-        for row in csv.reader(f, delimiter="|"):
-            rows.append((row[0], row[3], row[1], float(row[8]), float(row[9])))
-    lat = np.radians(np.array([r[3] for r in rows]))
-    lon = np.radians(np.array([r[4] for r in rows]))
-    return rows, lat, lon
-
-
-@lru_cache(maxsize=4096)
-def region_of(latitude: float, longitude: float) -> Region | None:
-    """State and county of a point, approximated by the nearest county internal point.
-
-    Counties are small enough that this is right away from borders; near a border it may name
-    the neighbour. Points more than 150 km from any US county are outside the US (None).
-    """
-    import numpy as np
-
-    rows, lat, lon = _county_points()
-    lat0, lon0 = math.radians(latitude), math.radians(longitude)
-    # Equirectangular distance is plenty to pick the nearest point, and 10x cheaper.
-    squared = (lat - lat0) ** 2 + ((lon - lon0) * math.cos(lat0)) ** 2
-    best = int(np.argmin(squared))
-    if EARTH_RADIUS_KM * math.sqrt(squared[best]) > 150:
-        return None
-    state, name, geoid = rows[best][:3]
-    return Region(state, name, geoid)
-
-
-@cache
-def state_places() -> dict[str, Place]:
-    """ST -> mean of the state's county internal points."""
-    by_state = defaultdict(list)
-    for (_, state), place in county_places().items():
-        by_state[state].append(place)
-    return {state: _mean_place(places) for state, places in by_state.items()}
-
-
-@cache
-def state_boxes() -> dict[str, tuple[float, float, float, float]]:
-    """ST -> (min lat, min lon, max lat, max lon) of its ZIP centroids, with a margin."""
-    by_state = defaultdict(list)
-    for place in zip_places().values():
-        by_state[place.state].append(place)
-    m = STATE_BOX_MARGIN_DEG
-    return {
-        st: (
-            min(p.latitude for p in ps) - m,
-            min(p.longitude for p in ps) - m,
-            max(p.latitude for p in ps) + m,
-            max(p.longitude for p in ps) + m,
-        )
-        for st, ps in by_state.items()
-    }
-
-
-def _key(text: str) -> str:
-    return re.sub(r"[^A-Z0-9 ]", "", (text or "").upper().replace("SAINT ", "ST ")).strip()
-
-
-def normalise_state(value: str | None) -> str | None:
-    """'.TX', 'tx', 'Texas' -> 'TX'; None if it is not a US state or territory."""
-    return _state_abbr(str(value)) if value else None
-
-
-@lru_cache(maxsize=4096)
-def _state_abbr(value: str) -> str | None:
-    cleaned = re.sub(r"[^A-Za-z ]", "", value).strip()
-    found = us.states.lookup(cleaned) if cleaned else None
-    return found.abbr if found else None
-
-
-def normalise_zip(value) -> str | None:
-    """'19103', 19103, '19103-1234', 2134 (lost zero) -> a five-digit ZIP, or None."""
-    if value is None:
-        return None
-    match = re.match(r"^\s*(\d{3,5})(?:-\d{4})?\s*$", str(value))
-    return match.group(1).zfill(5) if match else None
 
 
 def normalise_postcode(value, country: str | None) -> str | None:
@@ -235,12 +93,6 @@ def country_of(location: dict) -> str | None:
 
 
 @cache
-def _state_timezone(state: str) -> str | None:
-    found = us.states.lookup(state)
-    return getattr(found, "capital_tz", None) if found else None
-
-
-@cache
 def _valid_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
@@ -276,7 +128,7 @@ def timezone_for(
     place = zip_places().get(normalise_zip(postal_code) or "")
     if place and (zone := valid_timezone(place.timezone)):
         return zone, "zip"
-    if state and (zone := valid_timezone(_state_timezone(state))):
+    if state and (zone := valid_timezone(state_timezone(state))):
         return zone, "state"
     return None, "unknown"
 
@@ -299,7 +151,7 @@ def check_coordinates(lat, lon, state=None, postal_code=None, city=None) -> tupl
             return None, ""
         # Real feeds have wrong ZIPs on right coordinates (nwta.json: Hart, TX filed under
         # Clarendon's ZIP): the stated city breaks the tie.
-        town = city_places().get((_key(city or ""), state or place.state))
+        town = city_places().get((fold_name(city or ""), state or place.state))
         if town and distance_km(lat, lon, town.latitude, town.longitude) <= MAX_KM_FROM_ZIP:
             return None, f"ZIP {postal_code} is {km:.0f} km away; coordinates match {city}"
         return f"coordinates are {km:.0f} km from ZIP {postal_code}", ""
@@ -352,23 +204,29 @@ class OfflineGeocoder(Geocoder):
         super().__init__()
 
     def geocode(self, query, *, exactly_one=True, timeout=None):
-        """Resolve ``query`` offline; None when nothing matches."""
+        """Resolve ``query`` offline; None when nothing matches.
+
+        Typed text naming a US city without its state ("Philadelphia") matches every city of
+        that name, the most populous first (``raw["population"]``): ``exactly_one`` gives that
+        one, else all of them. Structured queries (feeds) never guess a state.
+        """
         parts = query if isinstance(query, dict) else parse_place_text(str(query))
-        match = self._lookup(parts)
-        if match is None:
+        if isinstance(query, dict) or not (matches := self._towns(parts)):
+            match = self._lookup(parts)
+            matches = [] if match is None else [(*match, None)]
+        if not matches:
             return None
-        label, place, precision, source = match
-        location = Location(
-            label,
-            (place.latitude, place.longitude),
-            {
-                "precision": precision,
-                "source": source,
-                "state": place.state,
-                "timezone": place.timezone,
-            },
-        )
-        return location if exactly_one else [location]
+        locations = [_location(*match) for match in matches]
+        return locations[0] if exactly_one else locations
+
+    @staticmethod
+    def _towns(parts: dict) -> list[tuple]:
+        if set(parts) != {"city"}:
+            return []
+        return [
+            (f"{town.name}, {town.state}", town.place, "city", CITY_SOURCE, town.population)
+            for town in towns_named(parts["city"])
+        ]
 
     def _lookup(self, parts: dict):
         country = _parts_country(parts)
@@ -383,10 +241,10 @@ class OfflineGeocoder(Geocoder):
         if postal and (place := zip_places().get(postal)):
             if state is None or place.state == state:
                 return f"ZIP {postal}", place, "zip", ZIP_SOURCE
-        city = _key(parts.get("city") or "")
+        city = fold_name(parts.get("city") or "")
         if city and state and (place := city_places().get((city, state))):
-            return f"{parts['city'].strip()}, {state}", place, "city", "zipcodes city centroid"
-        county = _key(parts.get("county") or "")
+            return f"{parts['city'].strip()}, {state}", place, "city", CITY_SOURCE
+        county = fold_name(parts.get("county") or "")
         if county and state:
             for key in (county, f"{county} COUNTY"):
                 if place := county_places().get((key, state)):
@@ -404,6 +262,14 @@ class OfflineGeocoder(Geocoder):
                 "Census 2017 county points (state mean)",
             )
         return None
+
+
+def _location(label: str, place: Place, precision: str, source: str, population) -> Location:
+    raw = {"precision": precision, "source": source, "state": place.state}
+    raw["timezone"] = place.timezone
+    if population is not None:
+        raw["population"] = population
+    return Location(label, (place.latitude, place.longitude), raw)
 
 
 def _parts_country(parts: dict) -> str | None:

@@ -190,6 +190,17 @@ def find_city(name: str, country: str, region: str | None = None) -> City | None
     return max(found, key=lambda c: c.population, default=None)
 
 
+def populations(country: str, name: str) -> dict[str, int]:
+    """{first-level division: people} of the places called ``name`` in the country, the largest
+    place of that name in each (US divisions are state codes: {'PA': 1573916, 'MS': 7391})."""
+    cities = _cities()
+    found: dict[str, int] = {}
+    for index in cities.by_name.get((country, fold(name)), ()):
+        city = cities.rows[index]
+        found[city.admin1] = max(found.get(city.admin1, 0), city.population)
+    return found
+
+
 def nearest_town(latitude: float, longitude: float) -> tuple[City, float]:
     """The GeoNames place nearest a point and its distance in km (equirectangular, to rank)."""
     import numpy as np

@@ -4,6 +4,7 @@ The JSON API and the HTML pages both call ``answer_request`` and render the same
 """
 
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
@@ -67,7 +68,9 @@ def answer_request(args, words: Wording = ENGLISH) -> Answer:
     hint = None
     if not any(results.totals.values()) and found.query.when != "any":
         hint = "Nothing matches at this time. Places without set hours appear with when=any."
-    summary = describe(found.query, results.radius_km, results.widened_from_km, found.zone, words)
+    summary = describe(
+        _as_placed(found, words), results.radius_km, results.widened_from_km, found.zone, words
+    )
     groups = {
         g: [_hit(h, details[h.resource_id], found.query.now) for h in results.groups[g]]
         for g in GROUPS
@@ -75,6 +78,20 @@ def answer_request(args, words: Wording = ENGLISH) -> Answer:
     if found.query.order == "soonest":
         groups.update({g: _by_arrival(groups[g]) for g in ("in_progress", "starting_soon")})
     return Answer(found, results, summary, hint, groups, note)
+
+
+def _as_placed(found: Search, words: Wording):
+    """The query as the summary names its place: a typed street address is said to be placed
+    near the centre of its ZIP or town, the best the offline gazetteers can do (issue #11)."""
+    place = found.place
+    if place is None or not place.street:
+        return found.query
+    _ = words.gettext
+    if match := re.fullmatch(r"ZIP (\d{5})", place.label):
+        near = _("your address (near the centre of ZIP %(code)s)", code=match.group(1))
+    else:
+        near = _("your address (near the centre of %(place)s)", place=place.label)
+    return replace(found.query, place=near)
 
 
 def _by_arrival(items: list[dict]) -> list[dict]:

@@ -19,6 +19,8 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from finder.errors import NoWeeklyTimes
+from finder.geo.positions import distance_km
+from finder.geo.where import YOUR_LOCATION
 from finder.search.coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
 from finder.search.query import GROUPS, KM_PER_MILE
 from finder.vocabulary import (
@@ -34,6 +36,7 @@ from finder.web import i18n, reports
 from finder.web import week as this_week
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import listing_calendar
+from finder.web.directions import directions
 from finder.web.i18n import gettext
 from finder.web.listing import (
     STALE_AFTER_DAYS,
@@ -82,6 +85,17 @@ LINE_SECTIONS = (
 )
 SPANISH = "S"  # Meeting Guide's type for meetings held in Spanish
 PAGE_STEP = 25
+# How static/map.js names the map's markers (issue #11), with {slots} it fills in.
+MARKER_WORDS = {
+    "here": N_("You searched here: %(place)s"),
+    "one": N_("%(number)s: %(name)s, at %(place)s"),
+    "meetings_at": N_("%(count)s meetings at %(place)s"),
+    "listings_at": N_("%(count)s listings at %(place)s"),
+    "meetings_near": N_("%(count)s meetings near %(place)s"),
+    "listings_near": N_("%(count)s listings near %(place)s"),
+    "numbers": N_("numbers %(numbers)s in the list"),
+}
+MARKER_SLOTS = {name: f"{{{name}}}" for name in ("place", "number", "name", "count", "numbers")}
 ONLINE_FIRST = 3  # online meetings shown above the local ones' later groups (issue #11)
 
 
@@ -108,6 +122,7 @@ def page_helpers():
         "distance": i18n.distance,
         "chosen_language": i18n.chosen_language,
         "week_url": lambda: link("views.week_page", **this_week.without_when(request.args)),
+        "directions": directions,
     }
 
 
@@ -181,31 +196,46 @@ def search_page():
 
 @bp.get("/map")
 def map_page():
-    """The same search, in-person results on a map (the list stays on the page)."""
-    return _results_page("map.html", tile_url=current_app.config["TILE_URL"])
+    """The same search's places in its area on a map, numbered as in the list beside it (the
+    list is the page without JavaScript)."""
+    return _results_page("map.html", _map_context)
 
 
-def _results_page(template: str, **extra):
+def _results_page(template: str, more=None):
     if request.args.get("when") == "week":  # the form's "This week": a list of its own
         return redirect(url_for("views.week_page", **this_week.without_when(request.args)))
     try:
         answer = answer_request(request.args, i18n.wording())
     except ParamError as error:
         message = gettext(error.template, **error.values)
-        return render_template("search.html", error=message, **_form_context(None)), 400
-    return render_template(
-        template,
-        answer=answer,
-        titles=AT_TITLES if answer.found.query.when == "at" else GROUP_TITLES,
-        suggestions=_suggestions(answer),
-        more_url=_more_url(answer),
-        map_items=_located(answer),
-        cards=_cards(answer),
-        all_online_url=_all_online_url(answer),
-        spanish_only_url=_spanish_only_url(answer),
+        context = {**_form_context(None), "choices": _place_choices(error)}
+        return render_template("search.html", error=message, **context), 400
+    context = {
+        "answer": answer,
+        "titles": AT_TITLES if answer.found.query.when == "at" else GROUP_TITLES,
+        "suggestions": _suggestions(answer),
+        "more_url": _more_url(answer),
+        "map_items": _located(answer),
+        "cards": _cards(answer),
+        "all_online_url": _all_online_url(answer),
+        "spanish_only_url": _spanish_only_url(answer),
+        "did_you_mean": _other_towns(answer, request.endpoint),
         **_form_context(answer),
-        **extra,
-    )
+    }
+    return render_template(template, **{**context, **(more(answer) if more else {})})
+
+
+def _place_choices(error: ParamError) -> list[tuple[str, str]]:
+    """The towns a person can choose from when a town's name alone was not enough."""
+    candidates = getattr(error.__cause__, "candidates", ())
+    return [(label, _with({"q": label})) for label in candidates]
+
+
+def _other_towns(answer, endpoint: str) -> list[tuple[str, str]]:
+    """ "Did you mean": the other towns of the name typed, each a link to this page there."""
+    place = answer.found.place
+    alternatives = place.alternatives if place else ()
+    return [(label, _with({"q": label}, endpoint=endpoint)) for label in alternatives]
 
 
 def _cards(answer) -> dict[str, list[dict]]:
@@ -258,14 +288,14 @@ def _form_context(answer) -> dict:
     }
 
 
-def _with(changes: dict, drop: tuple = ()) -> str:
+def _with(changes: dict, drop: tuple = (), endpoint: str = "views.search_page") -> str:
     """The current search with some parameters changed or removed."""
     args = MultiDict(request.args)
     for name in drop:
         args.poplist(name)
     for name, value in changes.items():
         args.setlist(name, value if isinstance(value, list) else [value])
-    return url_for("views.search_page", **args.to_dict(flat=False))
+    return url_for(endpoint, **args.to_dict(flat=False))
 
 
 def _suggestions(answer) -> list[tuple[str, str]]:
@@ -304,12 +334,16 @@ def _more_url(answer) -> str | None:
 
 
 def _located(answer) -> list[dict]:
-    """Results with a place to pin, once each."""
+    """Results with a place to pin in the area searched, once each (an online group's hybrid
+    meeting across the country is in the results, but not on this area's map)."""
+    query = answer.found.query
     seen, items = set(), []
     for group in GROUPS:
         for item in answer.groups[group]:
-            if item.get("latitude") is not None and item["id"] not in seen:
-                seen.add(item["id"])
+            if item.get("latitude") is None or item["id"] in seen:
+                continue
+            seen.add(item["id"])
+            if not query.has_point or _km_from(query, item) <= answer.results.radius_km:
                 items.append(item)
     return items
 
@@ -362,6 +396,61 @@ def search_calendar():
         mimetype="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="search.ics"'},
     )
+
+
+def _km_from(query, item: dict) -> float:
+    if item["distance_km"] is not None:
+        return item["distance_km"]
+    return distance_km(query.latitude, query.longitude, item["latitude"], item["longitude"])
+
+
+def _map_context(answer) -> dict:
+    """The map page's list (one card per group and place, numbered) and its markers' data."""
+    located = _located(answer)
+    cards = one_card_each(located, weekly_times(get_db(), [item["id"] for item in located]))
+    return {
+        "tile_url": current_app.config["TILE_URL"],
+        "map_items": cards,
+        "map_data": map_data(answer, cards, _place_names(cards)),
+    }
+
+
+def map_data(answer, cards: list[dict], places: dict[int, str]) -> dict:
+    """What static/map.js draws: the searched place, each card's marker with its list number
+    and place name, and the words for the markers' names in the page's language."""
+    place = answer.found.place
+    _ = gettext if place and place.label == YOUR_LOCATION else str
+    return {
+        "here": place and {"lat": place.latitude, "lon": place.longitude, "label": _(place.label)},
+        "places": [
+            {
+                "n": number,
+                "name": card["name"],
+                "href": link("views.resource", resource_id=card["id"]),
+                "lat": card["latitude"],
+                "lon": card["longitude"],
+                "place": places.get(card["id"]) or card["name"],
+                "meeting": card["kind"] == "meeting",
+            }
+            for number, card in enumerate(cards, 1)
+        ],
+        "words": {key: gettext(template) % MARKER_SLOTS for key, template in MARKER_WORDS.items()},
+    }
+
+
+def _place_names(cards: list[dict]) -> dict[int, str]:
+    """Listing id -> what its place is called: the venue's name, else its street address."""
+    ids = [card["id"] for card in cards]
+    if not ids:
+        return {}
+    rows = get_db().query(
+        "select r.id, l.name from resources r join locations l on l.id = r.location_id "
+        f"where r.id in ({', '.join('?' * len(ids))})",
+        ids,
+    )
+    names = {row["id"]: row["name"] for row in rows if row["name"]}
+    streets = {card["id"]: (card["address"] or "").split(",")[0] for card in cards}
+    return {id_: names.get(id_) or streets[id_] for id_ in ids}
 
 
 @bp.get("/resource/<int:resource_id>")
