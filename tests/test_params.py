@@ -72,6 +72,7 @@ def geocoder():
             {"when": "week", "lat": "39.95", "lon": "-75.16", "type": "S,W"},
             {"include_types": {"S", "W"}},
         ),
+        ({"when": "week", "lat": "0", "lon": "0", "tz": "Africa/Abidjan"}, {"when": "week"}),
     ],
 )
 def test_parameters_become_query_fields(geocoder, args, expected):
@@ -120,6 +121,7 @@ def test_chosen_wall_times_across_dst(geocoder, now, day, time, utc):
         ({"when": "week"}, r"when=week lists what meets near a place each week: give a place \(q"),
         ({"when": "week", "tz": "America/New_York"}, "when=week lists what meets near a place"),
         ({"when": "week", "q": "19103", "attendance": "online"}, "online meetings have none"),
+        ({"when": "week", "lat": "0", "lon": "0"}, r"when=week needs the place's time zone.*tz="),
         ({"when": "week", "q": "19103", "limit": "101"}, "limit must be a whole number"),
         ({"when": "weekly", "q": "19103"}, "when must be one of: now, today, at, week, any"),
     ],

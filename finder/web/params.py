@@ -225,7 +225,7 @@ def _when(args, query: Query, zone: str | None, now: datetime) -> Query:
     if when in ("now", "any"):
         return replace(query, when=when)
     if when == "week":
-        return _week(args, query)
+        return _week(args, query, zone)
     if zone is None:
         raise ParamError(
             "when=%(when)s needs a place or a time zone (tz) to know your day.", when=when
@@ -262,13 +262,18 @@ def _chosen_time(args, tz: ZoneInfo, now: datetime) -> datetime:
     return wall.replace(tzinfo=tz)
 
 
-def _week(args, query: Query) -> Query:
+def _week(args, query: Query, zone: str | None) -> Query:
     """The week's listings near a place (issue #12): in person and hybrid (online-only meetings
     have no place), the nearest first, so that a cut list still covers the place's surroundings.
     Times are each listing's next start; the day and time of when=at do not apply."""
     if not query.has_point:
         raise ParamError(
             "when=week lists what meets near a place each week: give a place (q, or lat and lon)."
+        )
+    if zone is None:  # the week's days begin at the place's midnight
+        raise ParamError(
+            "when=week needs the place's time zone, which is not known here: add tz, "
+            "like tz=America/New_York."
         )
     if _codes(args, "attendance", ATTENDANCE[:3]) == {"online"}:
         raise ParamError(
