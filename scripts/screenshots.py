@@ -27,9 +27,10 @@ MAX_HEIGHT = 2400  # long result pages are cut here: the top is what a person se
 
 def pages(base: str) -> dict[str, str]:
     """Page name -> path, with a real listing from the search for the detail page."""
-    with urllib.request.urlopen(f"{base}/api/search?q=19103&limit=1") as response:
+    with urllib.request.urlopen(f"{base}/api/search?q=19103&when=any&limit=5") as response:
         found = json.load(response)
     first = next(items[0] for items in found["groups"].values() if items)
+    five = [item["id"] for items in found["groups"].values() for item in items][:5]
     return {
         "home": "/",
         "results": "/search?q=19103&when=now",
@@ -40,7 +41,19 @@ def pages(base: str) -> dict[str, str]:
         "privacy": "/privacy",
         "error": "/search?q=nowhere-at-all",
         "not-found": "/resource/999999999",
+        "report": f"/resource/{first['id']}/report",
+        "week": "/week?q=19103&type=S",
+        "referral": "/referral?" + "&".join(f"id={n}" for n in five),
     }
+
+
+PRINTED = ("referral", "week")  # also shot as printed (print stylesheet, Letter width)
+# Where a person on a phone finds what they came for (issue #11): bottom edge in CSS px.
+FIRST_SCREEN = {
+    "place field": "#q",
+    "first result": "ol.results > li",
+    "Call 988": ".crisis-actions a",
+}
 
 
 @click.command()
@@ -64,17 +77,42 @@ def main(database: str, out: str, chromium: str) -> None:
                 page = context.new_page()
                 for name, path in paths.items():
                     page.goto(base + path)
-                    height = min(MAX_HEIGHT, page.evaluate("document.body.scrollHeight"))
-                    page.screenshot(
-                        path=str(folder / f"{name}-{lang}-{device}.jpg"),
-                        full_page=True,
-                        clip={"x": 0, "y": 0, "width": viewport["width"], "height": height},
-                        quality=60,
-                    )
-                    written += 1
+                    written += shoot(page, folder / f"{name}-{lang}-{device}.jpg", viewport)
+                    if device == "mobile" and name in ("home", "results"):
+                        click.echo(f"{name} {lang} 375x667: {first_screen(page)}")
+                    if device == "desktop" and name in PRINTED:
+                        page.set_viewport_size(LETTER)
+                        page.emulate_media(media="print")
+                        written += shoot(page, folder / f"{name}-{lang}-print.jpg", LETTER)
+                        page.emulate_media(media="screen")
+                        page.set_viewport_size(viewport)
                 context.close()
         browser.close()
     click.echo(f"{written} screenshots in {folder}")
+
+
+LETTER = {"width": 816, "height": 1056}  # 8.5 x 11 in at 96 px per inch
+
+
+def shoot(page, path: Path, viewport: dict) -> int:
+    """The page's top (up to MAX_HEIGHT) at the viewport's width, as a JPEG."""
+    height = min(MAX_HEIGHT, page.evaluate("document.body.scrollHeight"))
+    clip = {"x": 0, "y": 0, "width": viewport["width"], "height": height}
+    page.screenshot(path=str(path), full_page=True, clip=clip, quality=60)
+    return 1
+
+
+def first_screen(page) -> str:
+    """Bottom edge of each thing a phone user looks for, and whether it is on the first screen."""
+    found = []
+    for what, selector in FIRST_SCREEN.items():
+        box = (
+            page.locator(selector).first.bounding_box() if page.locator(selector).count() else None
+        )
+        if box:
+            bottom = round(box["y"] + box["height"])
+            found.append(f"{what} {bottom} px{'' if bottom <= 667 else ' (below)'}")
+    return ", ".join(found)
 
 
 if __name__ == "__main__":

@@ -94,10 +94,12 @@ PAGES = {
     "not found": "/resource/999999999",
     "spanish results": "/search?q=19103&lang=es",
     "outside coverage": "/search?q=80202",
+    "this week": "/week?q=19103",
+    "spanish lines": "/lines?lang=es",
 }
 
 
-@pytest.mark.parametrize("width", [1280, 320])
+@pytest.mark.parametrize("width", [1280, 375, 320])
 @pytest.mark.parametrize("name", list(PAGES) + ["detail", "report"])
 def test_no_serious_accessibility_violations(browser, base_url, listing_path, name, width):
     path = {"detail": listing_path, "report": listing_path + "/report"}.get(name) or PAGES[name]
@@ -112,15 +114,19 @@ def test_no_serious_accessibility_violations(browser, base_url, listing_path, na
     assert overflow <= width
 
 
-def test_dark_mode_keeps_contrast(browser, base_url, listing_path):
-    context = open_context(browser, base_url, color_scheme="dark")
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_dark_mode_keeps_contrast(browser, base_url, listing_path, language):
+    """Every page, dark, on a phone, in each language."""
+    context = open_context(browser, base_url, width=375, color_scheme="dark")
     page = context.new_page()
-    for path in ("/", "/search?q=19103", listing_path):
-        page.goto(path)
+    problems = []
+    for path in [*PAGES.values(), listing_path, listing_path + "/report"]:
+        page.goto(path + ("&" if "?" in path else "?") + f"lang={language}")
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        assert background == "rgb(18, 18, 18)"
-        assert not serious_violations(page), path
+        assert background == "rgb(18, 18, 18)", path
+        problems += [f"{path}: {problem}" for problem in serious_violations(page)]
     context.close()
+    assert not problems, "\n".join(problems)
 
 
 def test_keyboard_only_from_search_to_a_listing(page):
