@@ -51,7 +51,8 @@ PRINTED = ("referral", "week")  # also shot as printed (print stylesheet, Letter
 # Where a person on a phone finds what they came for (issue #11): bottom edge in CSS px.
 FIRST_SCREEN = {
     "place field": "#q",
-    "first result": "ol.results > li",
+    "first result's name": "ol.results > li h3",
+    "its time": "ol.results > li .time",
     "Call 988": ".crisis-actions a",
 }
 
