@@ -189,6 +189,9 @@ def test_map_page_is_axe_clean_with_a_popup_open(open_page, width, lang):
     page.locator(".leaflet-marker-icon.cluster").first.focus()
     page.keyboard.press("Enter")
     expect(page.locator(".leaflet-popup")).to_be_visible()
+    # Checked once it has faded in and moved into view: mid-animation its text is translucent.
+    expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")
+    expect(page.locator(".leaflet-popup a:focus")).to_have_count(1)
     assert not serious_violations(page)
     if lang == "es":
         name = page.locator(".leaflet-marker-icon.cluster").first.get_attribute("aria-label")
