@@ -2,7 +2,9 @@
 
 import copy
 import json
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -285,3 +287,45 @@ def test_language_code(raw, expected):
 )
 def test_classify(name, description, expected):
     assert common.classify(name, description) == expected
+
+
+def zipped(folder: Path, target: Path, prefix: str = "datapackage/") -> Path:
+    """The CSV folder as a zip file, its files under a folder as data packages hold them."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.glob("*.csv")):
+            archive.write(path, prefix + path.name)
+    return target
+
+
+def test_a_zipped_csv_package_reads_as_its_folder(tmp_path):
+    package = zipped(EXAMPLES / "csv", tmp_path / "hsds.zip")
+    assert records(package) == records(EXAMPLES / "csv")
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"datapackage.json": b"{}"}, "holds no services.csv"),
+        ({"services.csv": b"\xff\xfe not utf-8"}, "not readable as UTF-8 CSV"),
+        ({"services.csv": b"name\nNo id\n"}, "missing column(s) id"),
+        ({"../../services.csv": b"id,name\n"}, None),  # a path is never followed: read by name
+    ],
+)
+def test_unusable_zips_are_one_clear_error(tmp_path, members, message):
+    package = tmp_path / "hsds.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    if message is None:
+        assert list(hsds.parse(package)) == []
+        assert not (tmp_path.parent / "services.csv").exists()
+    else:
+        with pytest.raises(SourceFormatError, match=re.escape(message)):
+            list(hsds.parse(package))
+
+
+def test_a_damaged_zip_is_a_clear_error(tmp_path):
+    package = zipped(EXAMPLES / "csv", tmp_path / "hsds.zip")
+    package.write_bytes(package.read_bytes()[:200] + b"\0" * 100 + package.read_bytes()[300:])
+    with pytest.raises(SourceFormatError, match="hsds.zip"):
+        list(hsds.parse(package))

@@ -389,3 +389,27 @@ def test_build_into_a_missing_folder_is_a_clear_error(tmp_path):
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "finder.db")})
     result = app.test_cli_runner().invoke(args=["build", "--output", str(tmp_path / "no/x.db")])
     assert result.exit_code == 1 and "is not a folder" in result.output
+
+
+def test_an_hsds_csv_package_is_refreshed_from_its_zip(tmp_path, server):
+    from .test_importers_hsds import EXAMPLES, zipped
+
+    server.routes["/open-referral/hsds.zip"] = zipped(
+        EXAMPLES / "csv", tmp_path / "hsds.zip"
+    ).read_bytes()
+    source = {
+        "id": "hsds-example",
+        "name": "Open Referral example (HSDS 3 CSV, zipped)",
+        "format": "hsds",
+        "url": server.url("/open-referral/hsds.zip"),
+        "license": "test",
+    }
+    site = Site(tmp_path, server, [source])
+    result = site.run("hsds-example")
+    assert result.exit_code == 0, result.output
+    # Its one service was read from the zip (and, being fictional, cannot be placed: rejected).
+    assert "1 in," in result.output
+    reasons = site.query("select reason from import_issues where severity = 'rejected'")
+    assert reasons, result.output
+    assert (tmp_path / "feeds" / "hsds-example" / "feed.zip").is_file()
+    assert "unchanged (HTTP 304" in site.run("hsds-example").output

@@ -71,6 +71,8 @@ def feed_urls(source: dict) -> list[tuple[str, str]]:
     url = source["url"]
     if source["format"] == "bmlt_export" and not url.endswith(".json"):
         return [("manifest.json", url.rstrip("/") + "/manifest.json")]
+    if source["format"] == "hsds" and urllib.parse.urlsplit(url).path.endswith(".zip"):
+        return [("feed.zip", url)]  # HSDS CSV files, zipped (a data package)
     if source["format"] != "bmlt":
         if source["format"] not in _FEED_FILES:
             raise SourceFormatError(f"source {source['id']!r}: {source['format']} has no feed URL")

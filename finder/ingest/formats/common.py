@@ -5,6 +5,7 @@ numbering and slugs were each written twice before. Nothing here imports an impo
 """
 
 import csv
+import io
 import json
 import re
 import tomllib
@@ -256,13 +257,28 @@ def read_csv_table(path: Path, columns: Iterable[str]) -> list[dict]:
     """Rows of one CSV file; SourceFormatError naming the file if it or a column is unusable."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in columns if c not in (reader.fieldnames or [])]
-            if missing:
-                raise SourceFormatError(f"{path.name}: missing column(s) {', '.join(missing)}")
-            return list(reader)
-    except (UnicodeDecodeError, csv.Error) as error:
+            return _csv_rows(path.name, handle, columns)
+    except UnicodeDecodeError as error:
         raise SourceFormatError(f"{path.name}: not readable as UTF-8 CSV ({error})") from error
+
+
+def read_csv_bytes(name: str, data: bytes, columns: Iterable[str]) -> list[dict]:
+    """Rows of CSV held in memory (a member of a zip file), checked as read_csv_table does."""
+    try:
+        return _csv_rows(name, io.StringIO(data.decode("utf-8-sig"), newline=""), columns)
+    except UnicodeDecodeError as error:
+        raise SourceFormatError(f"{name}: not readable as UTF-8 CSV ({error})") from error
+
+
+def _csv_rows(name: str, handle, columns: Iterable[str]) -> list[dict]:
+    try:
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SourceFormatError(f"{name}: missing column(s) {', '.join(missing)}")
+        return list(reader)
+    except csv.Error as error:
+        raise SourceFormatError(f"{name}: not readable as UTF-8 CSV ({error})") from error
 
 
 def group_by(rows: list[dict], key: str) -> dict[str, list[dict]]:

@@ -7,6 +7,7 @@ Spec: https://docs.openreferral.org/en/latest/hsds/ (schema/*.json). Named conta
 
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from finder.ingest.formats.common import (
     group_by,
     organization_of,
     phone_contacts,
+    read_csv_bytes,
     read_csv_table,
     read_json,
     text,
@@ -48,11 +50,14 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
     """Yield one record (or Rejected) per service at a location, from HSDS 3 JSON or CSV.
 
     :param path: a JSON file (organization, service or service_at_location object, a list of
-        them, or a page with ``contents``) or a folder of HSDS 3 CSV files with services.csv
+        them, or a page with ``contents``), a folder of HSDS 3 CSV files with services.csv, or
+        a zip file holding them (a data package, as published for download)
     """
     path = Path(path)
     if path.is_dir():
         items = _nest_csv(_read_csv_folder(path))
+    elif path.is_file() and zipfile.is_zipfile(path):
+        items = _nest_csv(_read_csv_zip(path))
     elif path.is_file():
         items = _read_json(path)
     else:
@@ -427,6 +432,40 @@ def _read_csv_folder(folder: Path) -> dict[str, list[dict]]:
         for name, columns in CSV_FILES.items()
         if (folder / name).is_file()
     }
+
+
+MAX_ZIP_BYTES = 512 * 1024 * 1024  # unpacked CSV read from one zip; a zip bomb stops here
+
+
+def _read_csv_zip(path: Path) -> dict[str, list[dict]]:
+    """The HSDS CSV tables of a zip file, by file name wherever they sit in it (only the names
+    HSDS defines are read: nothing is written to disk)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {}
+            for info in archive.infolist():
+                name = info.filename.rsplit("/", 1)[-1]
+                if name in CSV_FILES and name not in members and not info.is_dir():
+                    members[name] = info
+            if "services.csv" not in members:
+                raise SourceFormatError(f"{path.name}: holds no services.csv; HSDS 3 CSV needs it")
+            if sum(info.file_size for info in members.values()) > MAX_ZIP_BYTES:
+                raise SourceFormatError(f"{path.name}: its CSV files unpack to over 512 MB")
+            return {
+                name: read_csv_bytes(name, _member(archive, info), CSV_FILES[name])
+                for name, info in members.items()
+            }
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as error:
+        raise SourceFormatError(f"{path.name}: not a readable zip file ({error})") from None
+
+
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, refusing one that unpacks to more than it declares."""
+    with archive.open(info) as stream:
+        data = stream.read(info.file_size + 1)
+    if len(data) > info.file_size:
+        raise SourceFormatError(f"{info.filename}: unpacks to more than its declared size")
+    return data
 
 
 def _nest_csv(tables: dict[str, list[dict]]) -> list[dict]:
