@@ -681,6 +681,10 @@ def test_a_zone_shown_is_expanded_for_screen_readers(app):
     with app.test_request_context("/search?lang=es"):
         shown = str(when_text(item, searcher(NY)))
     assert '<abbr title="hora estándar del Pacífico">PST</abbr>' in shown
+    summer = timed("2026-07-14T17:15:00-07:00", LA, 75)  # the same zone's other name
+    with app.test_request_context("/search"):
+        shown = str(when_text(summer, None))
+    assert '<abbr title="Pacific Daylight Time">PDT</abbr>' in shown
 
 
 def test_spanish_pages_put_meetings_in_spanish_first_with_a_one_tap_filter(site):

@@ -18,9 +18,9 @@ from finder.search.engine import search
 from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results
 from finder.search.reach import by_arrival, reach
 from finder.vocabulary import types
-from finder.web.listing import freshness
+from finder.web.listing import age, dated_by
 from finder.web.params import Search, parse_search
-from finder.web.state import get_coverage, get_db, get_index
+from finder.web.state import get_coverage, get_db, get_index, get_memo
 
 DETAIL_SQL = """
 select r.id, r.name, r.kind, r.program, r.attendance, r.timezone, r.conference_url,
@@ -153,8 +153,11 @@ def now() -> datetime:
 
 
 def _details(ids: list[int]) -> dict[int, dict]:
-    if not ids:
-        return {}
+    """Each listing's fixed part (all but distance, times and age), read once per generation."""
+    return get_memo("listing").each(ids, _read_details)
+
+
+def _read_details(ids: list[int]) -> dict[int, "_Listing"]:
     marks = ", ".join("?" * len(ids))
     db = get_db()
     rows = {
@@ -182,7 +185,7 @@ def _details(ids: list[int]) -> dict[int, dict]:
                 "claim": claim["claim"],
             }
         )
-    return rows
+    return {listing_id: _listing_item(row) for listing_id, row in rows.items()}
 
 
 def place_of(found) -> dict | None:
@@ -200,16 +203,25 @@ def place_of(found) -> dict | None:
     }
 
 
-def _hit(hit: Hit, row: dict, at: datetime) -> dict:
-    item = {
-        "id": hit.resource_id,
+@dataclass(frozen=True)
+class _Listing:
+    """A listing's fixed part: its item fields before and after the search's own ones, and what
+    its age is counted from."""
+
+    head: dict
+    tail: dict
+    dated: tuple | None
+
+
+def _listing_item(row: dict) -> _Listing:
+    head = {
+        "id": row["id"],
         "name": row["name"],
         "kind": row["kind"],
         "program": row["program"],
         "attendance": row["attendance"],
-        "why": hit.why,
-        "distance_km": None if hit.distance_km is None else round(hit.distance_km, 2),
-        "distance_mi": None if hit.distance_km is None else round(hit.distance_km / KM_PER_MILE, 2),
+    }
+    tail = {
         "address": row["formatted_address"] or _address(row),
         "approximate_location": row["geocode_precision"] not in (None, "rooftop"),
         "latitude": _rounded(row["latitude"]),
@@ -224,8 +236,21 @@ def _hit(hit: Hit, row: dict, at: datetime) -> dict:
         "last_verified": row["last_verified"],
         "source": row["source"],
         "source_name": row["source_name"],
-        "listed": freshness(row["updated"], row["last_verified"], row["source_as_of"], at),
-        "hours": hours_of(row),
+    }
+    dated = dated_by(row["updated"], row["last_verified"], row["source_as_of"])
+    return _Listing(head, tail | {"hours": hours_of(row)}, dated)
+
+
+def _hit(hit: Hit, listing: _Listing, at: datetime) -> dict:
+    """One result: the listing's fixed part (shared, never changed) with this search's own."""
+    far = hit.distance_km
+    item = {
+        **listing.head,
+        "why": hit.why,
+        "distance_km": None if far is None else round(far, 2),
+        "distance_mi": None if far is None else round(far / KM_PER_MILE, 2),
+        **listing.tail,
+        "listed": age(listing.dated, at),
     }
     if hit.times:
         start, end = hit.times

@@ -7,7 +7,6 @@ Last-Modified.
 """
 
 import hashlib
-import weakref
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from finder.web.answers import answer_request, place_of
 from finder.web.i18n import LANGUAGES, gettext, wording
 from finder.web.listing import fetch_listing
 from finder.web.params import NAMES, ParamError, check_names
-from finder.web.state import get_db, get_index
+from finder.web.state import get_db, get_memo
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -191,19 +190,13 @@ def _attribution(listing: dict) -> dict:
     }
 
 
-# Each database generation's sources, counted once: a generation never changes, and counting
-# every active listing took most of an API search's time. Keyed by the generation's index, so
-# an entry goes when its generation does.
-_SOURCES_OF = weakref.WeakKeyDictionary()
-
-
 def sources() -> tuple[dict, ...]:
-    """Every source with its licence, attribution, date and number of active listings."""
-    index = get_index()
-    found = _SOURCES_OF.get(index)
-    if found is None:
-        found = _SOURCES_OF[index] = tuple(get_db().query(SOURCES_SQL))
-    return found
+    """Every source with its licence, attribution, date and number of active listings.
+
+    Counted once per database generation: counting every active listing took most of an API
+    search's time."""
+    memo = get_memo("sources", 1)
+    return memo.get("all") or memo.put("all", tuple(get_db().query(SOURCES_SQL)))
 
 
 @bp.get("/v1/sources")

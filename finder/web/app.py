@@ -18,6 +18,7 @@ from finder.web import (
     state,
     views,
 )
+from finder.web.json_out import OrjsonProvider
 
 
 def build_app(test_config: dict | None = None) -> Flask:
@@ -39,7 +40,7 @@ def build_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
     _check_frozen_now(app.config.get("FROZEN_NOW"))
-    app.json.sort_keys = False  # result groups keep their order: in progress first
+    app.json = OrjsonProvider(app)
     state.init_app(app)
     i18n.init_app(app)
     headers.init_app(app)

@@ -5,7 +5,7 @@ so a bookmarked or shared page opens in the language it was read in.
 """
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -27,8 +27,10 @@ FORMAT_LOCALES = {"en": "en_US", "es": "es_US"}
 
 def chosen_language() -> str | None:
     """The language asked for in the URL, if it is one we have."""
-    lang = request.args.get("lang", "")
-    return lang if lang in LANGUAGES else None
+    if "chosen_language" not in g:
+        lang = request.args.get("lang", "")
+        g.chosen_language = lang if lang in LANGUAGES else None
+    return g.chosen_language
 
 
 def select_locale() -> str:
@@ -110,7 +112,17 @@ def weekday(moment: datetime) -> str:
 
 
 def clock(moment) -> str:
-    return format_time(moment, "short", locale=format_locale())
+    """ "7:00 PM" / "19:00": a wall-clock time in the page's language."""
+    return _clock(moment.hour, moment.minute, format_locale())
+
+
+# Babel's formatting is most of a results page's time, and its answers repeat: a page shows a few
+# dozen times, dates and distances out of a few thousand possible. Each cache is keyed by exactly
+# what the text depends on (a wall-clock time, not an instant: equal instants in two zones read
+# differently).
+@lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, locale: str) -> str:
+    return format_time(time(hour, minute), "short", locale=locale)
 
 
 def duration(minutes: float) -> str:
@@ -125,8 +137,12 @@ def duration(minutes: float) -> str:
 
 def distance(miles: float) -> str:
     """ "1.2 miles" / "1.2 millas"; under a tenth of a mile reads "0.1"."""
-    value = max(round(miles, 1), 0.1)
-    return format_unit(value, "length-mile", length="long", locale=format_locale())
+    return _miles(max(round(miles, 1), 0.1), format_locale())
+
+
+@lru_cache(maxsize=4096)
+def _miles(value: float, locale: str) -> str:
+    return format_unit(value, "length-mile", length="long", locale=locale)
 
 
 # What a result without a time says about its hours (see results.hours_of): never "Open 24/7"
@@ -232,7 +248,12 @@ def relative_day(moment: datetime, now: datetime) -> str:
         return gettext("Tonight") if moment.hour >= 17 else gettext("Today")
     if days == 1:
         return gettext("Tomorrow")
-    return format_skeleton("MMMEd", moment, locale=format_locale())
+    return _day_and_month(moment.date(), format_locale())
+
+
+@lru_cache(maxsize=1024)
+def _day_and_month(day: date, locale: str) -> str:
+    return format_skeleton("MMMEd", day, locale=locale)
 
 
 def time_tag(moment: datetime, zone: bool = False) -> Markup:
@@ -243,8 +264,16 @@ def time_tag(moment: datetime, zone: bool = False) -> Markup:
 
 def zone_name(moment: datetime) -> Markup:
     """ "PST", expanded for screen readers: <abbr title="Pacific Standard Time">PST</abbr>."""
-    long = get_timezone_name(moment, "long", locale=format_locale())
-    return Markup('<abbr title="%s">%s</abbr>') % (long, moment.tzname())
+    key = (moment.tzinfo, moment.tzname(), format_locale())
+    named = _ZONE_NAMES.get(key)
+    if named is None:
+        long = get_timezone_name(moment, "long", locale=key[2])
+        named = _ZONE_NAMES[key] = Markup('<abbr title="%s">%s</abbr>') % (long, key[1])
+    return named
+
+
+# A zone's names in a language, by its abbreviation (standard or daylight time): a few hundred.
+_ZONE_NAMES: dict[tuple, Markup] = {}
 
 
 def _markup(template: str, **values) -> Markup:

@@ -103,6 +103,13 @@ def freshness(
     Returns {"date": "2021-09-14", "basis": "updated" | "verified" | "list", "days": n,
     "stale": bool}, or None when nothing is dated.
     """
+    return age(dated_by(updated, last_verified, as_of), now)
+
+
+def dated_by(
+    updated: str | None, last_verified: str | None, as_of: str | None
+) -> tuple[date, str] | None:
+    """The newest date the source gave a listing and its basis, else the list's own date."""
     dated = [
         (d, basis)
         for d, basis in ((_day(updated), "updated"), (_day(last_verified), "verified"))
@@ -110,9 +117,14 @@ def freshness(
     ]
     if not dated and (day := _day(as_of)):
         dated = [(day, "list")]
-    if not dated:
+    return max(dated) if dated else None
+
+
+def age(dated: tuple[date, str] | None, now: datetime) -> dict | None:
+    """freshness() of a date dated_by() gave."""
+    if dated is None:
         return None
-    day, basis = max(dated)
+    day, basis = dated
     days = (now.date() - day).days
     return {"date": day.isoformat(), "basis": basis, "days": days, "stale": days > STALE_AFTER_DAYS}
 
@@ -174,7 +186,9 @@ def one_card_each(items: list[dict], times: dict[int, list]) -> list[dict]:
         if item["kind"] == "meeting" and key in seen:
             continue
         seen.add(key)
-        same = next((card for card in cards if same_place_elsewhere(card, item)), None)
+        same = None
+        if item["kind"] != "meeting":  # the comparison below never joins meetings
+            same = next((card for card in cards if same_place_elsewhere(card, item)), None)
         if same is not None:
             same["also_listed"].append({"id": item["id"], "source_name": item["source_name"]})
             continue

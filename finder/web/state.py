@@ -25,6 +25,36 @@ from finder.search.index import SearchIndex
 from finder.search.sidecar import FileReplaced, identity, open_index
 
 
+class Memo:
+    """Values derived from one generation's data, kept while it is served: a generation never
+    changes, so nothing in here goes stale. Bounded: past ``size`` entries the oldest half goes.
+    Plain dict operations, so threads may share it (a race only computes a value twice)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: dict = {}
+
+    def get(self, key):
+        return self._values.get(key)
+
+    def put(self, key, value):
+        if len(self._values) >= self.size:
+            for old in list(self._values)[: self.size // 2]:
+                self._values.pop(old, None)
+        self._values[key] = value
+        return value
+
+    def each(self, keys, fetch, missing=None) -> dict:
+        """The values of keys, those not kept yet read together by ``fetch(keys) -> dict`` (a
+        key it leaves out gets ``missing``)."""
+        found = {key: value for key in keys if (value := self.get(key)) is not None}
+        wanted = [key for key in dict.fromkeys(keys) if key not in found]
+        fetched = fetch(wanted) if wanted else {}
+        for key in wanted:
+            found[key] = self.put(key, fetched.get(key, missing))
+        return found
+
+
 class Replaced(Exception):
     """The path names another file now: this generation cannot open new connections."""
 
@@ -40,6 +70,7 @@ class Generation:
         self._retired = False
         self._coverage: Coverage | None = None
         self._pid = os.getpid()
+        self._memos: dict[str, Memo] = {}
         for _ in range(10):  # a publisher may replace the file while we open it
             self.identity = identity(os.stat(path))
             try:
@@ -65,6 +96,13 @@ class Generation:
             conn.close()
             raise Replaced(self.path)
         return Database(conn)
+
+    def memo(self, name: str, size: int) -> Memo:
+        """This generation's memo of one kind (created on first use)."""
+        found = self._memos.get(name)
+        if found is None:
+            found = self._memos.setdefault(name, Memo(size))
+        return found
 
     @property
     def coverage(self) -> Coverage:
@@ -182,6 +220,11 @@ def get_index() -> SearchIndex:
 def get_coverage() -> Coverage:
     """Where the request's generation has local meeting lists."""
     return _lent()[0].coverage
+
+
+def get_memo(name: str, size: int = 20_000) -> Memo:
+    """The request's generation's memo of one kind: listing details, rendered cards, counts."""
+    return _lent()[0].memo(name, size)
 
 
 def close_db(_error=None) -> None:

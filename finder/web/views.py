@@ -37,6 +37,7 @@ from finder.web import week as this_week
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import listing_calendar
 from finder.web.directions import directions
+from finder.web.fragments import fragment
 from finder.web.i18n import gettext
 from finder.web.listing import (
     STALE_AFTER_DAYS,
@@ -49,7 +50,7 @@ from finder.web.listing import (
     weekly_times,
 )
 from finder.web.params import MAX_LIMIT, ParamError, check_names
-from finder.web.state import get_db
+from finder.web.state import get_db, get_memo
 
 bp = Blueprint("views", __name__)
 
@@ -123,6 +124,7 @@ def page_helpers():
         "chosen_language": i18n.chosen_language,
         "week_url": lambda: link("views.week_page", **this_week.without_when(request.args)),
         "directions": directions,
+        "fragment": fragment,
     }
 
 
@@ -242,7 +244,7 @@ def _cards(answer) -> dict[str, list[dict]]:
     """Each group's results as cards: one per meeting group and place, with its weekly times;
     online now cut to the first few when the search also wants places to go."""
     ids = [item["id"] for group in GROUPS for item in answer.groups[group]]
-    times = weekly_times(get_db(), ids)
+    times = get_memo("weekly").each(ids, lambda wanted: weekly_times(get_db(), wanted), [])
     cards = {group: one_card_each(answer.groups[group], times) for group in GROUPS}
     if i18n.language() == "es":
         cards = {group: spanish_first(found) for group, found in cards.items()}
