@@ -22,6 +22,10 @@ class TimeFormatError(ValueError):
     """A value that is not a clock time (a ValueError too: format readers treat it as one)."""
 
 
+class HoursFormatError(ValueError):
+    """An hours phrase that cannot be read as times ("Mon-Fri 9am-5pm"): kept as text instead."""
+
+
 class GeocodeError(PersonMessage):
     """A place a person typed could not be resolved at all (shown to them, translated)."""
 

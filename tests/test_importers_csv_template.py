@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from finder.errors import SourceFormatError
+from finder.errors import HoursFormatError, SourceFormatError
 from finder.ingest.formats import Rejected, common
 from finder.ingest.formats.csv_template import COLUMNS, parse, service_area
 from finder.ingest.formats.hours import parse_hours
@@ -155,7 +155,7 @@ def test_parse_hours(text, expected):
     ["weekly schedule", "Mon 7", "Mon 25:00-26:00", "M 10:00-11:00", "Mon 10:00-10:00", "Mon"],
 )
 def test_parse_hours_refuses_what_it_cannot_read(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(HoursFormatError):
         parse_hours(text)
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 
-from finder.errors import SourceFormatError
+from finder.errors import HoursFormatError, SourceFormatError
 from finder.ingest.formats import Rejected
 from finder.ingest.formats.common import (
     RowError,
@@ -134,7 +134,7 @@ def _hours(text: str, timezone: str, issues: list) -> dict:
     hours = {"always_open": False, "by_appointment": False, "schedules": [], "timezone": None}
     try:
         hours = parse_hours(text) if text else hours
-    except ValueError:
+    except HoursFormatError:
         issues.append(("repaired", "hours", f"could not read hours {text!r}; kept as text"))
         hours = hours | {"hours_text": text}
     if hours["timezone"]:
