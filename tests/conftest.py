@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated temporary database, the app, and importing real bundled feeds."""
+"""Shared fixtures: a migrated temporary database, the app, importing real bundled feeds, and
+Chromium for the page tests (tests/browser.py)."""
 
 from pathlib import Path
 
@@ -8,10 +9,14 @@ from finder import create_app
 from finder.geo.offline import OfflineGeocoder
 from finder.ingest.registry import import_source, read_registry
 from finder.store import connect, init_db
+from finder.web.serving import serving_in_background
+
+from .browser import TILE_URL, chromium, open_context
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TUESDAY_EVENING = "2026-11-24T19:00:00-05:00"  # in Philadelphia
 
 
 @pytest.fixture
@@ -75,10 +80,17 @@ def tuesday_evening(db_path, import_bundled):
     as of Tuesday 24 November 2026, 19:00 in Philadelphia."""
     import_bundled("aasepia")
     import_bundled("national-lines")
-    app = create_app(
-        {"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": "2026-11-24T19:00:00-05:00"}
-    )
+    app = create_app({"TESTING": True, "DATABASE": str(db_path), "FROZEN_NOW": TUESDAY_EVENING})
     return app.test_client()
+
+
+def imported(path: Path, sources, registry, geocoder) -> Path:
+    """A new database file at path, migrated, holding these bundled sources."""
+    with connect(str(path)) as database:
+        init_db(database)
+        for source in sources:
+            import_source(database, registry[source], geocoder)
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +98,50 @@ def philadelphia_db(tmp_path_factory, registry, geocoder):
     """One database for a session: SE Pennsylvania's meetings and the national lines (read-only
     tests of the API and referral sheets share it)."""
     path = tmp_path_factory.mktemp("philadelphia") / "finder.db"
-    with connect(str(path)) as database:
-        init_db(database)
-        for source in ("aasepia", "national-lines"):
-            import_source(database, registry[source], geocoder)
-    return path
+    return imported(path, ("aasepia", "national-lines"), registry, geocoder)
+
+
+@pytest.fixture(scope="session")
+def map_db(tmp_path_factory, registry, geocoder):
+    """One database for a session: SE Pennsylvania's meetings, Massachusetts' Al-Anon (whose
+    hybrid meetings are far away, in a Philadelphia search's "online now") and the national
+    lines (the map tests, read-only, share it)."""
+    path = tmp_path_factory.mktemp("map") / "finder.db"
+    return imported(path, ("aasepia", "al-anon", "national-lines"), registry, geocoder)
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory, registry, geocoder):
+    """The site the page tests use, unless their module serves its own: SE Pennsylvania's
+    meetings and the national lines on a Tuesday evening, on a free port, over a file of its own
+    (not philadelphia_db: its report form creates reports.db beside it)."""
+    path = tmp_path_factory.mktemp("site") / "finder.db"
+    imported(path, ("aasepia", "national-lines"), registry, geocoder)
+    app = create_app({"DATABASE": str(path), "FROZEN_NOW": TUESDAY_EVENING, "TILE_URL": TILE_URL})
+    with serving_in_background(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for one test module, closed when the module ends. Never longer: while
+    Playwright's sync API runs it holds the thread's asyncio loop, so any later test calling
+    asyncio.run(), or starting Playwright again, would fail."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def context(browser, base_url):
+    """A fresh browser context on the module's site (its base_url fixture)."""
+    context = open_context(browser, base_url)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
 
 
 def pytest_unconfigure(config):

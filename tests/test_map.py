@@ -10,21 +10,14 @@ import pytest
 
 from finder import create_app
 from finder.geo.positions import distance_km
-from finder.ingest.registry import import_source
 from finder.search.query import KM_PER_MILE
-from finder.store import connect, init_db
 
-FROZEN_NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
+from .conftest import TUESDAY_EVENING
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, registry, geocoder):
-    path = tmp_path_factory.mktemp("map") / "finder.db"
-    with connect(str(path)) as database:
-        init_db(database)
-        for source in ("aasepia", "al-anon", "national-lines"):
-            import_source(database, registry[source], geocoder)
-    app = create_app({"TESTING": True, "DATABASE": str(path), "FROZEN_NOW": FROZEN_NOW})
+def site(map_db):
+    app = create_app({"TESTING": True, "DATABASE": str(map_db), "FROZEN_NOW": TUESDAY_EVENING})
     return app.test_client()
 
 

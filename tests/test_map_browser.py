@@ -9,47 +9,27 @@ import urllib.request
 import pytest
 
 from finder import create_app
-from finder.ingest.registry import import_source
-from finder.store import connect, init_db
 from finder.web.serving import serving_in_background
 
-from .browser import CHROMIUM, missing, serious_violations
+from .browser import TILE_URL, TILES, missing, open_context, serious_violations
+from .conftest import TUESDAY_EVENING
 
 if why := missing():
     pytest.skip(why, allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-FROZEN_NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
-TILES = "http://tiles.invalid"
 MAP = "/map?q=19103"
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory, registry, geocoder):
+def base_url(map_db):
     """SE Pennsylvania's meetings and Massachusetts' Al-Anon (hybrid meetings far away)."""
-    path = tmp_path_factory.mktemp("map-site") / "finder.db"
-    with connect(str(path)) as database:
-        init_db(database)
-        for source in ("aasepia", "al-anon", "national-lines"):
-            import_source(database, registry[source], geocoder)
-    app = create_app(
-        {"DATABASE": str(path), "FROZEN_NOW": FROZEN_NOW, "TILE_URL": TILES + "/{z}/{x}/{y}.png"}
-    )
+    app = create_app({"DATABASE": str(map_db), "FROZEN_NOW": TUESDAY_EVENING, "TILE_URL": TILE_URL})
     with serving_in_background(app) as base:
         for path in (MAP, "/map?q=Philadelphia"):  # build the index, load the gazetteers
             urllib.request.urlopen(base + path, timeout=120).close()
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--disable-gpu", "--disable-quic"]
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -57,11 +37,7 @@ def open_page(browser, base_url):
     contexts = []
 
     def open_at(width: int, height: int = 800, **options):
-        context = browser.new_context(
-            base_url=base_url, viewport={"width": width, "height": height}, **options
-        )
-        context.set_default_timeout(5000)
-        context.route(f"{TILES}/**", lambda route: route.fulfill(status=204))
+        context = open_context(browser, base_url, width=width, height=height, **options)
         contexts.append(context)
         return context.new_page()
 

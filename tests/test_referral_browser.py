@@ -7,33 +7,15 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from .browser import CHROMIUM, missing, serious_violations
+from .browser import missing, open_context, serious_violations
 
 if why := missing():
     pytest.skip(why, allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-# The site over SE Pennsylvania's meetings and the national lines on a Tuesday evening: the
-# same server as the other page tests.
-from . import test_site_browser as site  # noqa: E402
-
-base_url = site.base_url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium for this module only: Playwright's sync API runs one at a time, so it is closed
-    before the other page tests start theirs."""
-    with sync_playwright() as playwright:
-        yield playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])
-
-
-@pytest.fixture
-def page(browser, base_url):
-    context = site.open_context(browser, base_url)
-    yield context.new_page()
-    context.close()
+# base_url (conftest): the site over SE Pennsylvania's meetings and the national lines on a
+# Tuesday evening, the same server as the other page tests.
 
 
 def pick(page, count: int, search: str = "/search?q=19103") -> str:
@@ -104,7 +86,7 @@ def test_a_detail_page_prints_on_one_page(page):
 @pytest.mark.parametrize("width", [1280, 320])
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_the_sheet_has_no_serious_accessibility_violations(browser, base_url, lang, width):
-    context = site.open_context(browser, base_url, width=width)
+    context = open_context(browser, base_url, width=width)
     page = context.new_page()
     pick(page, 3, f"/search?q=19103&lang={lang}" if lang == "es" else "/search?q=19103")
     problems = serious_violations(page)

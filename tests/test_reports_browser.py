@@ -9,14 +9,13 @@ import pytest
 from finder import create_app
 from finder.web.serving import serving_in_background
 
-from .browser import CHROMIUM, missing, serious_violations
+from .browser import missing, open_context, serious_violations
+from .conftest import TUESDAY_EVENING
 
 if why := missing():
     pytest.skip(why, allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-FROZEN_NOW = "2026-11-24T19:00:00-05:00"
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +26,7 @@ def base_url(philadelphia_db, tmp_path_factory):
         {
             "DATABASE": str(philadelphia_db),
             "REPORTS_DATABASE": str(reports),
-            "FROZEN_NOW": FROZEN_NOW,
+            "FROZEN_NOW": TUESDAY_EVENING,
             "DATASETTE_URL": "http://127.0.0.1:9",
         }
     )
@@ -37,21 +36,8 @@ def base_url(philadelphia_db, tmp_path_factory):
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--disable-gpu", "--disable-quic"]
-        )
-        yield chromium
-        chromium.close()
-
-
-def open_page(browser, base_url, width=1280, locale="en-US", **options):
-    context = browser.new_context(
-        base_url=base_url, viewport={"width": width, "height": 800}, locale=locale, **options
-    )
-    context.set_default_timeout(5000)
+def open_page(browser, base_url, width=1280, **options):
+    context = open_context(browser, base_url, width=width, **options)
     return context, context.new_page()
 
 

@@ -6,47 +6,16 @@ import re
 
 import pytest
 
-from finder import create_app
-from finder.ingest.registry import import_source
-from finder.store import connect, init_db
-from finder.web.serving import serving_in_background
-
-from .browser import CHROMIUM, missing, serious_violations
+from .browser import TILES, missing, open_context, serious_violations
 
 if why := missing():
     pytest.skip(why, allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-FROZEN_NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
-TILES = "http://tiles.invalid"
+# base_url (conftest): the site over SE Pennsylvania's meetings and the national lines on a
+# Tuesday evening, shared with the referral and week page tests.
 PHILADELPHIA = {"latitude": 39.9526, "longitude": -75.1652}
-
-
-@pytest.fixture(scope="session")
-def base_url(tmp_path_factory, registry, geocoder):
-    """The site over SE Pennsylvania's meetings and the national lines, on a free port."""
-    path = tmp_path_factory.mktemp("site") / "finder.db"
-    db = connect(str(path))
-    init_db(db)
-    for source in ("aasepia", "national-lines"):
-        import_source(db, registry[source], geocoder)
-    db.close()
-    app = create_app(
-        {"DATABASE": str(path), "FROZEN_NOW": FROZEN_NOW, "TILE_URL": TILES + "/{z}/{x}/{y}.png"}
-    )
-    with serving_in_background(app) as base:
-        yield base
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--disable-gpu", "--disable-quic"]
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")
@@ -58,28 +27,6 @@ def listing_path(base_url):
     with urllib.request.urlopen(f"{base_url}/api/search?q=19103") as response:
         found = json.load(response)
     return f"/resource/{found['groups']['in_progress'][0]['id']}"
-
-
-def open_context(browser, base_url, width=1280, locale="en-US", height=800, **options):
-    context = browser.new_context(
-        base_url=base_url, viewport={"width": width, "height": height}, locale=locale, **options
-    )
-    context.set_default_timeout(5000)
-    # No request may leave the site, except map tiles (answered here with nothing).
-    context.route(f"{TILES}/**", lambda route: route.fulfill(status=204))
-    return context
-
-
-@pytest.fixture
-def context(browser, base_url):
-    context = open_context(browser, base_url)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context):
-    return context.new_page()
 
 
 PAGES = {
