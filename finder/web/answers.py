@@ -152,12 +152,22 @@ def now() -> datetime:
     return datetime.fromisoformat(frozen) if frozen else datetime.now(UTC)
 
 
-def _details(ids: list[int]) -> dict[int, dict]:
+@dataclass(frozen=True)
+class _Listing:
+    """A listing's fixed part: its item fields before and after the search's own ones, and what
+    its age is counted from."""
+
+    head: dict
+    tail: dict
+    dated: tuple | None
+
+
+def _details(ids: list[int]) -> dict[int, _Listing]:
     """Each listing's fixed part (all but distance, times and age), read once per generation."""
     return get_memo("listing").each(ids, _read_details)
 
 
-def _read_details(ids: list[int]) -> dict[int, "_Listing"]:
+def _read_details(ids: list[int]) -> dict[int, _Listing]:
     marks = ", ".join("?" * len(ids))
     db = get_db()
     rows = {
@@ -203,16 +213,6 @@ def place_of(found) -> dict | None:
     }
 
 
-@dataclass(frozen=True)
-class _Listing:
-    """A listing's fixed part: its item fields before and after the search's own ones, and what
-    its age is counted from."""
-
-    head: dict
-    tail: dict
-    dated: tuple | None
-
-
 def _listing_item(row: dict) -> _Listing:
     head = {
         "id": row["id"],
@@ -236,9 +236,9 @@ def _listing_item(row: dict) -> _Listing:
         "last_verified": row["last_verified"],
         "source": row["source"],
         "source_name": row["source_name"],
+        "hours": hours_of(row),
     }
-    dated = dated_by(row["updated"], row["last_verified"], row["source_as_of"])
-    return _Listing(head, tail | {"hours": hours_of(row)}, dated)
+    return _Listing(head, tail, dated_by(row["updated"], row["last_verified"], row["source_as_of"]))
 
 
 def _hit(hit: Hit, listing: _Listing, at: datetime) -> dict:
