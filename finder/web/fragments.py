@@ -13,7 +13,7 @@ from markupsafe import Markup
 from finder.web import i18n
 from finder.web.state import get_memo
 
-SIZE = 50_000  # fragments kept per generation (a card's fixed parts take a few KB at most)
+SIZE = 20_000  # fragments kept per generation: a card has four, of 0.1–2 KB each (≤ 40 MB)
 
 
 def fragment(*key, caller) -> Markup:
