@@ -312,3 +312,10 @@ def create_listings_view(db: Database) -> None:
 def add_feed_health_note(db: Database) -> None:
     """What a feed itself left out (the BMLT aggregator's stale root servers), per source."""
     _table(db, "feed_health").add_column("note", str)
+
+
+@migrations()
+def add_source_office_phone(db: Database) -> None:
+    """The source's own office line (registry or feed), shown on a listing that has no phone of
+    its own, labelled as the source's (issue #12)."""
+    _table(db, "sources").add_column("office_phone", str)

@@ -11,7 +11,8 @@ import segno
 import zxingcpp
 
 from finder import create_app
-from finder.store import connect
+from finder.ingest.registry import import_source
+from finder.store import connect, init_db
 
 NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
 
@@ -155,3 +156,45 @@ def test_the_sheet_as_a_calendar_of_weekly_local_times(site, picked):
 def test_a_calendar_of_listings_without_weekly_times_is_404(site, picked):
     response = site.get(f"/referral.ics?id={picked[3]['id']}")
     assert response.status_code == 404
+
+
+@pytest.fixture(scope="module")
+def treatment_site(tmp_path_factory, registry, geocoder):
+    """Two real facilities from the bundled SAMHSA list (no phones in the federal files)."""
+    folder = tmp_path_factory.mktemp("treatment")
+    bundled = registry["samhsa-sut"]["path"]
+    with open(bundled, encoding="utf-8") as whole:
+        (folder / "facilities.csv").write_text("".join(next(whole) for _ in range(3)))
+    path = folder / "finder.db"
+    with connect(str(path)) as db:
+        init_db(db)
+        import_source(
+            db, {**registry["samhsa-sut"], "path": str(folder / "facilities.csv")}, geocoder
+        )
+        found = db.execute("select id from resources where name = 'A New Beginning'").fetchone()
+    app = create_app({"TESTING": True, "DATABASE": str(path), "FROZEN_NOW": NOW})
+    return app.test_client(), found[0]
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("en", "Search FindTreatment.gov for “A New Beginning” near 35630"),
+        ("es", "Busque “A New Beginning” cerca del código postal 35630 en FindTreatment.gov"),
+    ],
+)
+def test_treatment_without_a_phone_says_what_to_search_on_findtreatment(
+    treatment_site, lang, words
+):
+    """Issue #12: the facility's FindTreatment.gov search by name and ZIP. No deep-link format
+    is published, so the link says exactly what to search for (name and ZIP from the address)."""
+    site, facility = treatment_site
+    pages = {
+        "card": f"/search?q=35630&when=any&kind=treatment&lang={lang}",
+        "listing": f"/resource/{facility}?lang={lang}",
+        "sheet": f"/referral?id={facility}&lang={lang}",
+    }
+    for where, url in pages.items():
+        html = site.get(url).get_data(as_text=True)
+        links = re.findall(r'<a href="https://findtreatment\.gov/?"[^>]*>([^<]+)</a>', html)
+        assert words in [unescape(text) for text in links], where

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from finder.errors import SourceFormatError
 from finder.ingest.formats.common import read_toml_entries
 from finder.ingest.load import ImportSummary, load_source
+from finder.ingest.prepare import phone_number
 
 FORMATS = ("meeting_guide", "bmlt", "bmlt_export", "hsds", "ohana", "csv_template", "samhsa")
 REQUIRED_KEYS = ("id", "name", "format")
@@ -37,7 +38,14 @@ def read_registry(path: str | Path) -> list[dict]:
                 f"expected one of {', '.join(FORMATS)}"
             )
         resolved = str((path.parent / entry["path"]).resolve()) if entry.get("path") else None
-        sources.append({**entry, "path": resolved, "as_of": _as_of(path, entry)})
+        sources.append(
+            {
+                **entry,
+                "path": resolved,
+                "as_of": _as_of(path, entry),
+                "office_phone": _office_phone(path, entry),
+            }
+        )
     return sources
 
 
@@ -56,6 +64,30 @@ def _as_of(path: Path, entry: dict) -> str | None:
             f"{path}: source {entry['id']!r} has as_of {value!r}; expected YYYY-MM-DD or YYYY-MM"
         )
     return text
+
+
+def _office_phone(path: Path, entry: dict) -> str | None:
+    """The source's office line as the rest of the site writes numbers, if given; a number
+    phonenumbers cannot read as a dialable one is refused, never shown."""
+    value = entry.get("office_phone")
+    if value is None:
+        return None
+    number = phone_number(value, "US") if isinstance(value, str) else None
+    if number is None:
+        raise SourceFormatError(
+            f"{path}: source {entry['id']!r} has office_phone {value!r}, which is not a phone "
+            'number; write it as text with its area code, like "+1 215 555 0134"'
+        )
+    return number
+
+
+def feed_office_phone(source: dict) -> str | None:
+    """The office line the feed itself publishes for its whole list, where its format has one
+    (a format module's ``office_phone(path)``), written as the site writes numbers."""
+    module = importlib.import_module(f"finder.ingest.formats.{source['format']}")
+    read = getattr(module, "office_phone", None)
+    found = read(Path(source["path"])) if read else None
+    return phone_number(found, "US") if found else None
 
 
 def content_hash(path: str | Path) -> str:
@@ -101,9 +133,11 @@ def import_source(
         records = parse_source(source)
     mine = [o for o in overrides or [] if o.source == source["id"]]
     summary = load_source(db, source, records, geocoder, progress=progress, overrides=mine)
-    # The list's own date (kept apart from the import date, which says nothing about its age)
-    # and the short name listings are "Listed by".
+    # The list's own date (kept apart from the import date, which says nothing about its age),
+    # the short name listings are "Listed by", and the office line: the registry's, else the
+    # feed's own (a maintainer's entry corrects a feed, as overrides do).
+    office = source.get("office_phone") or feed_office_phone(source)
     with db.atomic():
         names = {"as_of": source.get("as_of"), "short_name": source.get("short_name")}
-        db.table("sources").update(source["id"], names)
+        db.table("sources").update(source["id"], {**names, "office_phone": office})
     return summary

@@ -2,14 +2,34 @@
 time zone (with its VTIMEZONE), so calendars keep it at local time across DST. Each event names
 its source and licence; a search's calendar says which sources it holds and when it was cut."""
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from flask import Response, abort
 from icalendar import Calendar, Event, vText
 
 from finder.errors import NoWeeklyTimes
 from finder.web.listing import next_times
 
 PRODID = "-//Recovery Support Finder//EN"
+
+
+def calendar_response(build: Callable[[], bytes], filename: str, nothing: str) -> Response:
+    """An .ics download of what ``build`` makes, or a 404 saying ``nothing`` when it raises
+    NoWeeklyTimes (none of its listings has weekly times).
+
+    :param filename: the name the browser saves it under, like "search.ics"
+    :param nothing: the translated message of the 404
+    """
+    try:
+        body = build()
+    except NoWeeklyTimes:
+        abort(404, description=nothing)
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def listing_calendar(listing: dict, now: datetime, page_url: str) -> bytes:

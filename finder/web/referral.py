@@ -5,15 +5,15 @@ person it is for is asked for, stored or logged. The share link and its QR code 
 segno, no third-party request) reopen the same sheet.
 """
 
+import re
 from urllib.parse import quote
 
 import segno
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 
-from finder.errors import NoWeeklyTimes
 from finder.vocabulary import N_
 from finder.web.answers import now
-from finder.web.calendar import calendar_of
+from finder.web.calendar import calendar_of, calendar_response
 from finder.web.i18n import chosen_language, gettext, language
 from finder.web.listing import fetch_listing, freshness, next_times
 from finder.web.params import ParamError, check_names
@@ -36,6 +36,41 @@ EXPECT = {
     "online_directory": N_("A list of online meetings you can join from anywhere."),
     "treatment": N_("Professional treatment (not peer-run)."),
 }
+
+
+# A US ZIP code in an address or postal code ("PA 19103", "35630-1465"): the last one given.
+_ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
+
+
+@bp.app_context_processor
+def fallback_helpers() -> dict:
+    """What a card, a listing page and a sheet show when a listing has no phone of its own."""
+    return {"source_office": source_office, "zip_of": zip_of}
+
+
+def source_office(source_id: str) -> dict | None:
+    """The office line of a listing's source (registry or feed), with the name it is listed
+    under, or None; read once per request."""
+    if "source_offices" not in g:
+        rows = get_db().query(
+            "select id, coalesce(short_name, name) as name, office_phone as phone from sources "
+            "where office_phone is not null and office_phone != ''"
+        )
+        g.source_offices = {
+            row["id"]: {**row, "href": "tel:" + re.sub(r"[^0-9+]", "", row["phone"])}
+            for row in rows
+        }
+    return g.source_offices.get(source_id)
+
+
+def zip_of(listing: dict) -> str | None:
+    """A listing's ZIP code, from its postal code or else its address text (a result card has
+    only the address)."""
+    for text in (listing.get("postal_code"), listing.get("address")):
+        found = _ZIP.findall(text or "")
+        if found:
+            return found[-1]
+    return None
 
 
 def chosen_ids(args) -> list[int]:
@@ -61,6 +96,7 @@ def sheet_entry(listing: dict, moment) -> dict:
     phones = [c for c in listing["contacts"] if c["kind"] in ("voice", "text")]
     return {
         "listing": listing,
+        "office": None if phones else source_office(listing["source"]),
         "expect": expect or EXPECT.get(listing["kind"]),
         "times": next_times(listing, moment),
         "phones": phones,
@@ -81,14 +117,10 @@ def sheet_calendar():
     db = get_db()
     listings = [_listing_or_404(db, i) for i in ids]
     pages = [url_for("views.resource", resource_id=i, _external=True) for i in ids]
-    try:
-        body = calendar_of(list(zip(listings, pages, strict=True)), now())
-    except NoWeeklyTimes:
-        abort(404, description=gettext("None of these listings has weekly times."))
-    return Response(
-        body,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": 'attachment; filename="referral.ics"'},
+    return calendar_response(
+        lambda: calendar_of(list(zip(listings, pages, strict=True)), now()),
+        "referral.ics",
+        gettext("None of these listings has weekly times."),
     )
 
 

@@ -35,7 +35,7 @@ from finder.vocabulary import (
 from finder.web import i18n, reports
 from finder.web import week as this_week
 from finder.web.answers import answer_request, get_coverage, now
-from finder.web.calendar import listing_calendar
+from finder.web.calendar import calendar_response, listing_calendar
 from finder.web.directions import directions
 from finder.web.fragments import fragment
 from finder.web.i18n import gettext
@@ -389,14 +389,10 @@ def search_calendar():
     except ParamError as error:  # said next to the search form, as on the results page
         message = gettext(error.template, **error.values)
         return render_template("search.html", error=message, **_form_context(None)), 400
-    try:
-        body = this_week.search_calendar(answer, get_db(), now())
-    except NoWeeklyTimes:
-        abort(404, description=gettext("Nothing this search found has weekly times."))
-    return Response(
-        body,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": 'attachment; filename="search.ics"'},
+    return calendar_response(
+        lambda: this_week.search_calendar(answer, get_db(), now()),
+        "search.ics",
+        gettext("Nothing this search found has weekly times."),
     )
 
 

@@ -81,6 +81,18 @@ def parse(
     return records(rows, formats, bodies)
 
 
+def office_phone(path: str | Path) -> str | None:
+    """The helpline of the top service body (BMLT's GetServiceBodies gives each body a
+    ``helpline``): the source's office line when the server's bodies have one top body with one,
+    from service_bodies.json beside ``path``; None otherwise."""
+    found = _sibling(Path(path), "service_bodies.json")
+    bodies = _read_array(found) if found else []
+    ids = {str(body.get("id", "")).strip() for body in bodies}
+    tops = [body for body in bodies if str(body.get("parent_id") or "").strip() not in ids]
+    lines = {str(body.get("helpline") or "").strip() for body in tops} - {""}
+    return lines.pop() if len(tops) == 1 and len(lines) == 1 else None
+
+
 def _sibling(path: Path, name: str) -> Path | None:
     """The file called ``name`` next to ``path``, if it exists."""
     candidate = path.with_name(name)

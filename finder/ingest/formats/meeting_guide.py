@@ -63,6 +63,20 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
             yield Rejected(source_id, str(error), row=index, field=error.field)
 
 
+def office_phone(path: str | Path) -> str | None:
+    """The office line of the service entity behind the feed: the spec has no feed-level fields,
+    but each meeting may carry ``entity_phone`` ("the phone number of the service entity
+    responsible for the listing"); when every meeting that gives one gives the same, that is the
+    source's office line. None when none does, or they differ (a feed of several entities)."""
+    rows = _read(Path(path))
+    phones = {
+        str(r["entity_phone"]).strip()
+        for r in rows
+        if isinstance(r, dict) and r.get("entity_phone")
+    }
+    return phones.pop() if len(phones) == 1 else None
+
+
 def _read(path: Path) -> list:
     data = read_json(path)
     if isinstance(data, dict) and isinstance(data.get("meetings"), list):
