@@ -217,3 +217,9 @@ def test_no_office_line_when_the_source_has_none(tmp_path, geocoder):
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "finder.db"), "FROZEN_NOW": NOW})
     for url in (f"/resource/{meeting}", f"/referral?id={meeting}"):
         assert "Office line of" not in app.test_client().get(url).get_data(as_text=True)
+
+
+def test_other_apps_read_each_sources_office_line(office_site):
+    sources = {s["id"]: s for s in office_site.get("/api/v1/sources").get_json()["sources"]}
+    assert sources["national-lines"]["office_phone"] == "(989) 555-0177"
+    assert sources["michigan"]["office_phone"]

@@ -37,7 +37,7 @@ RESOURCE_FIELDS = (
 )  # fmt: skip
 SOURCES_SQL = """
 select s.id, s.name, s.short_name, s.format, s.url, s.program, s.attribution, s.license,
-       s.as_of, s.last_imported, count(r.id) as listings
+       s.as_of, s.last_imported, s.office_phone, count(r.id) as listings
 from sources s left join resources r on r.source = s.id and r.status = 'active'
 group by s.id order by s.name
 """

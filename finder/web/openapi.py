@@ -81,6 +81,7 @@ SOURCE = _object(
     "id name license attribution listings",
     id=_S, name=_S, short_name=_S_NULL, format=_S_NULL, url=_S_NULL, program=_S_NULL,
     attribution=_S_NULL, license=_S_NULL, as_of=_S_NULL, last_imported=_S_NULL,
+    office_phone=_S_NULL,
     listings={"type": "integer"},
 )  # fmt: skip
 TYPE_CLAIM = _object("code name category", code=_S, name=_S_NULL, category=_S_NULL, claim=_S_NULL)

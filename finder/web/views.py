@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     redirect,
@@ -18,7 +17,6 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from finder.errors import NoWeeklyTimes
 from finder.geo.positions import distance_km
 from finder.geo.where import YOUR_LOCATION
 from finder.search.coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
@@ -477,14 +475,10 @@ def resource_calendar(resource_id: int):
     """Add to calendar: weekly events at the listing's local times."""
     listing = _listing_or_404(resource_id)
     page = url_for("views.resource", resource_id=resource_id, _external=True)
-    try:
-        body = listing_calendar(listing, now(), page)
-    except NoWeeklyTimes:
-        abort(404, description=gettext("This listing has no weekly times to add to a calendar."))
-    return Response(
-        body,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="listing-{resource_id}.ics"'},
+    return calendar_response(
+        lambda: listing_calendar(listing, now(), page),
+        f"listing-{resource_id}.ics",
+        gettext("This listing has no weekly times to add to a calendar."),
     )
 
 
