@@ -6,7 +6,10 @@ beside the file by the first process that needs it) and compiles the kernels, th
 worker per core: the workers share the index's pages and start warm. Each worker answers with a
 pool of threads; a connection whose request head is not whole yet waits in the worker's poller
 (``TimedWorker``), and an idle or kept-alive one is closed after ``KEEPALIVE`` seconds, so slow
-or idle clients hold no thread.
+or idle clients hold no thread. Before forking a worker (one replaced after a refresh too), the
+master opens the database file published now if it holds an older one (``follow_the_file``), so
+every worker starts with the current generation mapped rather than opening it on its first
+request.
 
 Alone, on an inherited socket: ``python -m finder.web.wsgi --fd N --database PATH``. Under a
 plain gunicorn command, keep the worker and the private log: ``gunicorn --preload -k
@@ -29,6 +32,7 @@ from gunicorn.workers import gthread
 
 from finder import create_app
 from finder.web.serving import warm_up
+from finder.web.state import published
 
 KEEPALIVE = 5  # seconds an idle kept-alive connection (or a new one that sends nothing) stays
 READ_TIMEOUT = 5  # seconds a client may pause while sending a request (or reading the answer)
@@ -66,7 +70,22 @@ def settings(host: str, port: int, workers: int | None = None) -> dict:
         "logger_class": PrivateLog,
         "control_socket_disable": True,
         "proc_name": "finder",
+        "pre_fork": follow_the_file,
     }
+
+
+def follow_the_file(arbiter, _worker) -> None:
+    """In the master, before it forks a worker: open the generation published at the path if the
+    master holds an older one (its index is mapped from beside the file, where the publisher
+    stored it), so the worker inherits it instead of opening it on its first request. On failure
+    the worker opens it itself, as each request would."""
+    app = getattr(arbiter.app, "callable", None)  # the app, once loaded (preload_app)
+    if app is None:
+        return
+    try:
+        published(app).current_generation(wait=True)
+    except Exception:  # noqa: BLE001 - the arbiter's loop must go on; the worker retries
+        arbiter.log.exception("Could not open the database file published now")
 
 
 class TimedSocket(socket.socket):
