@@ -75,17 +75,29 @@ def settings(host: str, port: int, workers: int | None = None) -> dict:
 
 
 def follow_the_file(arbiter, _worker) -> None:
-    """In the master, before it forks a worker: open the generation published at the path if the
-    master holds an older one (its index is mapped from beside the file, where the publisher
-    stored it), so the worker inherits it instead of opening it on its first request. On failure
-    the worker opens it itself, as each request would."""
+    """gunicorn's pre_fork hook: in the master, before it forks a worker, ``open_published``, so
+    that the worker inherits the current generation instead of opening it on its first request.
+    On failure the worker opens it itself, as each request would."""
     app = getattr(arbiter.app, "callable", None)  # the app, once loaded (preload_app)
     if app is None:
         return
     try:
-        published(app).current_generation(wait=True)
+        open_published(app)
     except Exception:  # noqa: BLE001 - the arbiter's loop must go on; the worker retries
         arbiter.log.exception("Could not open the database file published now")
+
+
+def open_published(app) -> bool:
+    """Open the generation published at the path if the app holds an older one (its index mapped
+    from beside the file, where the publisher stored it) and warm it up as at start (the
+    answers kept per generation, such as the sources' counts, are made once, here); whether it
+    was a new one."""
+    holder = published(app)
+    held = holder.current
+    if holder.current_generation(wait=True) is held:
+        return False
+    warm_up(app)
+    return True
 
 
 class TimedSocket(socket.socket):
