@@ -387,10 +387,31 @@ def site_master(servers) -> int:
     raise AssertionError("no site server among serve.py's children")
 
 
+def both_workers(master: int, without: int | None = None) -> set[int]:
+    """The master's two workers, once it has forked both (it may still be forking one), neither
+    of them ``without``."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workers = children(master)
+        if len(workers) == 2 and without not in workers and all(map(_forked, workers)):
+            return workers
+        time.sleep(0.1)
+    raise AssertionError(f"the site's master has workers {children(master)}, not two")
+
+
+def _forked(pid: int) -> bool:
+    """Not a dead worker waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_a_worker_started_after_a_refresh_starts_with_the_new_file_mapped(served, servers):
     site, _datasette, database = served
     master = site_master(servers)
-    workers = children(master)
+    workers = both_workers(master)
     new = database.with_name("next.db")
     shutil.copyfile(database, new)
     with sqlite3.connect(new) as db:
@@ -404,10 +425,7 @@ def test_a_worker_started_after_a_refresh_starts_with_the_new_file_mapped(served
         assert answer["groups"]["nearby"][0]["name"].endswith(" #2")
     gone = min(workers)
     os.kill(gone, signal.SIGKILL)  # gunicorn forks a replacement
-    deadline = time.monotonic() + 60
-    while (len(children(master)) < 2 or gone in children(master)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    [replacement] = children(master) - workers
+    [replacement] = both_workers(master, without=gone) - workers
     with open(f"/proc/{replacement}/maps") as maps:
         assert stored in maps.read()  # before it has answered anything: from the master
     with open(f"/proc/{master}/maps") as maps:
