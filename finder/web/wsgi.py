@@ -89,15 +89,13 @@ def follow_the_file(arbiter, _worker) -> None:
 
 def open_published(app) -> bool:
     """Open the generation published at the path if the app holds an older one (its index mapped
-    from beside the file, where the publisher stored it) and warm it up as at start (the
-    answers kept per generation, such as the sources' counts, are made once, here); whether it
-    was a new one."""
+    from beside the file, where the publisher stored it: well under a second at 1M meetings);
+    whether it was a new one. Not the warm-up searches: at 1M meetings they hold the master
+    (which meanwhile replaces no other worker) for about 10 s, as long as the worker takes to
+    make its first answer's per-file results itself."""
     holder = published(app)
     held = holder.current
-    if holder.current_generation(wait=True) is held:
-        return False
-    warm_up(app)
-    return True
+    return holder.current_generation(wait=True) is not held
 
 
 class TimedSocket(socket.socket):
