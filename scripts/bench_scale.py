@@ -334,7 +334,7 @@ def print_table(results: dict, workers: int, searches: int) -> None:
         (f"RSS of {workers} workers after (GB)", lambda r: r["rss"], "{:.2f}"),
         (f"PSS of {workers} workers after (GB)", lambda r: r["pss"], "{:.2f}"),
         ("PSS of the master (GB)", lambda r: r["master_pss"], "{:.2f}"),
-        ("master opens + warms new file before fork (s)", lambda r: r["follow"], "{:.2f}"),
+        ("master opens the new file before forking (s)", lambda r: r["follow"], "{:.2f}"),
         ("worker forked after refresh: 1st answer (s)", lambda r: r["replaced"], "{:.2f}"),
     ]
     names = list(results)
