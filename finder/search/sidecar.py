@@ -115,6 +115,12 @@ def file_key(path: str | Path, expected: tuple) -> str:
     return "-".join(f"{number:x}" for number in expected) + f"-{digest}"
 
 
+def is_stored(path: str | Path) -> bool:
+    """Whether an index of the file now at ``path`` is stored beside it (not checked here)."""
+    key = _current_key(path)
+    return key is not None and (folder_of(path) / key / "meta.json").is_file()
+
+
 def _current_key(path: str | Path) -> str | None:
     try:
         return file_key(path, identity(os.stat(path)))

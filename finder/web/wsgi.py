@@ -31,6 +31,7 @@ from gunicorn.glogging import Logger
 from gunicorn.workers import gthread
 
 from finder import create_app
+from finder.search.sidecar import identity, is_stored
 from finder.web.serving import warm_up
 from finder.web.state import published
 
@@ -88,13 +89,16 @@ def follow_the_file(arbiter, _worker) -> None:
 
 
 def open_published(app) -> bool:
-    """Open the generation published at the path if the app holds an older one (its index mapped
-    from beside the file, where the publisher stored it: well under a second at 1M meetings);
-    whether it was a new one. Not the warm-up searches: at 1M meetings they hold the master
-    (which meanwhile replaces no other worker) for about 10 s, as long as the worker takes to
-    make its first answer's per-file results itself."""
+    """Open the generation published at the path if the app holds an older one and its index is
+    stored beside it (mapped: well under a second at 1M meetings); whether it did. Never a build
+    (a minute at 1M) nor the warm-up searches (about 10 s at 1M): meanwhile the master would
+    replace no other worker; the worker does those itself."""
     holder = published(app)
     held = holder.current
+    if held is not None and held.identity == identity(os.stat(holder.path)):
+        return False
+    if not is_stored(holder.path):
+        return False
     return holder.current_generation(wait=True) is not held
 
 
