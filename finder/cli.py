@@ -17,10 +17,11 @@ from finder.geo.online import build_geocoder
 from finder.ingest import fetch
 from finder.ingest.load import ImportSummary
 from finder.ingest.overrides import read_overrides
-from finder.ingest.publish import discard, draft_copy, exclusive, publish
+from finder.ingest.publish import before_swap, discard, draft_copy, exclusive, publish, swap
 from finder.ingest.quality import describe, report
 from finder.ingest.refresh import Outcome, refresh, with_kept_feeds
 from finder.ingest.registry import FORMATS, import_source, read_registry
+from finder.search.sidecar import store_beside
 from finder.store import connect, init_db
 
 
@@ -117,7 +118,7 @@ def build_command(output: str | None) -> None:
     try:
         with exclusive(target):
             _run_imports(str(temporary), _registry())
-            os.replace(temporary, target)
+            swap(temporary, target)
     except PublishBusy as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Built {target}")
@@ -427,7 +428,9 @@ def format_summary(summary: ImportSummary) -> str:
 
 
 def init_app(app) -> None:
-    """Register the commands with the app."""
+    """Register the commands with the app; every publisher stores its new file's search index
+    beside the served one before publishing it (workers then only map it)."""
+    before_swap(store_beside)
     for command in (
         init_db_command,
         import_command,

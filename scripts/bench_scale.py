@@ -1,5 +1,6 @@
-"""Benchmark serving at national scale: worker start and memory with the index stored beside the
-database and mapped by every worker, side by side with each worker building its own.
+"""Benchmark serving at national scale: how fast gunicorn's workers start and follow a refresh,
+and their memory, side by side: "before" (the code before the publisher stored the index and
+before the master followed the file) and "after" (this code).
 
 Usage: .venv/bin/python scripts/bench_scale.py [--meetings 1000000] [--source data/finder.db]
                                                [--workers 4] [--searches 30] [--keep PATH]
@@ -9,16 +10,27 @@ SYNTHETIC DATA: the bundled database's meetings (``make db``) copied over and ov
 venues moved by up to ±0.1° (deterministic jitter), until there are ``--meetings`` meetings. It
 is written to a temporary folder (or ``--keep``), never into data/, and is not real data.
 
-Prints, for "before" (each worker builds its index from the database, as every worker did for
-each new generation) and "after" (the first process builds and stores it, every worker maps it):
-the index build time, the sidecar write time, each worker's cold start (open the generation and
-answer a first search) and the combined RSS and PSS (from /proc/<pid>/smaps_rollup) of the
-workers after each answered ``--searches`` searches. Workers are forked from this process once it
-has compiled the kernels, as gunicorn forks its workers from the warmed-up master; the page cache
-is warm (the database and the sidecar were just written).
+This process plays gunicorn's master: it loads the app as ``make run``'s master does
+(``finder.web.wsgi.application``: the generation opened, its index mapped from beside the file,
+the kernels compiled or loaded from numba's cache, the warm-up searches), then forks the workers,
+each of which answers searches through the app (``/api/search`` at random venues and minutes).
+For each of "before" and "after" it measures, on 2 fresh copies of the database:
+
+1. **start**: ``--workers`` workers forked at once; each one's time to its first answer;
+2. **refresh**: a new file is published at the path while they run. Before: renamed onto the
+   path as it is, so the workers open it on their next request and the first builds its index
+   (the others wait for it, then map it). After: the publisher first stores its index beside the
+   path (``store_beside``, timed apart: the publisher's cost), so the workers only map it. Each
+   worker's time to its first answer from the new file, the largest peak RSS of a worker, and
+   the workers' combined RSS and PSS (from /proc/<pid>/smaps_rollup) after ``--searches`` more;
+3. **a worker replaced after the refresh** (gunicorn restarts one that died or timed out): before,
+   forked from a master that still holds the old file, it opens the new one on its first
+   request; after, the master opens the published file before forking (``follow_the_file``).
+   The time from the fork decision to the worker's first answer.
 """
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -27,18 +39,14 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from sqlite_utils import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from finder.search import Query, SearchIndex, search  # noqa: E402
-from finder.search.coverage import Coverage  # noqa: E402
-from finder.search.sidecar import folder_of, identity, store  # noqa: E402
-from finder.web.state import Generation  # noqa: E402
+from finder.search.sidecar import folder_of, identity, store_beside  # noqa: E402
+from finder.web.state import published  # noqa: E402
+from finder.web.wsgi import application, open_published  # noqa: E402
 
 JITTER = 0.1  # degrees, at most, in each direction
 
@@ -108,8 +116,8 @@ def _copy_meetings(conn, k: int, rid: int, lid: int) -> None:
     )
 
 
-def queries(db_path: Path, count: int, seed: int) -> list[Query]:
-    """Searches around venues of the database, at random minutes of 2026."""
+def queries(db_path: Path, count: int, seed: int) -> list[str]:
+    """API searches around venues of the database, at random minutes of 2026."""
     rng = random.Random(seed)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     venues = conn.execute(
@@ -117,59 +125,14 @@ def queries(db_path: Path, count: int, seed: int) -> list[Query]:
         "and id in (select location_id from resources where kind = 'meeting') limit 20000"
     ).fetchall()
     conn.close()
-    year = datetime(2026, 1, 1, tzinfo=UTC)
     chosen = []
     for _ in range(count):
         lat, lon = rng.choice(venues)
-        now = year + timedelta(minutes=rng.randrange(365 * 24 * 60))
-        chosen.append(Query(now=now, latitude=lat + rng.gauss(0, 0.05), longitude=lon))
+        day = rng.choice(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday"))
+        at = f"{rng.randrange(24):02d}:{rng.randrange(0, 60, 5):02d}"
+        where = f"lat={lat + rng.gauss(0, 0.05):.4f}&lon={lon:.4f}"
+        chosen.append(f"/api/search?{where}&when=at&day={day}&time={at}&limit=20")
     return chosen
-
-
-def compile_kernels(db_path: Path) -> None:
-    """Compile (or load from numba's cache) the kernels in this process before forking, as the
-    gunicorn master's warm-up does, on a small index of the same file's first rows and one
-    meeting of each of its zones (a worker inherits the master's zone tables)."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    rows = conn.execute(
-        "select r.id, r.kind, r.attendance, r.program, r.timezone, r.always_open, l.latitude, "
-        "l.longitude from resources r left join locations l on l.id = r.location_id "
-        "where r.status = 'active' and (r.kind = 'meeting' and r.id < 3000 or r.id in "
-        "(select min(id) from resources where status = 'active' group by timezone)) order by r.id"
-    ).fetchall()
-    ids = [row[0] for row in rows]
-    schedules = conn.execute(
-        f"select resource_id, start_minute, duration_minutes from schedules "
-        f"where resource_id <= {max(ids)}"
-    ).fetchall()
-    conn.close()
-    small = SearchIndex(rows, schedules, [])
-    for query in queries(db_path, 20, seed=99):
-        search(small, query)
-
-
-def read_only(path: Path) -> Database:
-    return Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
-
-
-def worker(db_path: Path, mode: str, batch: list[Query], report, hold) -> None:
-    """A forked worker: open the generation (old or new way), search, report, wait."""
-    started = time.perf_counter()
-    if mode == "before":
-        db = read_only(db_path)
-        index, _ = SearchIndex.from_db(db), Coverage.from_db(db)
-        origin = "built in this worker"
-    else:
-        generation = Generation(str(db_path))
-        index, origin = generation.index, generation.origin
-    search(index, batch[0])
-    start = time.perf_counter() - started
-    for query in batch[1:]:
-        search(index, query)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # GB (ru_maxrss: kB)
-    os.write(report, f"{start:.3f} {peak:.3f} {origin}\n".encode())
-    os.read(hold, 1)  # until the parent has measured us
-    os._exit(0)
 
 
 def memory(pid: int) -> tuple[int, int]:
@@ -183,68 +146,150 @@ def memory(pid: int) -> tuple[int, int]:
     return values["Rss:"], values["Pss:"]
 
 
-def run_workers(db_path: Path, mode: str, count: int, batch: list[Query]) -> dict:
-    """Fork ``count`` workers at once; their start times and combined memory."""
-    report_r, report_w = os.pipe()
-    hold_r, hold_w = os.pipe()
-    pids = []
-    for _ in range(count):
+def _answer(client, path: str) -> None:
+    response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"{path} answered {response.status_code}")
+
+
+def worker(app, batch: list[str], forked_at: float, report: int, go: int) -> None:
+    """A forked worker: its first answer (time since the fork decision), then, on each byte from
+    ``go`` (a file was published meanwhile), its first answer again, all ``batch``, and its
+    memory; it leaves when ``go`` is closed."""
+    client = app.test_client()
+    holder = published(app)
+    started = forked_at
+    while True:
+        holder.current_generation(wait=True)  # what the first request does first
+        opened = time.perf_counter() - started
+        _answer(client, batch[0])
+        first = time.perf_counter() - started
+        for path in batch[1:]:
+            _answer(client, path)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # GB (from kB)
+        file = "-".join(f"{n}" for n in holder.current.identity)
+        line = f"{first:.3f} {peak:.3f} {file} {holder.current.origin} {opened:.3f}\n"
+        os.write(report, line.encode())
+        if not os.read(go, 1):
+            os._exit(0)
+        started = time.perf_counter()
+
+
+class Workers:
+    """Workers forked from this process (the master), each with its own pipes."""
+
+    def __init__(self):
+        self.pids, self.reports, self.goes = [], [], []
+
+    def fork(self, app, batch: list[str], forked_at: float) -> None:
+        report_r, report_w = os.pipe()
+        go_r, go_w = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(report_r)
-            os.close(hold_w)
+            os.close(go_w)
             try:
-                worker(db_path, mode, batch, report_w, hold_r)
+                worker(app, batch, forked_at, report_w, go_r)
             finally:
                 os._exit(1)
-        pids.append(pid)
-    os.close(report_w)
-    os.close(hold_r)
-    lines = []
-    with os.fdopen(report_r) as reports:
-        for _ in range(count):
-            lines.append(reports.readline().split(maxsplit=2))
-    sizes = [memory(pid) for pid in pids]
-    os.write(hold_w, b"x" * count)
-    os.close(hold_w)
-    for pid in pids:
-        os.waitpid(pid, 0)
-    starts = sorted(float(seconds) for seconds, _, _ in lines)
-    return {
-        "starts": starts,
-        "peak": max(float(peak) for _, peak, _ in lines),
-        "origins": sorted({origin.strip() for _, _, origin in lines}),
-        "rss": sum(rss for rss, _ in sizes) / 1024**2,
-        "pss": sum(pss for _, pss in sizes) / 1024**2,
-    }
+        os.close(report_w)
+        os.close(go_r)
+        self.pids.append(pid)
+        self.reports.append(os.fdopen(report_r))
+        self.goes.append(go_w)
+
+    def collect(self, which=None) -> list[dict]:
+        """Each worker's report: first answer (s), peak RSS (GB), the file it answered from."""
+        answers = []
+        for report in which or self.reports:
+            line = report.readline().split()
+            if not line:
+                raise SystemExit("a worker failed (see above)")
+            answers.append({"first": float(line[0]), "peak": float(line[1]), "file": line[2]})
+            answers[-1]["how"], answers[-1]["opened"] = line[3], float(line[4])
+        return answers
+
+    def go(self) -> None:
+        for go in self.goes:
+            os.write(go, b"x")
+
+    def memory(self) -> tuple[float, float]:
+        sizes = [memory(pid) for pid in self.pids]
+        return sum(r for r, _ in sizes) / 1024**2, sum(p for _, p in sizes) / 1024**2
+
+    def stop(self) -> None:
+        for go in self.goes:
+            os.close(go)
+        for pid in self.pids:
+            os.waitpid(pid, 0)
+        for report in self.reports:
+            report.close()
 
 
-def first_build(db_path: Path) -> tuple[float, float]:
-    """In a child (as the first worker or the publisher would): build the index, then store it
-    beside the file; the seconds each took."""
-    report_r, report_w = os.pipe()
+def file_name(path: Path) -> str:
+    return "-".join(f"{n}" for n in identity(os.stat(path)))
+
+
+def run(mode: str, original: Path, folder: Path, workers: int, batch: list[str]) -> dict:
+    """The three measures of one mode, on fresh copies of the database in ``folder``."""
+    served, following = folder / f"{mode}.db", folder / f"{mode}-next.db"
+    shutil.rmtree(folder_of(served), ignore_errors=True)
+    shutil.copyfile(original, served)
+    shutil.copyfile(original, following)
+    result = {}
+    started = time.perf_counter()
+    app = application(str(served))  # the master: builds the index the first time, warms up
+    result["master"] = time.perf_counter() - started
+    pool = Workers()
+    forked_at = time.perf_counter()
+    for _ in range(workers):
+        pool.fork(app, batch, forked_at)
+    result["start"] = sorted(a["first"] for a in pool.collect())
+    started = time.perf_counter()
+    if mode == "after":
+        result["how"] = store_beside(following, served)
+    result["publisher"] = time.perf_counter() - started
+    os.replace(following, served)
+    pool.go()
+    refreshed = pool.collect()
+    new = file_name(served)
+    if any(a["file"] != new for a in refreshed):
+        raise SystemExit(f"a worker did not answer from the new file: {refreshed}")
+    result["refresh"] = sorted(a["first"] for a in refreshed)
+    result["opened"] = max(a["opened"] for a in refreshed)
+    result["origins"] = sorted({a["how"] for a in refreshed})
+    result["peak"] = max(a["peak"] for a in refreshed)
+    result["rss"], result["pss"] = pool.memory()
+    result["master_pss"] = memory(os.getpid())[1] / 1024**2
+    decided = time.perf_counter()
+    if mode == "after":  # what gunicorn's pre_fork hook does (finder.web.wsgi.follow_the_file)
+        open_published(app)
+    result["follow"] = time.perf_counter() - decided
+    pool.fork(app, batch, decided)
+    [replaced] = pool.collect(pool.reports[-1:])
+    result["replaced"] = replaced["first"]
+    pool.stop()
+    return result
+
+
+def in_a_child(function, *arguments):
+    """``function(*arguments)`` in a forked process (its result as JSON), so that each mode's
+    master starts as gunicorn's would: nothing compiled, loaded or mapped yet."""
+    read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(report_r)
+        os.close(read)
         try:
-            stat = os.stat(db_path)
-            from finder.search.sidecar import _locked, file_key
-
-            key = file_key(db_path, identity(stat))
-            db = read_only(db_path)
-            started = time.perf_counter()
-            index, coverage = SearchIndex.from_db(db), Coverage.from_db(db)
-            built = time.perf_counter()
-            with _locked(folder_of(db_path)):
-                store(index, coverage, folder_of(db_path), key)
-            os.write(report_w, f"{built - started} {time.perf_counter() - built}".encode())
+            os.write(write, json.dumps(function(*arguments)).encode())
         finally:
             os._exit(0)
-    os.close(report_w)
-    with os.fdopen(report_r) as answer:
-        build, write = (float(v) for v in answer.read().split())
+    os.close(write)
+    with os.fdopen(read) as answer:
+        text = answer.read()
     os.waitpid(pid, 0)
-    return build, write
+    if not text:
+        raise SystemExit("a run failed (see above)")
+    return json.loads(text)
 
 
 def main() -> None:
@@ -266,44 +311,43 @@ def main() -> None:
                 f"jittered) in {time.perf_counter() - started:.0f} s, "
                 f"{db_path.stat().st_size / 1e9:.2f} GB at {db_path}"
             )
-        shutil.rmtree(folder_of(db_path), ignore_errors=True)
-        compile_kernels(db_path)
         batch = queries(db_path, args.searches, seed=1)
         results = {}
-        if args.only != "after":
-            results["before"] = run_workers(db_path, "before", args.workers, batch)
-            results["before"]["alone"] = run_workers(db_path, "before", 1, batch)["starts"][0]
-        if args.only != "before":
-            build, write = first_build(db_path)
-            results["after"] = run_workers(db_path, "after", args.workers, batch)
-            results["after"]["alone"] = run_workers(db_path, "after", 1, batch)["starts"][0]
-            results["after"]["build"], results["after"]["write"] = build, write
+        for mode in ("before", "after"):
+            if args.only in (None, mode):
+                results[mode] = in_a_child(run, mode, db_path, Path(tmp), args.workers, batch)
+                for name in (f"{mode}.db", f"{mode}-next.db"):
+                    (Path(tmp) / name).unlink(missing_ok=True)
+                shutil.rmtree(folder_of(Path(tmp) / f"{mode}.db"), ignore_errors=True)
         print_table(results, args.workers, args.searches)
 
 
 def print_table(results: dict, workers: int, searches: int) -> None:
     rows = [
-        ("index build (s)", lambda r: r.get("build"), "{:.1f}"),
-        ("sidecar write (s)", lambda r: r.get("write"), "{:.1f}"),
-        ("one worker alone: open + 1st search (s)", lambda r: r["alone"], "{:.2f}"),
-        (f"{workers} at once: slowest worker (s)", lambda r: r["starts"][-1], "{:.2f}"),
-        (f"{workers} at once: fastest worker (s)", lambda r: r["starts"][0], "{:.2f}"),
-        ("peak RSS of one worker (GB)", lambda r: r["peak"], "{:.2f}"),
-        (f"RSS of {workers} workers (GB)", lambda r: r["rss"], "{:.2f}"),
-        (f"PSS of {workers} workers (GB)", lambda r: r["pss"], "{:.2f}"),
+        ("master: load, index, warm-up (s)", lambda r: r["master"], "{:.1f}"),
+        (f"start: {workers} forked at once, slowest (s)", lambda r: r["start"][-1], "{:.3f}"),
+        ("publisher: store the new index (s)", lambda r: r["publisher"], "{:.1f}"),
+        (f"refresh: slowest of {workers} to open new file (s)", lambda r: r["opened"], "{:.2f}"),
+        (f"refresh: slowest of {workers}, 1st answer (s)", lambda r: r["refresh"][-1], "{:.2f}"),
+        (f"refresh: fastest of {workers} (s)", lambda r: r["refresh"][0], "{:.2f}"),
+        ("refresh: peak RSS of a worker (GB)", lambda r: r["peak"], "{:.2f}"),
+        (f"RSS of {workers} workers after (GB)", lambda r: r["rss"], "{:.2f}"),
+        (f"PSS of {workers} workers after (GB)", lambda r: r["pss"], "{:.2f}"),
+        ("PSS of the master (GB)", lambda r: r["master_pss"], "{:.2f}"),
+        ("master opens the new file before forking (s)", lambda r: r["follow"], "{:.2f}"),
+        ("worker forked after refresh: 1st answer (s)", lambda r: r["replaced"], "{:.2f}"),
     ]
     names = list(results)
-    print(f"\n{workers} workers forked at once (then one alone), {searches} searches each")
-    print(f"{'':<42}" + "".join(f"{name:>14}" for name in names))
+    print(f"\n{workers} workers, {searches} API searches each per phase (SYNTHETIC data)")
+    print(f"{'':<44}" + "".join(f"{name:>10}" for name in names))
     for label, value, form in rows:
-        cells = []
-        for name in names:
-            figure = value(results[name])
-            cells.append("-" if figure is None else form.format(figure))
-        print(f"{label:<42}" + "".join(f"{cell:>14}" for cell in cells))
+        print(f"{label:<44}" + "".join(f"{form.format(value(results[n])):>10}" for n in names))
     for name in names:
-        print(f"{name}: each worker's index was {', '.join(results[name]['origins'])}")
-    print("before: each worker builds its own index; after: stored once beside the file, mapped")
+        how = results[name].get("how", "renamed only")
+        print(
+            f"{name}: new file's index in the workers: {', '.join(results[name]['origins'])}; "
+            f"publisher: {how}"
+        )
 
 
 if __name__ == "__main__":

@@ -14,11 +14,20 @@ import numpy as np
 import pytest
 from sqlite_utils import Database
 
+from finder import create_app
+from finder.ingest.publish import before_swap, draft_copy, publish
 from finder.ingest.registry import import_source
 from finder.search import Query, SearchIndex, kernels, search
 from finder.search.index import Occurrences
 from finder.search.naive import search_naive
-from finder.search.sidecar import FileReplaced, folder_of, identity, open_index
+from finder.search.sidecar import (
+    FileReplaced,
+    file_key,
+    folder_of,
+    identity,
+    open_index,
+    store_beside,
+)
 from finder.store import connect, init_db
 from finder.web.state import Generation
 
@@ -251,3 +260,64 @@ def test_generations_map_the_stored_index(served):
     first.retire()
     second.retire()
     assert first.closed and second.closed
+
+
+def a_new_draft(served: Path) -> Path:
+    """What every publisher makes: a copy of the served file, changed (half its meetings gone)."""
+    draft = draft_copy(served)
+    with connect(str(draft)) as db:
+        db.execute("update resources set status = 'removed' where kind = 'meeting' and id % 2 = 0")
+    return draft
+
+
+def test_a_publisher_stores_the_new_files_index_before_publishing_it(served):
+    before_swap(store_beside)  # what the CLI registers (finder.cli.init_app)
+    opened(served)  # a server has stored the index of the file it serves
+    [old] = stored_names(served)
+    draft = a_new_draft(served)
+    expected = answers(built_in_memory(draft))
+    publish(draft, served)
+    assert len(stored_names(served)) == 2  # the old file's readers still find theirs
+    index, how = opened(served)
+    assert how == "mapped"  # no server builds it
+    assert answers(index) == expected
+    assert old not in stored_names(served)  # removed once the new one was opened
+
+
+def test_the_build_command_stores_the_index_where_the_file_is_served(tmp_path, served):
+    opened(served)
+    registry = tmp_path / "sources.toml"
+    registry.write_text(
+        '[[source]]\nid = "nwta"\nname = "NW Texas"\nformat = "meeting_guide"\n'
+        f'path = "{ROOT / "data" / "meeting-guide" / "nwta.json"}"\nprogram = "AA"\n'
+    )
+    app = create_app({"TESTING": True, "DATABASE": str(served), "SOURCES": str(registry)})
+    result = app.test_cli_runner().invoke(args=["build"])
+    assert result.exit_code == 0, result.output
+    assert opened(served)[1] == "mapped"
+    assert [p.name for p in served.parent.iterdir() if p.name.endswith(".index")] == [
+        ".finder.db.index"  # none for the build's own temporary file
+    ]
+
+
+def test_where_no_server_stored_an_index_the_publisher_stores_none(served):
+    draft = a_new_draft(served)
+    assert store_beside(draft, served) == "not stored"
+    assert not folder_of(served).exists()
+    os.replace(draft, served)
+    assert opened(served)[1] == "built"  # by the first server, as at the first `make run`
+
+
+def test_an_index_stored_for_a_file_about_to_be_published_is_kept_by_the_old_ones_readers(
+    served,
+):
+    opened(served)
+    draft = a_new_draft(served)
+    assert store_beside(draft, served) == "stored"
+    assert store_beside(draft, served) == "present"
+    old = file_key(served, identity(os.stat(served)))
+    shutil.rmtree(folder_of(served) / old)  # so that the old file's reader builds and tidies
+    assert opened(served)[1] == "built"  # the old file, by a reader: others' are removed ...
+    assert len(stored_names(served)) == 2  # ... but not a newer file's
+    os.replace(draft, served)
+    assert opened(served)[1] == "mapped"

@@ -20,6 +20,7 @@ import urllib.request
 import pytest
 
 from finder.ingest.registry import import_source
+from finder.search.sidecar import file_key, identity
 from finder.store import connect, init_db
 
 from .conftest import ROOT
@@ -370,3 +371,64 @@ def test_a_request_head_sent_in_pieces_is_answered_on_a_kept_alive_connection(se
                 assert chunk, answer
                 answer += chunk
             assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+
+
+def children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listed:
+        return {int(child) for child in listed.read().split()}
+
+
+def site_master(servers) -> int:
+    """gunicorn's master: the child of serve.py running finder.web.wsgi."""
+    for child in children(servers.process.pid):
+        with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+            if b"finder.web.wsgi" in cmdline.read():
+                return child
+    raise AssertionError("no site server among serve.py's children")
+
+
+def both_workers(master: int, without: int | None = None) -> set[int]:
+    """The master's two workers, once it has forked both (it may still be forking one), neither
+    of them ``without``."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workers = children(master)
+        if len(workers) == 2 and without not in workers and all(map(_forked, workers)):
+            return workers
+        time.sleep(0.1)
+    raise AssertionError(f"the site's master has workers {children(master)}, not two")
+
+
+def _forked(pid: int) -> bool:
+    """Not a dead worker waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_worker_started_after_a_refresh_starts_with_the_new_file_mapped(served, servers):
+    site, _datasette, database = served
+    master = site_master(servers)
+    workers = both_workers(master)
+    new = database.with_name("next.db")
+    shutil.copyfile(database, new)
+    with sqlite3.connect(new) as db:
+        db.execute("update resources set name = name || ' #2'")
+    db.close()
+    os.replace(new, database)
+    stored = f"/{file_key(database, identity(os.stat(database)))}/"
+    names = f"{site}/api/search?q=79401&when=any&limit=5"
+    for _ in range(20):  # both workers open the new file (its index is stored by the first)
+        answer = json.loads(fetch(names)[1])
+        assert answer["groups"]["nearby"][0]["name"].endswith(" #2")
+    gone = min(workers)
+    os.kill(gone, signal.SIGKILL)  # gunicorn forks a replacement
+    [replacement] = both_workers(master, without=gone) - workers
+    with open(f"/proc/{replacement}/maps") as maps:
+        assert stored in maps.read()  # before it has answered anything: from the master
+    with open(f"/proc/{master}/maps") as maps:
+        assert stored in maps.read()
+    answer = json.loads(fetch(names)[1])
+    assert answer["groups"]["nearby"][0]["name"].endswith(" #2")

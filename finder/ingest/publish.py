@@ -2,7 +2,10 @@
 ``os.replace`` it onto the served path, so a reader sees the old file or the new one, never half.
 
 This is the contract every writer follows (``import``, ``import-file``, ``build``, ``refresh``);
-the serving side notices the new file and reloads.
+the serving side notices the new file and reloads. Steps registered with ``before_swap`` run on
+the finished draft just before the rename: the CLI registers storing the draft's search index
+beside the served path (finder/search/sidecar.py, which this floor cannot import), so that the
+servers' workers only map it.
 """
 
 import fcntl
@@ -10,7 +13,7 @@ import os
 import sqlite3
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +26,22 @@ SEARCHABLE = {
     "resources": ["name", "description", "hours_text", "conference_url_notes", "regions"],
     "locations": ["name", "address", "formatted_address", "city", "postal_code", "notes"],
 }
+_BEFORE_SWAP: list[Callable[[Path, Path], object]] = []
+
+
+def before_swap(step: Callable[[Path, Path], object]) -> None:
+    """Run ``step(draft, served)`` on every finished draft just before it replaces the served
+    file (once, however often it is registered)."""
+    if step not in _BEFORE_SWAP:
+        _BEFORE_SWAP.append(step)
+
+
+def swap(draft: str | Path, served: str | Path) -> None:
+    """Replace the served file with a finished draft in one atomic rename, after the registered
+    steps."""
+    for step in _BEFORE_SWAP:
+        step(Path(draft), Path(served))
+    os.replace(draft, served)
 
 
 @contextmanager
@@ -90,7 +109,7 @@ def publish(draft: str | Path, served: str | Path, site_url: str | None = None) 
         db.execute("PRAGMA journal_mode = DELETE")
     finally:
         db.close()
-    os.replace(draft, served)
+    swap(draft, served)
 
 
 def _index_text(db) -> None:
