@@ -4,6 +4,7 @@ reader sees must be exactly what rendering each time would show."""
 import os
 import re
 import sqlite3
+from contextlib import closing
 
 from finder.web.state import Memo
 
@@ -42,9 +43,11 @@ def test_a_card_shows_a_new_generations_data(tuesday_evening, db_path):
     page = tuesday_evening.get("/search?q=19103").get_data(as_text=True)
     listing = first_card_id(page)
     draft = f"{db_path}.draft"
-    with sqlite3.connect(db_path) as served, sqlite3.connect(draft) as new:
+    with closing(sqlite3.connect(db_path)) as served, closing(sqlite3.connect(draft)) as new:
         served.backup(new)
-        new.execute("update resources set name = 'Renamed <b>group</b>' where id = ?", [listing])
+        with new:
+            rename = "update resources set name = 'Renamed <b>group</b>' where id = ?"
+            new.execute(rename, [listing])
     os.replace(draft, db_path)  # published as every build is: a new file at the path
     page = tuesday_evening.get("/search?q=19103").get_data(as_text=True)
     assert "Renamed &lt;b&gt;group&lt;/b&gt;" in card_of(page, listing)
