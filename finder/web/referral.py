@@ -9,7 +9,7 @@ import re
 from urllib.parse import quote
 
 import segno
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 
 from finder.vocabulary import N_
 from finder.web.answers import now
@@ -17,7 +17,7 @@ from finder.web.calendar import calendar_of, calendar_response
 from finder.web.i18n import chosen_language, gettext, language
 from finder.web.listing import fetch_listing, freshness, next_times
 from finder.web.params import ParamError, check_names
-from finder.web.state import get_db
+from finder.web.state import get_db, get_memo
 
 bp = Blueprint("referral", __name__)
 
@@ -50,17 +50,21 @@ def fallback_helpers() -> dict:
 
 def source_office(source_id: str) -> dict | None:
     """The office line of a listing's source (registry or feed), with the name it is listed
-    under, or None; read once per request."""
-    if "source_offices" not in g:
+    under, or None; read once per database generation."""
+    memo = get_memo("source_offices", 1)
+    offices = memo.get("all")
+    if offices is None:
         rows = get_db().query(
             "select id, coalesce(short_name, name) as name, office_phone as phone from sources "
             "where office_phone is not null and office_phone != ''"
         )
-        g.source_offices = {
-            row["id"]: {**row, "href": "tel:" + re.sub(r"[^0-9+]", "", row["phone"])}
-            for row in rows
-        }
-    return g.source_offices.get(source_id)
+        offices = {row["id"]: {**row, "href": _tel(row["phone"])} for row in rows}
+        memo.put("all", offices)
+    return offices.get(source_id)
+
+
+def _tel(phone: str) -> str:
+    return "tel:" + re.sub(r"[^0-9+]", "", phone)
 
 
 def zip_of(listing: dict) -> str | None:
