@@ -11,6 +11,7 @@ Flask-free: the site (``finder.web.reports``) and the CLI (``flask --app finder 
 use it.
 """
 
+import os
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -116,6 +117,22 @@ def open_store(path: str | Path) -> Database:
     except sqlite3.Error as error:
         raise ReportsUnavailable(f"{path}: {error}") from error
     return db
+
+
+def version(path: str | Path) -> tuple | None:
+    """What changes whenever the reports database is written, or None when that cannot be told
+    cheaply (no file, or a write-ahead log beside it): the file's identity and SQLite's file change
+    counter, which every write transaction increments in the default (rollback) journal mode."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as file:
+            header = file.read(28)
+            stat = os.fstat(file.fileno())
+    except OSError:
+        return None
+    if len(header) < 28 or Path(f"{path}-wal").exists():
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, header[24:28]
 
 
 def open_existing(path: str | Path) -> Database | None:

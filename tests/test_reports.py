@@ -429,3 +429,24 @@ def test_an_unwritable_reports_file_still_shows_the_source(site, client, listing
         f"/resource/{listings['with_form']}/report", data={"what": "gone", "token": "x"}
     )
     assert refused.status_code == 400
+
+
+def test_the_reports_files_version_changes_with_every_write_and_only_then(tmp_path):
+    """Cards keep the open "no longer meets" reports while this version stays the same."""
+    path = tmp_path / "reports.db"
+    assert reports.version(path) is None  # no report ever made
+    store = reports.open_store(path)
+    seen = [reports.version(path)]
+    store.execute("update form_keys set secret = secret")  # matches no row: nothing written
+    store.conn.commit()
+    assert reports.version(path) == seen[-1]
+    store.execute("insert into form_keys (name, secret) values ('a', 'b')")
+    store.conn.commit()
+    seen.append(reports.version(path))
+    store.execute("update form_keys set secret = 'c' where name = 'a'")  # same size
+    store.conn.commit()
+    seen.append(reports.version(path))
+    store.close()
+    assert None not in seen and len(set(seen)) == len(seen)
+    sqlite3.connect(path).execute("pragma journal_mode = wal").fetchall()
+    assert reports.version(path) is None or not (tmp_path / "reports.db-wal").exists()

@@ -1,27 +1,46 @@
-"""Parts of a page that depend only on the database generation and the page's language, rendered
-once and reused (issue #14: a results page spent most of its time rendering each card's fixed
-part again). In a template:
+"""Parts of a page rendered once and reused (issue #14: a results page spent most of its time
+rendering the same HTML again). In a template:
 
     {% call fragment("card-body", item.id) %} ... {% endcall %}
 
-The key must name everything the block shows besides the generation's data and the language.
+The key must name everything the block shows besides the language and, for ``fragment``, the
+database generation's data. ``fragment`` keeps what shows the data (a card's fixed part) with
+its generation; ``page_part`` keeps what shows none (the header, the search form) for the
+process, apart and fewer, so that many different searches never push the cards out.
 """
 
-from flask import g
+from flask import current_app, g
 from markupsafe import Markup
 
 from finder.web import i18n
-from finder.web.state import get_memo
+from finder.web.state import Memo, get_memo
 
 SIZE = 20_000  # fragments kept per generation: a card has four, of 0.1–2 KB each (≤ 40 MB)
+PAGE_PARTS = 2_000  # page parts kept per process: a search form is about 8 KB (≤ 16 MB)
 
 
 def fragment(*key, caller) -> Markup:
     """The call block's HTML for this key, rendered on first use in this generation."""
-    if "fragments" not in g:
-        g.fragments = (get_memo("fragments", SIZE), i18n.language(), i18n.chosen_language())
-    memo, language, chosen = g.fragments
-    full = (language, chosen, *map(_hashable, key))
+    here = g._get_current_object()  # one look-up of the request's globals (a page has ~100)
+    memo = here.get("fragments") or here.setdefault("fragments", get_memo("fragments", SIZE))
+    return _kept(here, memo, key, caller)
+
+
+def page_part(*key, caller) -> Markup:
+    """The call block's HTML for this key (the request's parameters it shows), rendered on
+    first use in this process; every time while templates reload (development)."""
+    if current_app.jinja_env.auto_reload:
+        return Markup(caller())
+    memo = current_app.extensions.setdefault("page_parts", Memo(PAGE_PARTS))
+    return _kept(g._get_current_object(), memo, key, caller)
+
+
+def _kept(here, memo: Memo, key: tuple, caller) -> Markup:
+    """:param here: the request's globals (``flask.g`` itself)"""
+    languages = here.get("fragment_language")
+    if languages is None:
+        languages = here.fragment_language = (i18n.language(), i18n.chosen_language())
+    full = (*languages, *map(_hashable, key))
     html = memo.get(full)
     if html is None:
         html = memo.put(full, Markup(caller()))
@@ -29,4 +48,6 @@ def fragment(*key, caller) -> Markup:
 
 
 def _hashable(part):
-    return tuple(part) if isinstance(part, list) else part  # a card's weekly times
+    if isinstance(part, list):  # a card's weekly times, a form's day choices
+        return tuple(map(_hashable, part))
+    return part

@@ -23,14 +23,17 @@ from finder.vocabulary import N_
 LANGUAGES = {"en": "English", "es": "Español"}
 # US formatting conventions in both languages (12-hour clock, miles).
 FORMAT_LOCALES = {"en": "en_US", "es": "es_US"}
+A_MONDAY = date(2026, 11, 23)
 
 
 def chosen_language() -> str | None:
     """The language asked for in the URL, if it is one we have."""
-    if "chosen_language" not in g:
+    try:
+        return g.chosen_language
+    except AttributeError:  # first use in this request (one lookup per use after that)
         lang = request.args.get("lang", "")
         g.chosen_language = lang if lang in LANGUAGES else None
-    return g.chosen_language
+        return g.chosen_language
 
 
 def select_locale() -> str:
@@ -50,9 +53,11 @@ def init_app(app) -> None:
 
 
 def _catalog():
-    if "catalog" not in g:
+    try:
+        return g.catalog
+    except AttributeError:
         g.catalog = get_translations()
-    return g.catalog
+        return g.catalog
 
 
 def gettext(template: str, **values) -> str:
@@ -66,10 +71,12 @@ def ngettext(singular: str, plural: str, num, **values) -> str:
 
 
 def language() -> str:
-    if "language" not in g:
+    try:
+        return g.language
+    except AttributeError:
         locale = get_locale()
         g.language = str(locale.language) if locale else "en"
-    return g.language
+        return g.language
 
 
 def format_locale() -> str:
@@ -108,7 +115,12 @@ def number(value) -> str:
 
 
 def weekday(moment: datetime) -> str:
-    return format_date(moment, "EEEE", locale=format_locale())
+    return _weekday(moment.weekday(), format_locale())
+
+
+@lru_cache(maxsize=64)
+def _weekday(day: int, locale: str) -> str:
+    return format_date(A_MONDAY + timedelta(days=day), "EEEE", locale=locale)
 
 
 def clock(moment) -> str:
@@ -207,11 +219,11 @@ def when_text(item: dict, found=None) -> str:
     zone = (found.zone if found else None) or item["timezone"]
     mine = own.astimezone(ZoneInfo(zone))
     now = found.query.now if found else mine
-    at = Markup("%s %s") % (relative_day(mine, now), time_tag(mine))
+    at = _spaced(relative_day(mine, now), time_tag(mine))
     if mine.utcoffset() != own.utcoffset():
         at = _markup(N_("%(mine)s your time · %(own)s"), mine=at, own=time_tag(own, zone=True))
     elif not found or not found.zone:
-        at = Markup("%s %s") % (at, zone_name(own))
+        at = _spaced(at, zone_name(own))
     until, end = item["minutes_until_start"], item["minutes_until_end"]
     if found and found.query.when == "at":
         finish = (own + timedelta(minutes=end - until)).astimezone(mine.tzinfo)
@@ -258,8 +270,8 @@ def _day_and_month(day: date, locale: str) -> str:
 
 def time_tag(moment: datetime, zone: bool = False) -> Markup:
     """<time datetime="2026-11-24T19:00:00-05:00">7:00 PM</time>, with its zone if asked."""
-    shown = Markup("%s %s") % (clock(moment), zone_name(moment)) if zone else clock(moment)
-    return Markup('<time datetime="%s">%s</time>') % (moment.isoformat(), shown)
+    shown = _spaced(clock(moment), zone_name(moment)) if zone else escape(clock(moment))
+    return Markup(f'<time datetime="{moment.isoformat()}">{shown}</time>')
 
 
 def zone_name(moment: datetime) -> Markup:
@@ -277,8 +289,17 @@ _ZONE_NAMES: dict[tuple, Markup] = {}
 
 
 def _markup(template: str, **values) -> Markup:
-    """The template in the page's language, its values escaped unless already markup."""
-    return Markup(escape(_catalog().gettext(template))) % values
+    """The template in the page's language, its values escaped unless already markup.
+
+    (What ``Markup(template) % values`` gives, formatted directly: a results page formats a few
+    hundred of these, and Markup's own ``%`` wraps every value in a helper object first.)"""
+    escaped = {name: escape(value) for name, value in values.items()}
+    return Markup(str(escape(_catalog().gettext(template))) % escaped)
+
+
+def _spaced(*parts) -> Markup:
+    """The parts with a space between, each escaped unless already markup."""
+    return Markup(" ".join(map(escape, parts)))
 
 
 def dial_in_text(value: str) -> str:

@@ -42,10 +42,12 @@ EXPECT = {
 _ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
 
 
-@bp.app_context_processor
 def fallback_helpers() -> dict:
     """What a card, a listing page and a sheet show when a listing has no phone of its own."""
     return {"source_office": source_office, "zip_of": zip_of}
+
+
+bp.record_once(lambda state: state.app.jinja_env.globals.update(fallback_helpers()))
 
 
 def source_office(source_id: str) -> dict | None:

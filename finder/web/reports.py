@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from finder import reports
 from finder.web.i18n import gettext, number
-from finder.web.state import get_db
+from finder.web.state import get_db, get_memo
 
 TOKEN_MAX_AGE = 24 * 3600  # seconds a form stays valid: a page left open overnight still works
 PER_HOUR = 10
@@ -68,7 +69,12 @@ def _limiter() -> RateLimit:
 def reports_path() -> Path:
     """The reports database: FINDER_REPORTS_DATABASE, else ``reports.db`` beside the directory."""
     configured = current_app.config.get("REPORTS_DATABASE")
-    return Path(configured) if configured else reports.default_path(current_app.config["DATABASE"])
+    return Path(configured) if configured else _beside(current_app.config["DATABASE"])
+
+
+@lru_cache(maxsize=16)
+def _beside(database: str) -> Path:
+    return reports.default_path(database)  # resolving the path is a system call or more
 
 
 def _client_address() -> str:
@@ -234,11 +240,23 @@ def reported_gone(listing: dict) -> str | None:
 
 
 def _gone_by_id() -> dict[int, str]:
-    """Open "no longer meets" reports by the current number of their listing: read once per
-    request, and matched by source and source id, which a rebuild keeps."""
-    if "reported_gone" not in g:
-        g.reported_gone = _read_gone()
-    return g.reported_gone
+    """Open "no longer meets" reports by the current number of their listing, matched by source
+    and source id, which a rebuild keeps: read once per request, or once per generation and
+    version of the reports file when its version can be told (a results page read them anew
+    every time)."""
+    here = g._get_current_object()  # one look-up of the request's globals: a card each
+    found = here.get("reported_gone")
+    if found is None:
+        found = here.reported_gone = _gone_for(reports.version(reports_path()))
+    return found
+
+
+def _gone_for(version: tuple | None) -> dict[int, str]:
+    if version is None:
+        return _read_gone()
+    memo = get_memo("reported-gone", 1)
+    found = memo.get(version)
+    return found if found is not None else memo.put(version, _read_gone())
 
 
 def _read_gone() -> dict[int, str]:

@@ -35,7 +35,7 @@ from finder.web import week as this_week
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import calendar_response, listing_calendar
 from finder.web.directions import directions
-from finder.web.fragments import fragment
+from finder.web.fragments import fragment, page_part
 from finder.web.i18n import gettext
 from finder.web.listing import (
     STALE_AFTER_DAYS,
@@ -98,8 +98,9 @@ MARKER_SLOTS = {name: f"{{{name}}}" for name in ("place", "number", "name", "cou
 ONLINE_FIRST = 3  # online meetings shown above the local ones' later groups (issue #11)
 
 
-@bp.app_context_processor
-def page_helpers():
+def page_helpers() -> dict:
+    """Functions for templates, as the environment's globals: macros imported without a page's
+    context (built once, not per page) can call them too."""
     return {
         "link": link,
         "switch_language": switch_language,
@@ -123,6 +124,7 @@ def page_helpers():
         "week_url": lambda: link("views.week_page", **this_week.without_when(request.args)),
         "directions": directions,
         "fragment": fragment,
+        "page_part": page_part,
     }
 
 
@@ -142,6 +144,7 @@ def register_filters(state) -> None:
 
 
 bp.record_once(register_filters)
+bp.record_once(lambda state: state.app.jinja_env.globals.update(page_helpers()))
 
 
 def link(endpoint: str, **values) -> str:
@@ -497,7 +500,7 @@ def report_sent(resource_id: int):
     return reports.sent_page(_listing_or_404(resource_id))
 
 
-bp.app_context_processor(reports.page_helpers)
+bp.record_once(lambda state: state.app.jinja_env.globals.update(reports.page_helpers()))
 
 
 def _listing_or_404(resource_id: int) -> dict:
