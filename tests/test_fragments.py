@@ -71,3 +71,33 @@ def test_a_memo_reads_only_what_it_lacks_and_keeps_what_a_read_left_out():
     assert memo.each([1, 2, 3, 1], fetch, missing=0) == {1: 2, 2: 4, 3: 0}
     assert memo.each([2, 3, 4], fetch, missing=0) == {2: 4, 3: 0, 4: 8}
     assert reads == [[1, 2, 3], [4]]
+
+
+def checked(page: str, name: str) -> list[str]:
+    return re.findall(rf'<input type="(?:radio|checkbox)" name="{name}" value="([^"]*)" checked>', page)
+
+
+def test_the_search_form_and_header_show_each_pages_own_parameters(tuesday_evening):
+    """Kept once rendered, keyed by the page's parameters: never another search's choices."""
+    asked = [
+        ("q=19103&attendance=online", {"attendance": ["online"], "when": ["now"]}),
+        ("q=19103", {"attendance": [""], "when": ["now"]}),
+        ("q=19103&when=any&type=X", {"attendance": [""], "when": ["any"], "type": ["X"]}),
+    ]
+    for query, choices in asked + asked[::-1]:
+        page = tuesday_evening.get(f"/search?{query}").get_data(as_text=True)
+        for name, values in choices.items():
+            assert checked(page, name) == values, (query, name)
+        other_language = re.search(r'<a href="([^"]+)" lang="es"', page).group(1)
+        assert other_language.startswith("/search?") and "lang=es" in other_language
+        assert all(part in other_language.replace("%2C", ",") for part in query.split("&"))
+
+
+def test_a_bad_place_shows_its_own_message_in_the_form(tuesday_evening):
+    first = tuesday_evening.get("/search?q=Nowhereville%2C+ZZ").get_data(as_text=True)
+    second = tuesday_evening.get("/search?q=99999999").get_data(as_text=True)
+    again = tuesday_evening.get("/search?q=Nowhereville%2C+ZZ").get_data(as_text=True)
+    message = re.compile(r'<p class="error" id="q-error">(.*?)</p>', re.S)
+    assert message.search(first).group(1) != message.search(second).group(1)
+    assert message.search(again).group(1) == message.search(first).group(1)
+    assert 'value="Nowhereville, ZZ"' in again and 'value="99999999"' in second
