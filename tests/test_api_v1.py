@@ -2,6 +2,9 @@
 vocabularies in English and Spanish, caching and CORS; answers checked against the OpenAPI
 document."""
 
+import re
+from datetime import UTC, datetime
+
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -126,10 +129,18 @@ def test_caching_from_the_build_time(api):
     again = api.get("/api/v1/types", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and not again.data
     search = api.get("/api/v1/search?q=19103")
-    assert "max-age=60" in search.headers["Cache-Control"]
+    assert "max-age=60" in search.headers["Cache-Control"]  # a frozen clock: its whole minute
     assert search.headers["Vary"] == "Accept-Language"
     repeat = api.get("/api/v1/search?q=19103", headers={"If-None-Match": search.headers["ETag"]})
     assert repeat.status_code == 304
+
+
+def test_a_search_is_fresh_until_the_minute_it_answers_is_over(philadelphia_db):
+    live = create_app({"TESTING": True, "DATABASE": str(philadelphia_db)}).test_client()
+    search = live.get("/api/v1/search?q=19103")
+    second = datetime.now(UTC).second
+    age = int(re.search(r"max-age=(\d+)", search.headers["Cache-Control"]).group(1))
+    assert 1 <= age <= 60 and (second - (60 - age)) % 60 <= 1  # a second may have ticked
 
 
 def test_cors_for_get_only(api):

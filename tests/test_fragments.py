@@ -74,7 +74,8 @@ def test_a_memo_reads_only_what_it_lacks_and_keeps_what_a_read_left_out():
 
 
 def checked(page: str, name: str) -> list[str]:
-    return re.findall(rf'<input type="(?:radio|checkbox)" name="{name}" value="([^"]*)" checked>', page)
+    box = rf'<input type="(?:radio|checkbox)" name="{name}" value="([^"]*)" checked>'
+    return re.findall(box, page)
 
 
 def test_the_search_form_and_header_show_each_pages_own_parameters(tuesday_evening):

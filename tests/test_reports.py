@@ -317,7 +317,8 @@ def _card(page: str, resource_id: int) -> str:
 def test_a_no_longer_meets_report_shows_a_caution_until_resolved(client, reports_path, site):
     listing = _first_result(client)
     assert "Reported on" not in client.get(f"/resource/{listing}").text
-    send(client, listing, what="gone")
+    assert "Reported on" not in _card(client.get("/search?q=19103").text, listing)
+    send(client, listing, what="gone")  # the page above is kept for its minute: not any more
     today = time.strftime("%B %-d, %Y", time.gmtime())
     detail = client.get(f"/resource/{listing}").text
     assert f"Reported on {today}:" in detail
@@ -330,6 +331,7 @@ def test_a_no_longer_meets_report_shows_a_caution_until_resolved(client, reports
     result = site.test_cli_runner().invoke(args=["reports", "resolve", str(row["id"])])
     assert result.exit_code == 0, result.output
     assert "Reported on" not in client.get(f"/resource/{listing}").text
+    assert "Reported on" not in _card(client.get("/search?q=19103").text, listing)
 
 
 def test_other_problems_show_no_caution(client):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 
-from flask import current_app
+from flask import current_app, g
 
 from finder.geo.offline import OfflineGeocoder
 from finder.search.coverage import CoverageNote, coverage_note
@@ -154,9 +154,18 @@ def _geocoder() -> OfflineGeocoder:
 
 
 def now() -> datetime:
-    """The current instant, or FROZEN_NOW (checked by create_app) for tests and demos."""
-    frozen = current_app.config.get("FROZEN_NOW")
-    return datetime.fromisoformat(frozen) if frozen else datetime.now(UTC)
+    """The current minute (the same all through a request), or FROZEN_NOW (checked by create_app)
+    for tests and demos.
+
+    Whole minutes: pages say "starts in 15 min", and meetings start on the minute, so seconds
+    change nothing a reader sees; they would only make each answer unique (finder/web/kept.py
+    keeps an answer for its minute)."""
+    here = g._get_current_object()
+    if "now" not in here:
+        frozen = current_app.config.get("FROZEN_NOW")
+        moment = datetime.now(UTC).replace(second=0, microsecond=0)
+        here.now = datetime.fromisoformat(frozen) if frozen else moment
+    return here.now
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ from finder.paths import ROOT
 from finder.vocabulary import ATTENDANCE_NAMES, KINDS, PROGRAMS, types
 from finder.web.answers import answer_request, place_of
 from finder.web.i18n import LANGUAGES, gettext, wording
+from finder.web.kept import kept
 from finder.web.listing import fetch_listing
 from finder.web.params import NAMES, ParamError, check_names
 from finder.web.state import get_db, get_memo
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-SEARCH_MAX_AGE = 60  # "now" moves: a search is fresh for a minute
+SEARCH_MAX_AGE = 60  # "now" moves: a search answers one minute (answers.now)
 DATA_MAX_AGE = 300
 RESOURCE_FIELDS = (
     "id", "name", "kind", "program", "description", "attendance", "status", "timezone",
@@ -101,13 +102,20 @@ def cache_and_share(response):
         response.headers["Cache-Control"] = "no-store"
         return response
     if request.endpoint in CLOCK_ENDPOINTS:
-        response.headers["Cache-Control"] = f"public, max-age={SEARCH_MAX_AGE}"
+        response.headers["Cache-Control"] = f"public, max-age={_rest_of_the_minute()}"
         response.add_etag()
         return response.make_conditional(request)
     response.headers["Cache-Control"] = f"public, max-age={DATA_MAX_AGE}"
     response.set_etag(_data_etag())
     response.headers["Last-Modified"] = http_date(build_time())
     return response
+
+
+def _rest_of_the_minute() -> int:
+    """Seconds until the minute a search answers is over (a whole minute for a frozen clock)."""
+    if current_app.config.get("FROZEN_NOW"):
+        return SEARCH_MAX_AGE
+    return SEARCH_MAX_AGE - datetime.now(UTC).second
 
 
 def _parameters(*names):
@@ -143,14 +151,14 @@ def search_answer() -> dict:
 @bp.get("/search")
 def search_endpoint():
     """Support near a place and now: GET /api/search?q=19103&when=now&type=X (kept for links)."""
-    return jsonify(search_answer())
+    return kept(lambda: jsonify(search_answer()))
 
 
 @bp.get("/v1/search")
 @_parameters(*NAMES)
 def search_v1():
     """Support near a place and now, with exactly the site's parameters."""
-    return jsonify(search_answer())
+    return kept(lambda: jsonify(search_answer()))
 
 
 @bp.get("/v1/resources/<int:resource_id>")

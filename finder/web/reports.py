@@ -247,16 +247,24 @@ def _gone_by_id() -> dict[int, str]:
     here = g._get_current_object()  # one look-up of the request's globals: a card each
     found = here.get("reported_gone")
     if found is None:
-        found = here.reported_gone = _gone_for(reports.version(reports_path()))
+        found = here.reported_gone = _gone_for(version())
     return found
 
 
-def _gone_for(version: tuple | None) -> dict[int, str]:
-    if version is None:
+def version() -> tuple | None:
+    """The reports file's version (finder.reports.version), once per request."""
+    here = g._get_current_object()
+    if "reports_version" not in here:
+        here.reports_version = reports.version(reports_path())
+    return here.reports_version
+
+
+def _gone_for(reports_version: tuple | None) -> dict[int, str]:
+    if reports_version is None:
         return _read_gone()
     memo = get_memo("reported-gone", 1)
-    found = memo.get(version)
-    return found if found is not None else memo.put(version, _read_gone())
+    found = memo.get(reports_version)
+    return found if found is not None else memo.put(reports_version, _read_gone())
 
 
 def _read_gone() -> dict[int, str]:

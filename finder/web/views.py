@@ -37,6 +37,7 @@ from finder.web.calendar import calendar_response, listing_calendar
 from finder.web.directions import directions
 from finder.web.fragments import fragment, page_part
 from finder.web.i18n import gettext
+from finder.web.kept import kept
 from finder.web.listing import (
     STALE_AFTER_DAYS,
     fetch_listing,
@@ -207,6 +208,11 @@ def map_page():
 def _results_page(template: str, more=None):
     if request.args.get("when") == "week":  # the form's "This week": a list of its own
         return redirect(url_for("views.week_page", **this_week.without_when(request.args)))
+    # Cards show open "no longer meets" reports: a new report is a new page at once.
+    return kept(lambda: _results(template, more), reports.version())
+
+
+def _results(template: str, more=None):
     try:
         answer = answer_request(request.args, i18n.wording())
     except ParamError as error:
