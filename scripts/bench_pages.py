@@ -5,6 +5,10 @@
 Each request goes through the whole app (parameters, search, details, rendering or JSON) with
 Flask's test client, so the figures are the app's own cost per request, without the server's.
 Prints p50 and p95 in milliseconds per request kind, side by side in one run.
+
+A search's answer is kept for its minute (finder/web/kept.py), so the rows over five places
+mostly measure kept answers, as popular searches are in use; the "distinct points" rows ask
+from a new point every time (a few metres apart), so each is answered anew.
 """
 
 import statistics
@@ -20,11 +24,14 @@ sys.path.insert(0, str(ROOT))
 from finder import create_app  # noqa: E402
 
 PLACES = ["19103", "19020", "94901", "79101", "14607"]
+POINTS = [(39.9526, -75.1652), (40.1065, -74.9513), (37.9735, -122.5311), (35.2220, -101.8313)]
 REQUESTS = {
     "API search, now": "/api/v1/search?q={place}",
     "API search, any time, 25": "/api/v1/search?q={place}&when=any&limit=25",
     "results page, now": "/search?q={place}",
     "results page, any time, 25": "/search?q={place}&when=any&limit=25",
+    "API search, distinct points": "/api/v1/search?lat={lat}&lon={lon}",
+    "results page, distinct points": "/search?lat={lat}&lon={lon}",
     "listing page": "/resource/{listing}",
     "trivial (/healthz)": "/healthz",
 }
@@ -36,22 +43,29 @@ REQUESTS = {
 def main(database: str, rounds: int) -> None:
     client = create_app({"DATABASE": database}).test_client()
     listing = client.get("/api/v1/search?q=19103&when=any").get_json()["groups"]["nearby"][0]["id"]
-    urls = {
-        name: [url.format(place=p, listing=listing) for p in PLACES]
-        for name, url in REQUESTS.items()
-    }
-    for choices in urls.values():  # warm: index built, kernels compiled, templates loaded
-        for url in choices:
+    for template in REQUESTS.values():  # warm: index built, kernels compiled, templates loaded
+        for n in range(len(PLACES)):
+            url = _url(template, n, listing, warm=True)
             assert client.get(url).status_code == 200, url
-    click.echo(f"{'request':28} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, choices in urls.items():
+    click.echo(f"{'request':32} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, template in REQUESTS.items():
         times = []
         for n in range(rounds):
+            url = _url(template, n, listing)
             started = time.perf_counter()
-            client.get(choices[n % len(choices)])
+            client.get(url)
             times.append((time.perf_counter() - started) * 1000)
         p95 = statistics.quantiles(times, n=20)[-1]
-        click.echo(f"{name:28} {statistics.median(times):8.2f} {p95:8.2f}")
+        click.echo(f"{name:32} {statistics.median(times):8.2f} {p95:8.2f}")
+
+
+def _url(template: str, n: int, listing: int, warm: bool = False) -> str:
+    """The n-th request of a kind: places in turn, or a point never asked before."""
+    lat, lon = POINTS[n % len(POINTS)]
+    step = -(n + 1) if warm else n + 1  # about 11 m north (south while warming) each time
+    return template.format(
+        place=PLACES[n % len(PLACES)], listing=listing, lat=round(lat + step * 1e-4, 4), lon=lon
+    )
 
 
 if __name__ == "__main__":

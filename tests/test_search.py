@@ -15,7 +15,7 @@ from finder.geo.where import locate
 from finder.schedule import minutes
 from finder.search import online as search_online
 from finder.search.describe import describe
-from finder.search.engine import Plan, search
+from finder.search.engine import Plan, any_placed_within, search
 from finder.search.index import SearchIndex
 from finder.search.naive import search_naive
 from finder.search.query import Query
@@ -537,6 +537,38 @@ def test_fast_path_equals_naive_scan_across_dst_weekends(import_bundled, db, no_
         )
         fast = search(index, q)
         assert fast.ids() == search_naive(index, q, fast.radius_km).ids(), now
+
+
+@pytest.mark.parametrize(
+    ("point", "radius_km", "options"),
+    [
+        ((39.9526, -75.1652), 1.0, {}),  # centre of Philadelphia
+        ((39.9526, -75.1652), 0.05, {}),
+        ((40.5, -77.5), 5.0, {}),  # rural central Pennsylvania
+        ((40.5, -77.5), 80.0, {}),
+        ((39.9526, -75.1652), 2.0, {"programs": frozenset({"na"})}),
+        ((39.9526, -75.1652), 2.0, {"include_types": frozenset({"X"})}),
+        ((39.9526, -75.1652), 2.0, {"attendance": frozenset({"online"})}),
+        ((38.0, -40.0), 200.0, {}),  # the Atlantic
+    ],
+)
+def test_any_placed_within_says_what_an_any_time_search_lists_nearby(
+    import_bundled, db, point, radius_km, options
+):
+    import_bundled("aasepia")
+    index = SearchIndex.from_db(db)
+    q = Query(
+        now=at(NY, 2026, 11, 24, 19, 0),
+        latitude=point[0],
+        longitude=point[1],
+        when="any",
+        kinds=frozenset({"meeting"}),
+        radius_km=radius_km,
+        widen=False,
+        **options,
+    )
+    nearby = search(index, q).totals["nearby"]
+    assert any_placed_within(index, q, radius_km) is (nearby > 0)
 
 
 def test_fast_online_counts_and_ties_match_the_naive_scan():

@@ -4,7 +4,7 @@
 ``finder.search_naive`` answers the same question by brute force, to prove this path right.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -312,6 +312,20 @@ def anytime_near(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates
     distance = kernel_inputs.distances(plan.point, index.places[positions])
     keep = distance <= radius_km
     return untimed(positions[keep], distance[keep], NEARBY)
+
+
+def any_placed_within(index: SearchIndex, query: Query, radius_km: float) -> bool:
+    """Whether any placed resource that passes the query's kind, attendance, program and type
+    filters is within ``radius_km`` of its point, at any time: what an any-time search would
+    list as nearby, without ranking it."""
+    if not query.has_point or not query.in_person:
+        return False
+    plan = Plan.of(index, replace(query, when="any"))
+    positions = index.resources_near(query.latitude, query.longitude, radius_km)
+    positions = positions[plan.allowed(index, positions)]
+    if not len(positions):
+        return False
+    return bool(np.any(kernel_inputs.distances(plan.point, index.places[positions]) <= radius_km))
 
 
 def always_open(index: SearchIndex, plan: Plan, radius_km: float) -> Candidates:

@@ -14,7 +14,7 @@ from flask import current_app, g
 from finder.geo.offline import OfflineGeocoder
 from finder.search.coverage import CoverageNote, coverage_note
 from finder.search.describe import ENGLISH, Wording, describe
-from finder.search.engine import search
+from finder.search.engine import any_placed_within, search
 from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results
 from finder.search.reach import by_arrival, reach
 from finder.vocabulary import types
@@ -135,16 +135,12 @@ def _meetings_within(query, radius_km: float) -> bool:
 def _any_meeting_within(query, radius_km: float) -> bool:
     probe = replace(
         query,
-        when="any",
         kinds=frozenset({"meeting"}),
         attendance=frozenset({"in_person", "hybrid"}),
         include_types=frozenset(),
         exclude_types=frozenset(),
-        radius_km=radius_km,
-        widen=False,
-        limit=1,
     )
-    return any(search(get_index(), probe).totals.values())
+    return any_placed_within(get_index(), probe, radius_km)
 
 
 @cache
