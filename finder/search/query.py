@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -51,7 +52,7 @@ class Query:
         """Whether a location was given."""
         return self.latitude is not None and self.longitude is not None
 
-    @property
+    @cached_property  # asked for by every hit of a search
     def window(self) -> tuple[datetime, datetime, datetime] | None:
         """(start, end of "soon", end) of the time window; None for any time."""
         if self.when == "any":
