@@ -7,6 +7,7 @@ import sqlite3
 from contextlib import closing
 
 from finder.web.state import Memo
+from finder.web.views import FORM_FIELDS
 
 
 def card_of(page: str, listing_id: int) -> str:
@@ -102,3 +103,17 @@ def test_a_bad_place_shows_its_own_message_in_the_form(tuesday_evening):
     assert message.search(first).group(1) != message.search(second).group(1)
     assert message.search(again).group(1) == message.search(first).group(1)
     assert 'value="Nowhereville, ZZ"' in again and 'value="99999999"' in second
+
+
+def test_the_search_forms_key_names_every_field_it_shows(tuesday_evening):
+    page = tuesday_evening.get("/search?q=19103&lang=es").get_data(as_text=True)
+    form = re.search(r'<form method="get" action="/search".*?</form>', page, re.S).group(0)
+    shown = set(re.findall(r'name="(\w+)"', form)) - {"lang"}  # lang: the key's language
+    assert shown == set(FORM_FIELDS)
+
+
+def test_a_search_from_a_point_keeps_the_form_of_its_choices(tuesday_evening):
+    for lat, attendance in [(39.95, "online"), (39.96, ""), (39.97, "online")]:
+        url = f"/search?lat={lat}&lon=-75.16&attendance={attendance}"
+        page = tuesday_evening.get(url).get_data(as_text=True)
+        assert checked(page, "attendance") == [attendance]

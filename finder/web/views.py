@@ -99,6 +99,16 @@ MARKER_SLOTS = {name: f"{{{name}}}" for name in ("place", "number", "name", "cou
 ONLINE_FIRST = 3  # online meetings shown above the local ones' later groups (issue #11)
 
 
+# The parameters the search form shows (its fields' names); not lat and lon, which it does not.
+FORM_FIELDS = ("q", "when", "day", "time", "attendance", "type", "kind", "program", "radius", "not",
+               "order")  # fmt: skip
+
+
+def form_values(args) -> tuple:
+    """What a search form shows of a request's parameters: the key it is kept under."""
+    return tuple((name, tuple(args.getlist(name))) for name in FORM_FIELDS)
+
+
 def page_helpers() -> dict:
     """Functions for templates, as the environment's globals: macros imported without a page's
     context (built once, not per page) can call them too."""
@@ -126,6 +136,7 @@ def page_helpers() -> dict:
         "directions": directions,
         "fragment": fragment,
         "page_part": page_part,
+        "form_values": form_values,
     }
 
 
