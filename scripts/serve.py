@@ -25,6 +25,7 @@ FOLLOW_EVERY = 0.5  # seconds between looks at the database file
 sys.path.insert(0, str(ROOT))
 
 from finder.reports import default_path  # noqa: E402
+from finder.store import UnservableDatabase, check_servable_file  # noqa: E402
 
 
 class PortTaken(Exception):
@@ -40,6 +41,11 @@ def main() -> int:
     except PortTaken as error:
         print(f"serve.py: {error}", file=sys.stderr)
         return 2
+    try:  # a file of another schema version would answer every search with an error
+        check_servable_file(database)
+    except UnservableDatabase as error:
+        print(f"serve.py: not starting: {error}", file=sys.stderr)
+        return 1
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop works like Ctrl-C
     # Ctrl-C stops us even when started from a shell that runs background jobs with SIGINT ignored
     signal.signal(signal.SIGINT, signal.default_int_handler)

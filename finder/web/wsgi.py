@@ -32,6 +32,7 @@ from gunicorn.workers import gthread
 
 from finder import create_app
 from finder.search.sidecar import identity, is_stored
+from finder.store import UnservableDatabase, check_servable_file
 from finder.web.serving import warm_up
 from finder.web.state import published
 
@@ -242,8 +243,18 @@ def application(database: str | None = None):
     app = create_app()
     if database:
         app.config["DATABASE"] = database
+    refuse_to_start(app.config["DATABASE"])
     warm_up(app)
     return app
+
+
+def refuse_to_start(database: str) -> None:
+    """Exit with the reason (and a non-zero status) when the file cannot be served by this
+    version of the code: another schema version, missing, or not a database."""
+    try:
+        check_servable_file(database)
+    except UnservableDatabase as error:
+        raise SystemExit(f"finder: not starting: {error}") from None
 
 
 def main() -> int:
