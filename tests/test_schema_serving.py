@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,7 +24,7 @@ from finder.store import connect, expected_migrations, init_db
 from finder.web.serving import serving_in_background
 
 from .conftest import ROOT
-from .test_serve import free_port
+from .test_serve import Servers, fetch, free_port
 from .test_store import older
 
 EXPECTED = len(expected_migrations())
@@ -194,3 +195,58 @@ def test_a_first_request_to_an_old_file_is_a_503_that_says_so(tmp_path, files, c
         publish(files["A"], served)
         status, _, body = get(base + QUERY)
         assert status == 200 and file_of(json.loads(body)) == "A"
+
+
+# ---- under `make run`'s servers (gunicorn's workers and Datasette) ------------------------------
+
+
+def test_make_runs_servers_keep_the_previous_file_over_an_old_one(tmp_path, registry, geocoder):
+    """scripts/serve.py: both gunicorn workers and Datasette keep answering from the file
+    published before an old-schema one, without an error, and follow the next servable one."""
+    servers = Servers(tmp_path, registry, geocoder)
+    try:
+        fetch(servers.datasette + "/finder.json")
+        fetch(servers.site + "/healthz")
+        old, good = tmp_path / "old.db", tmp_path / "good.db"
+        for path, mark in ((old, " #OLD"), (good, " #B")):
+            shutil.copyfile(servers.database, path)
+            with sqlite3.connect(path) as db:
+                db.execute("update resources set name = name || ?", [mark])
+            db.close()
+        older(old)
+        marked = "/finder.json?sql=select+count(*)+as+n+from+resources+where+name+like+'%25%23{}'"
+        site_query = f"{servers.site}/api/search?q=79401&when=any&limit=5"
+
+        def answers(seconds: float) -> tuple[set, set, list]:
+            seen, datasette, errors = set(), set(), []
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                for url, into in ((site_query, seen), (servers.datasette + marked, datasette)):
+                    status, _, body = get(url.format("OLD"))
+                    if status != 200:
+                        errors.append((url, status))
+                    elif into is seen:
+                        seen.add(json.loads(body)["groups"]["nearby"][0]["name"].split(" #")[-1])
+                    else:
+                        datasette.add(json.loads(body)["rows"][0][0])
+            return seen, datasette, errors
+
+        publish(old, servers.database)
+        seen, datasette, errors = answers(4)
+        assert errors == [] and datasette == {0}, (errors, datasette)
+        assert not any(name == "OLD" for name in seen)
+        publish(good, servers.database)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status, _, body = get(site_query)
+            if json.loads(body)["groups"]["nearby"][0]["name"].endswith(" #B"):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the site never served the good file published after")
+    finally:
+        output = servers.stop()
+    refused = [line for line in output.splitlines() if "Database file refused" in line]
+    assert 1 <= len(refused) <= 3, output  # once per process that saw it (master, 2 workers)
+    assert "Datasette keeps the file published before:" in output
+    assert "79401" not in output

@@ -28,9 +28,9 @@ from finder.search.sidecar import FileReplaced, identity, open_index
 from finder.store import UnservableDatabase, check_servable
 
 log = logging.getLogger("finder")  # the app's logger (Flask names it after the app)
-KEPT_WAIT = (
-    30  # seconds a request may wait for a connection to a generation kept over a refused file
-)
+# Seconds a request waits for a connection to a generation kept over a refused file (requests
+# give theirs back within milliseconds; a worker forked meanwhile has none to wait for).
+KEPT_WAIT = 5
 
 
 class Memo:
@@ -179,10 +179,26 @@ class Published:
                 wait = True
         raise RuntimeError(f"{self.path} kept changing")
 
+    def hold_connections(self, count: int) -> None:
+        """Open ``count`` read connections to the current generation in this process (a worker
+        just forked holds none): once a file this code refuses is published, the path names it
+        and no new connection to the current generation can be opened, so a process answers
+        from it only with the connections it holds (up to ``count`` requests at once)."""
+        lent = []
+        try:
+            for _ in range(count):
+                lent.append(self.lend())
+        finally:
+            for generation, db in lent:
+                generation.give_back(db)
+
     def _lend_kept(self) -> tuple[Generation, Database]:
         """A connection once one is free, while the current generation is kept over a refused
         file (it cannot open more: its path names the refused file), or one to a servable file
-        published meanwhile."""
+        published meanwhile.
+
+        :raises UnservableDatabase: none came free within KEPT_WAIT (a 503, never a 500)
+        """
         deadline = time.monotonic() + KEPT_WAIT
         while time.monotonic() < deadline:
             time.sleep(0.005)
@@ -191,7 +207,7 @@ class Published:
                 return generation, generation.lend()
             except Replaced:
                 continue
-        raise RuntimeError(f"no connection to {self.path}'s kept generation came free")
+        raise self.refused or RuntimeError(f"{self.path} kept changing")
 
     def current_generation(self, wait: bool = False) -> Generation:
         """The current generation; a new one when the file at the path has changed (built by

@@ -73,6 +73,7 @@ def settings(host: str, port: int, workers: int | None = None) -> dict:
         "control_socket_disable": True,
         "proc_name": "finder",
         "pre_fork": follow_the_file,
+        "post_fork": hold_connections,
     }
 
 
@@ -87,6 +88,19 @@ def follow_the_file(arbiter, _worker) -> None:
         open_published(app)
     except Exception:  # noqa: BLE001 - the arbiter's loop must go on; the worker retries
         arbiter.log.exception("Could not open the database file published now")
+
+
+def hold_connections(arbiter, _worker) -> None:
+    """gunicorn's post_fork hook: in a new worker, one read connection per thread to the current
+    generation, so that the worker goes on answering from it if the next file published is one
+    this code refuses (another schema version). On failure it answers as it can (a 503)."""
+    app = getattr(arbiter.app, "callable", None)
+    if app is None:
+        return
+    try:
+        published(app).hold_connections(THREADS)
+    except Exception:  # noqa: BLE001 - the worker must start; its requests say what is wrong
+        arbiter.log.exception("Could not open the current database file in a new worker")
 
 
 def open_published(app) -> bool:
