@@ -19,6 +19,8 @@ from finder.migrations import migrations
 from finder.vocabulary import types
 
 
+# The fixes a refusal names: migrate a copy of the file and publish it, or rebuild it from the
+# registered sources (what `make db` does for data/finder.db).
 def _migrate(path) -> str:
     return f"FINDER_DATABASE={path} flask --app finder init-db"
 
@@ -32,10 +34,6 @@ class UnservableDatabase(Exception):
     no migration record, or not an SQLite file at all. Nothing is written to it."""
 
     identity: tuple | None = None  # which file was refused (set by the serving side)
-
-
-# The fixes a refusal names: migrate a copy of the file and publish it, or rebuild it from the
-# registered sources (what `make db` does for data/finder.db).
 
 
 @dataclass(frozen=True)
