@@ -22,21 +22,47 @@ from finder.ingest.quality import describe, report
 from finder.ingest.refresh import Outcome, refresh, with_kept_feeds
 from finder.ingest.registry import FORMATS, import_source, read_registry
 from finder.search.sidecar import store_beside
-from finder.store import connect, init_db
+from finder.store import (
+    UnservableDatabase,
+    connect,
+    expected_migrations,
+    needs_init,
+)
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the database or apply pending migrations.
+    """Create the database or apply pending migrations: to a copy, published in its place (the
+    served file is never written).
 
     Example:
 
     \b
         flask --app finder init-db
+        FINDER_DATABASE=/srv/finder/finder.db flask --app finder init-db
     """
-    init_db(connect(current_app.config["DATABASE"]))
-    click.echo(f"Database ready: {current_app.config['DATABASE']}")
+    database = current_app.config["DATABASE"]
+    _check_folder(database)
+    try:
+        with exclusive(database):
+            published = _migrate_and_publish(database)
+    except (PublishBusy, UnservableDatabase) as error:
+        raise click.ClickException(str(error)) from error
+    version = len(expected_migrations())
+    done = "a migrated copy published in its place" if published else "nothing to do"
+    click.echo(f"Database ready at schema version {version}: {database} ({done})")
+
+
+def _migrate_and_publish(database: str) -> bool:
+    """Publish a migrated copy of the database (a new one when there is none); whether it had to.
+
+    :raises UnservableDatabase: the file is newer than this code or not a database
+    """
+    if not needs_init(database):
+        return False
+    publish(draft_copy(database), database, current_app.config.get("SITE_URL"))
+    return True
 
 
 @click.command("import")
@@ -132,7 +158,8 @@ def build_command(output: str | None) -> None:
 @with_appcontext
 def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
     """Fetch live sources (their `url` in data/sources.toml) and publish the new data only when
-    every one succeeded; a failed or suspicious feed keeps its previous data.
+    every one succeeded; a failed or suspicious feed keeps its previous data, and when every
+    source failed nothing at all is published (exit status 1 whenever one failed).
 
     Example:
 
@@ -157,6 +184,11 @@ def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
     for outcome in outcomes:
         click.echo(format_outcome(outcome), err=not outcome.ok)
     failed = [o.source for o in outcomes if o.status == "failed"]
+    if failed and len(failed) == len(outcomes):
+        raise click.ClickException(
+            f"every source failed ({', '.join(failed)}): nothing was published; {database} and "
+            "its search index are as they were (these failures are not in feed_health)"
+        )
     if failed:
         raise click.ClickException(
             f"{', '.join(failed)} failed: nothing was published (failures recorded in feed_health)"

@@ -25,6 +25,7 @@ FOLLOW_EVERY = 0.5  # seconds between looks at the database file
 sys.path.insert(0, str(ROOT))
 
 from finder.reports import default_path  # noqa: E402
+from finder.store import UnservableDatabase, check_servable_file  # noqa: E402
 
 
 class PortTaken(Exception):
@@ -40,6 +41,11 @@ def main() -> int:
     except PortTaken as error:
         print(f"serve.py: {error}", file=sys.stderr)
         return 2
+    try:  # a file of another schema version would answer every search with an error
+        check_servable_file(database)
+    except UnservableDatabase as error:
+        print(f"serve.py: not starting: {error}", file=sys.stderr)
+        return 1
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop works like Ctrl-C
     # Ctrl-C stops us even when started from a shell that runs background jobs with SIGINT ignored
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -116,6 +122,7 @@ class Datasettes:
         self.listening, self.database, self.reports = listening, database, reports
         self.processes: list[subprocess.Popen] = []
         self.serving: tuple | None = None
+        self.refused: tuple | None = None  # the last file published that this code cannot serve
         self.starting: threading.Thread | None = None
 
     def start(self) -> None:
@@ -142,12 +149,22 @@ class Datasettes:
             _stop(older)
 
     def follow(self) -> None:
-        """Start a new Datasette when another file is published at the path."""
+        """Start a new Datasette when another file is published at the path, unless this code
+        cannot serve it (another schema version): the site keeps its previous generation then,
+        and so does Datasette."""
         if self.starting is not None and self.starting.is_alive():
             return
         self.processes = [p for p in self.processes if p.poll() is None]
-        if _identity(self.database) != self.serving:
-            self.start()
+        published = _identity(self.database)
+        if published in (self.serving, self.refused):
+            return
+        try:
+            check_servable_file(self.database)
+        except UnservableDatabase as error:
+            self.refused = published
+            print(f"serve.py: Datasette keeps the file published before: {error}", file=sys.stderr)
+            return
+        self.start()
 
     def alive(self) -> bool:
         return any(p.poll() is None for p in self.processes)

@@ -209,7 +209,12 @@ SHRUNKEN = json.dumps(json.loads(SUSSEX)[: SUSSEX_COUNT // 4]).encode()
     ],
     ids=["500", "invalid-json", "truncated", "slow", "oversized", "shrunken"],
 )
-def test_a_failed_or_suspicious_feed_keeps_the_previous_data(site, route, error):
+def test_a_failed_or_suspicious_feed_keeps_the_previous_data(tmp_path, server, route, error):
+    # Another source refreshes fine, so the failure is published in feed_health (when every
+    # source fails nothing is published: test_a_refresh_in_which_every_source_failed_...).
+    server.routes |= {"/sussex.json": SUSSEX, "/steady.json": SUSSEX}
+    steady = _sussex(server, id="steady", url=server.url("/steady.json"))
+    site = Site(tmp_path, server, [_sussex(server), steady])
     assert site.run("--all").exit_code == 0
     good = site.listings("sussexaa")
     success = site.health("sussexaa")["last_success"]
@@ -413,3 +418,53 @@ def test_an_hsds_csv_package_is_refreshed_from_its_zip(tmp_path, server):
     assert reasons, result.output
     assert (tmp_path / "feeds" / "hsds-example" / "feed.zip").is_file()
     assert "unchanged (HTTP 304" in site.run("hsds-example").output
+
+
+def _served_state(database: Path) -> dict:
+    """What a reader of the served file and its stored index could notice changing."""
+    index = database.with_name(f".{database.name}.index")
+    stored = sorted(
+        (str(p.relative_to(index)), p.stat().st_mtime_ns) for p in index.rglob("*") if p.is_file()
+    )
+    stat = os.stat(database)
+    return {
+        "file": (stat.st_ino, stat.st_mtime_ns, stat.st_size),
+        "bytes": database.read_bytes(),
+        "index": stored,
+        "others": sorted(p.name for p in database.parent.iterdir()),
+    }
+
+
+@pytest.mark.parametrize(
+    "routes",
+    [
+        {"/sussex.json": status(500), "/other.json": b"[{not json"},
+        {"/sussex.json": truncated(SUSSEX), "/other.json": status(404)},
+    ],
+    ids=["500-and-invalid-json", "truncated-and-404"],
+)
+def test_a_refresh_in_which_every_source_failed_publishes_nothing(tmp_path, server, routes):
+    """Nothing to publish: the served file, its stored index and its mtime stay exactly as they
+    were (no new generation, no index rebuilt), each failure is reported, the exit is non-zero."""
+    from finder.web.state import published
+
+    server.routes |= {"/sussex.json": SUSSEX, "/other.json": SUSSEX}
+    other = _sussex(server, id="other", url=server.url("/other.json"))
+    site = Site(tmp_path, server, [_sussex(server), other])
+    assert site.run("--all").exit_code == 0
+    generation, db = published(site.app).lend()  # a server opens it: its index is stored beside
+    generation.give_back(db)
+    before = _served_state(site.database)
+    assert before["index"], "the index should be stored beside the served file"
+    health = site.health("sussexaa")
+
+    server.routes |= routes
+    result = site.run("--all")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(line.startswith("sussexaa: failed") for line in lines), result.output
+    assert any(line.startswith("other: failed") for line in lines), result.output
+    assert "every source failed (sussexaa, other): nothing was published" in result.output
+    assert _served_state(site.database) == before
+    assert site.health("sussexaa") == health
+    assert published(site.app).current_generation() is generation

@@ -2,7 +2,11 @@
 database, and publish the draft only when every refreshed source succeeded (issue #13).
 
 A source that fails (HTTP error, unreadable feed, or a feed that lost more than half its
-records) keeps its previous data; the attempt and its error are recorded in ``feed_health``.
+records) keeps its previous data; when others succeeded, the attempts and errors are published
+in ``feed_health`` (a copy of the served file with only that changed). When every source failed
+nothing is published at all: the served file, its stored index and its modification time stay
+exactly as they were (the failures are reported to the caller, and the site keeps serving the
+same generation instead of rebuilding its index for data that did not change).
 """
 
 import hashlib
@@ -111,7 +115,8 @@ def refresh(
     overrides: list | None = None,
 ) -> list[Outcome]:
     """Refresh sources with a ``url`` into a draft of ``served``; publish it only when all
-    succeeded, otherwise publish only the record of the attempts (the data stays as it was).
+    succeeded, otherwise publish only the record of the attempts (the data stays as it was), or
+    nothing when every source failed.
 
     :param served: the database file the site and Datasette read
     :param sources: registry entries, each with a ``url``
@@ -146,8 +151,8 @@ def refresh(
     finally:
         db.close()
         _drop_staging(feeds_dir, outcomes)
-    if dry_run:
-        discard(draft)
+    if dry_run or len(failed) == len(outcomes):
+        discard(draft)  # nothing to publish: the served file and its index stay as they are
     elif not failed:
         publish(draft, served)
     else:

@@ -12,9 +12,11 @@ beside it; every process maps it from there (finder/search/sidecar.py), so worke
 pages and a new worker starts in about a second however large the data.
 """
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from urllib.parse import quote
 
 from flask import current_app, g
@@ -23,6 +25,12 @@ from sqlite_utils import Database
 from finder.search.coverage import Coverage
 from finder.search.index import SearchIndex
 from finder.search.sidecar import FileReplaced, identity, open_index
+from finder.store import UnservableDatabase, check_servable
+
+log = logging.getLogger("finder")  # the app's logger (Flask names it after the app)
+# Seconds a request waits for a connection to a generation kept over a refused file (requests
+# give theirs back within milliseconds; a worker forked meanwhile has none to wait for).
+KEPT_WAIT = 5
 
 
 class Memo:
@@ -77,6 +85,7 @@ class Generation:
                 db = self._open()
             except Replaced:
                 continue
+            refuse_unservable(db, path, self.identity)
             try:
                 self.index, self._coverage, self.origin = open_index(path, db, self.identity)
                 break
@@ -154,6 +163,8 @@ class Published:
         self.path = path
         self.current: Generation | None = None
         self._building = threading.Lock()
+        self.refused: UnservableDatabase | None = None  # the last file this code cannot serve
+        self._refusing = threading.Lock()
 
     def lend(self) -> tuple[Generation, Database]:
         """The current generation and one of its connections, for one request."""
@@ -163,12 +174,69 @@ class Published:
             try:
                 return generation, generation.lend()
             except Replaced:  # no free connection to the old file: wait for the new one
+                if self.refused is not None and generation is self.current:
+                    return self._lend_kept()
                 wait = True
         raise RuntimeError(f"{self.path} kept changing")
 
+    def hold_connections(self, count: int) -> None:
+        """Open ``count`` read connections to the current generation in this process (a worker
+        just forked holds none): once a file this code refuses is published, the path names it
+        and no new connection to the current generation can be opened, so a process answers
+        from it only with the connections it holds (up to ``count`` requests at once)."""
+        lent = []
+        try:
+            for _ in range(count):
+                lent.append(self.lend())
+        finally:
+            for generation, db in lent:
+                generation.give_back(db)
+
+    def _lend_kept(self) -> tuple[Generation, Database]:
+        """A connection once one is free, while the current generation is kept over a refused
+        file (it cannot open more: its path names the refused file), or one to a servable file
+        published meanwhile.
+
+        :raises UnservableDatabase: none came free within KEPT_WAIT (a 503, never a 500)
+        """
+        deadline = time.monotonic() + KEPT_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(0.005)
+            generation = self.current_generation(wait=True)
+            try:
+                return generation, generation.lend()
+            except Replaced:
+                continue
+        raise self.refused or RuntimeError(f"{self.path} kept changing")
+
     def current_generation(self, wait: bool = False) -> Generation:
         """The current generation; a new one when the file at the path has changed (built by
-        one request while the others use the old one, unless they ``wait``)."""
+        one request while the others use the old one, unless they ``wait``). A new file this
+        code cannot serve (another schema version) is refused once, logged once, and the
+        previous generation goes on serving until a servable file is published.
+
+        :raises UnservableDatabase: the file is refused and no earlier one was served
+        """
+        refused = self.refused
+        if refused is not None and refused.identity == identity(os.stat(self.path)):
+            return self._instead_of(refused)
+        try:
+            return self._latest_generation(wait)
+        except UnservableDatabase as error:
+            with self._refusing:  # requests racing to the same file log it once
+                first = self.refused is None or self.refused.identity != error.identity
+                self.refused = error
+            if first:
+                still = "; still serving the file published before it" if self.current else ""
+                log.error("Database file refused: %s%s", error, still)
+            return self._instead_of(error)
+
+    def _instead_of(self, refused: UnservableDatabase) -> Generation:
+        if self.current is None:
+            raise refused
+        return self.current
+
+    def _latest_generation(self, wait: bool) -> Generation:
         current = self.current
         if current is not None and current.identity == identity(os.stat(self.path)):
             return current
@@ -184,6 +252,20 @@ class Published:
             return self.current
         finally:
             self._building.release()
+
+
+def refuse_unservable(db: Database, path: str, file_identity: tuple) -> None:
+    """Close ``db`` and raise when this code cannot serve its file (another schema version):
+    a served file is never migrated in place (finder/store.py).
+
+    :raises UnservableDatabase: naming the file, its version, the expected one and the fix
+    """
+    try:
+        check_servable(db, path)
+    except UnservableDatabase as error:
+        db.close()
+        error.identity = file_identity
+        raise
 
 
 def published(app) -> Published:

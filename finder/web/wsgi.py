@@ -32,6 +32,7 @@ from gunicorn.workers import gthread
 
 from finder import create_app
 from finder.search.sidecar import identity, is_stored
+from finder.store import UnservableDatabase, check_servable_file
 from finder.web.serving import warm_up
 from finder.web.state import published
 
@@ -72,6 +73,7 @@ def settings(host: str, port: int, workers: int | None = None) -> dict:
         "control_socket_disable": True,
         "proc_name": "finder",
         "pre_fork": follow_the_file,
+        "post_fork": hold_connections,
     }
 
 
@@ -86,6 +88,19 @@ def follow_the_file(arbiter, _worker) -> None:
         open_published(app)
     except Exception:  # noqa: BLE001 - the arbiter's loop must go on; the worker retries
         arbiter.log.exception("Could not open the database file published now")
+
+
+def hold_connections(arbiter, _worker) -> None:
+    """gunicorn's post_fork hook: in a new worker, one read connection per thread to the current
+    generation, so that the worker goes on answering from it if the next file published is one
+    this code refuses (another schema version). On failure it answers as it can (a 503)."""
+    app = getattr(arbiter.app, "callable", None)
+    if app is None:
+        return
+    try:
+        published(app).hold_connections(THREADS)
+    except Exception:  # noqa: BLE001 - the worker must start; its requests say what is wrong
+        arbiter.log.exception("Could not open the current database file in a new worker")
 
 
 def open_published(app) -> bool:
@@ -242,8 +257,18 @@ def application(database: str | None = None):
     app = create_app()
     if database:
         app.config["DATABASE"] = database
+    refuse_to_start(app.config["DATABASE"])
     warm_up(app)
     return app
+
+
+def refuse_to_start(database: str) -> None:
+    """Exit with the reason (and a non-zero status) when the file cannot be served by this
+    version of the code: another schema version, missing, or not a database."""
+    try:
+        check_servable_file(database)
+    except UnservableDatabase as error:
+        raise SystemExit(f"finder: not starting: {error}") from None
 
 
 def main() -> int:
