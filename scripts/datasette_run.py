@@ -9,6 +9,10 @@ limit SQL and add the site's security headers. With ``--reports``, the problem r
 served too, as the database ``reports``: mutable (the site adds to it), but Datasette only reads
 it (read-only connections, SELECT only, and no free SQL on it: data/metadata.yml).
 
+Datasette opens a connection per thread when the thread first needs one, by the file's name: the
+file it serves is pinned by a hard link of its own (``.datasette-<pid>.db`` beside it, removed when
+it stops), so no connection opened later reads a file published since, even one this code refuses.
+
 Usage: python scripts/datasette_run.py --fd FD --database PATH [--reports PATH]
 """
 
@@ -29,6 +33,7 @@ from datasette.app import Datasette  # noqa: E402
 from datasette.database import Database  # noqa: E402
 
 from finder.reports import open_store  # noqa: E402
+from finder.store import UnservableDatabase, check_servable_file  # noqa: E402
 
 
 def main() -> int:
@@ -37,18 +42,51 @@ def main() -> int:
     parser.add_argument("--database", required=True)
     parser.add_argument("--reports", help="the problem reports database (served read-only)")
     args = parser.parse_args()
-    datasette = Datasette(
-        immutables=[args.database],
-        metadata=yaml.safe_load((ROOT / "data" / "metadata.yml").read_text()),
-        plugins_dir=str(ROOT / "scripts" / "datasette_plugins"),
-    )
-    if args.reports:
-        add_reports(datasette, args.reports)
-    config = uvicorn.Config(
-        datasette.app(), access_log=False, log_level="warning", lifespan="on", workers=1
-    )
-    asyncio.run(_serve(DrainingServer(config), socket.socket(fileno=args.fd), datasette))
+    pinned = pin(Path(args.database))
+    try:
+        check_servable_file(pinned)
+    except UnservableDatabase as error:
+        pinned.unlink()
+        print(f"datasette_run.py: {error}", file=sys.stderr)
+        return 2
+    try:
+        datasette = Datasette(
+            metadata=yaml.safe_load((ROOT / "data" / "metadata.yml").read_text()),
+            plugins_dir=str(ROOT / "scripts" / "datasette_plugins"),
+        )
+        served = Database(datasette, path=str(pinned), is_mutable=False)
+        datasette.add_database(served, name=Path(args.database).stem)
+        if args.reports:
+            add_reports(datasette, args.reports)
+        config = uvicorn.Config(
+            datasette.app(), access_log=False, log_level="warning", lifespan="on", workers=1
+        )
+        asyncio.run(_serve(DrainingServer(config), socket.socket(fileno=args.fd), datasette))
+    finally:
+        pinned.unlink(missing_ok=True)
     return 0
+
+
+def pin(database: Path) -> Path:
+    """A hard link to the file at ``database`` now, of this process's own, after removing those
+    of Datasettes no longer running (a crash leaves its link behind)."""
+    for stale in database.parent.glob(".datasette-*.db"):
+        if not _running(stale.stem.removeprefix(".datasette-")):
+            stale.unlink(missing_ok=True)
+    pinned = database.parent / f".datasette-{os.getpid()}.db"
+    pinned.unlink(missing_ok=True)
+    os.link(database, pinned)
+    return pinned
+
+
+def _running(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def add_reports(datasette: Datasette, path: str) -> None:
