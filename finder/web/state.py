@@ -79,9 +79,13 @@ class Generation:
                 continue
             try:
                 self.index, self._coverage, self.origin = open_index(path, db, self.identity)
-                break
             except FileReplaced:
                 db.close()
+                continue
+            except BaseException:  # closed now: a traceback may outlive the request
+                db.close()
+                raise
+            break
         else:
             raise RuntimeError(f"{path} kept changing while it was opened")
         self._free.append(db)
@@ -91,11 +95,21 @@ class Generation:
         conn = sqlite3.connect(
             f"file:{quote(self.path)}?mode=ro", uri=True, check_same_thread=False
         )
-        conn.execute("select count(*) from sqlite_master").fetchone()  # the file is open now
-        if identity(os.stat(self.path)) != self.identity:
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()  # the file is open now
+            if self.replaced():
+                raise Replaced(self.path)
+        except BaseException:
             conn.close()
-            raise Replaced(self.path)
+            raise
         return Database(conn)
+
+    def replaced(self) -> bool:
+        """Whether the path names another file than this generation's now (or none)."""
+        try:
+            return identity(os.stat(self.path)) != self.identity
+        except FileNotFoundError:
+            return True
 
     def memo(self, name: str, size: int) -> Memo:
         """This generation's memo of one kind (created on first use)."""
@@ -123,11 +137,20 @@ class Generation:
             self._users += 1
         return db
 
-    def give_back(self, db: Database) -> None:
-        """The request is over: its connection goes back, or is closed if we are replaced."""
+    def give_back(self, db: Database | None) -> None:
+        """The request is over: its connection goes back (None: it was closed), or is closed if
+        we are replaced.
+
+        The last request to end looks at the path too: a file replaced while requests read it
+        may be noticed by no later request (none comes, or the one building the next generation
+        opened a file replaced meanwhile), and would stay open as the current generation.
+        """
         with self._lock:
             self._users -= 1
-            self._free.append(db)
+            if db is not None:
+                self._free.append(db)
+            if self._users == 0 and not self._retired and self.replaced():
+                self._retired = True
             self._close_if_unused()
 
     def retire(self) -> None:
@@ -165,6 +188,19 @@ class Published:
             except Replaced:  # no free connection to the old file: wait for the new one
                 wait = True
         raise RuntimeError(f"{self.path} kept changing")
+
+    def give_back(self, generation: Generation, db: Database | None) -> None:
+        """A request's connection back to its generation; a current generation closed by it
+        (its file replaced) is let go, mapped index and all, and the next request opens the new
+        file. Not while another request builds the next one: that one takes its place anyway."""
+        generation.give_back(db)
+        if generation.closed and self.current is generation:
+            if self._building.acquire(blocking=False):
+                try:
+                    if self.current is generation:
+                        self.current = None
+                finally:
+                    self._building.release()
 
     def current_generation(self, wait: bool = False) -> Generation:
         """The current generation; a new one when the file at the path has changed (built by
@@ -231,8 +267,12 @@ def close_db(_error=None) -> None:
     """End the request's read transaction and give its connection back to its generation."""
     generation, db = g.pop("generation", None), g.pop("db", None)
     if generation is not None:
-        db.conn.rollback()
-        generation.give_back(db)
+        try:
+            db.conn.rollback()
+        except sqlite3.Error:  # not pooled in a state nobody knows
+            db.close()
+            db = None
+        published(current_app).give_back(generation, db)
 
 
 def init_app(app) -> None:
