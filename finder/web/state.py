@@ -139,19 +139,17 @@ class Generation:
 
     def give_back(self, db: Database | None) -> None:
         """The request is over: its connection goes back (None: it was closed), or is closed if
-        we are replaced.
-
-        The last request to end looks at the path too: a file replaced while requests read it
-        may be noticed by no later request (none comes, or the one building the next generation
-        opened a file replaced meanwhile), and would stay open as the current generation.
-        """
+        we are replaced."""
         with self._lock:
             self._users -= 1
             if db is not None:
                 self._free.append(db)
-            if self._users == 0 and not self._retired and self.replaced():
-                self._retired = True
             self._close_if_unused()
+
+    @property
+    def stale(self) -> bool:
+        """No request uses this generation and its file is replaced."""
+        return self._users == 0 and self.replaced()
 
     def retire(self) -> None:
         """A newer file is published: close this one's connections once no request uses it."""
@@ -190,17 +188,17 @@ class Published:
         raise RuntimeError(f"{self.path} kept changing")
 
     def give_back(self, generation: Generation, db: Database | None) -> None:
-        """A request's connection back to its generation; a current generation closed by it
-        (its file replaced) is let go, mapped index and all, and the next request opens the new
-        file. Not while another request builds the next one: that one takes its place anyway."""
+        """A request's connection back to its generation.
+
+        The last request to end looks at the path too. A file replaced while requests read it
+        may be noticed by no later request (none comes, or the request building the next
+        generation opened a file replaced meanwhile): it would stay open, as the current
+        generation, until one comes. So the new file's generation is opened now, in the
+        background (the old one answers meanwhile), and the old one is closed.
+        """
         generation.give_back(db)
-        if generation.closed and self.current is generation:
-            if self._building.acquire(blocking=False):
-                try:
-                    if self.current is generation:
-                        self.current = None
-                finally:
-                    self._building.release()
+        if generation is self.current and not self._building.locked() and generation.stale:
+            threading.Thread(target=self.current_generation, daemon=True).start()
 
     def current_generation(self, wait: bool = False) -> Generation:
         """The current generation; a new one when the file at the path has changed (built by
