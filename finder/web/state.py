@@ -88,9 +88,13 @@ class Generation:
             refuse_unservable(db, path, self.identity)
             try:
                 self.index, self._coverage, self.origin = open_index(path, db, self.identity)
-                break
             except FileReplaced:
                 db.close()
+                continue
+            except BaseException:  # closed now: a traceback may outlive the request
+                db.close()
+                raise
+            break
         else:
             raise RuntimeError(f"{path} kept changing while it was opened")
         self._free.append(db)
@@ -100,11 +104,21 @@ class Generation:
         conn = sqlite3.connect(
             f"file:{quote(self.path)}?mode=ro", uri=True, check_same_thread=False
         )
-        conn.execute("select count(*) from sqlite_master").fetchone()  # the file is open now
-        if identity(os.stat(self.path)) != self.identity:
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()  # the file is open now
+            if self.replaced():
+                raise Replaced(self.path)
+        except BaseException:
             conn.close()
-            raise Replaced(self.path)
+            raise
         return Database(conn)
+
+    def replaced(self) -> bool:
+        """Whether the path names another file than this generation's now (or none)."""
+        try:
+            return identity(os.stat(self.path)) != self.identity
+        except FileNotFoundError:
+            return True
 
     def memo(self, name: str, size: int) -> Memo:
         """This generation's memo of one kind (created on first use)."""
@@ -132,12 +146,19 @@ class Generation:
             self._users += 1
         return db
 
-    def give_back(self, db: Database) -> None:
-        """The request is over: its connection goes back, or is closed if we are replaced."""
+    def give_back(self, db: Database | None) -> None:
+        """The request is over: its connection goes back (None: it was closed), or is closed if
+        we are replaced."""
         with self._lock:
             self._users -= 1
-            self._free.append(db)
+            if db is not None:
+                self._free.append(db)
             self._close_if_unused()
+
+    @property
+    def stale(self) -> bool:
+        """No request uses this generation and its file is replaced."""
+        return self._users == 0 and self.replaced()
 
     def retire(self) -> None:
         """A newer file is published: close this one's connections once no request uses it."""
@@ -208,6 +229,27 @@ class Published:
             except Replaced:
                 continue
         raise self.refused or RuntimeError(f"{self.path} kept changing")
+
+    def give_back(self, generation: Generation, db: Database | None) -> None:
+        """A request's connection back to its generation.
+
+        The last request to end looks at the path too. A file replaced while requests read it
+        may be noticed by no later request (none comes, or the request building the next
+        generation opened a file replaced meanwhile): it would stay open, as the current
+        generation, until one comes. So the new file's generation is opened now, in the
+        background (the old one answers meanwhile), and the old one is closed.
+        """
+        generation.give_back(db)
+        if generation is self.current and not self._building.locked() and generation.stale:
+            if not self._refused_at_path():  # kept over a refused file on purpose
+                threading.Thread(target=self.current_generation, daemon=True).start()
+
+    def _refused_at_path(self) -> bool:
+        refused = self.refused
+        try:
+            return refused is not None and refused.identity == identity(os.stat(self.path))
+        except FileNotFoundError:
+            return False
 
     def current_generation(self, wait: bool = False) -> Generation:
         """The current generation; a new one when the file at the path has changed (built by
@@ -313,8 +355,12 @@ def close_db(_error=None) -> None:
     """End the request's read transaction and give its connection back to its generation."""
     generation, db = g.pop("generation", None), g.pop("db", None)
     if generation is not None:
-        db.conn.rollback()
-        generation.give_back(db)
+        try:
+            db.conn.rollback()
+        except sqlite3.Error:  # not pooled in a state nobody knows
+            db.close()
+            db = None
+        published(current_app).give_back(generation, db)
 
 
 def init_app(app) -> None:
