@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -121,11 +122,15 @@ def dated_by(
 
 
 def age(dated: tuple[date, str] | None, now: datetime) -> dict | None:
-    """freshness() of a date dated_by() gave."""
-    if dated is None:
-        return None
+    """freshness() of a date dated_by() gave (one dict per date and day, shared: never change
+    it)."""
+    return None if dated is None else _age(dated, now.date())
+
+
+@lru_cache(maxsize=8192)
+def _age(dated: tuple[date, str], today: date) -> dict:
     day, basis = dated
-    days = (now.date() - day).days
+    days = (today - day).days
     return {"date": day.isoformat(), "basis": basis, "days": days, "stale": days > STALE_AFTER_DAYS}
 
 
