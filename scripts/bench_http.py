@@ -54,6 +54,7 @@ def main() -> int:
             print(result.row(name), flush=True)
         share = rates["API search"] / rates["trivial (/healthz)"]
         print(f"API search throughput: {share:.0%} of the trivial endpoint's")
+        print("p99/mean: how far the slowest answers are from the average (1: all alike)")
         print("srv ms: the server's CPU time per answer (all its processes)")
         print("cpu: share of the machine's cores used by the server, the clients, and the rest")
     finally:
@@ -76,7 +77,8 @@ def _arguments() -> argparse.ArgumentParser:
 
 HEADER = (
     f"{'target':20} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} "
-    f"{'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'srv ms':>6}   cpu: server/clients/other"
+    f"{'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99/mean':>8} {'srv ms':>6}"
+    "   cpu: server/clients/other"
 )
 
 
@@ -88,6 +90,7 @@ class Result:
         "requests",
         "errors",
         "rate",
+        "mean",
         "p50",
         "p95",
         "p99",
@@ -114,6 +117,7 @@ class Result:
             requests=len(times),
             errors=errors,
             rate=len(times) / seconds,
+            mean=sum(ordered) / len(ordered) * 1000,
             p50=at(0.5),
             p95=at(0.95),
             p99=at(0.99),
@@ -132,10 +136,11 @@ class Result:
 
     def row(self, name: str) -> str:
         cores = self.seconds * (os.cpu_count() or 1)
+        tail, cost = self.p99 / max(self.mean, 1e-9), self.server * 1000 / max(1, self.requests)
         return (
             f"{name:20} {self.requests:9.0f} {self.errors:7d} {self.rate:8.1f} "
             f"{self.p50:8.1f} {self.p95:8.1f} {self.p99:8.1f} {self.max:8.1f} "
-            f"{self.server * 1000 / max(1, self.requests):6.2f}   "
+            f"{tail:8.1f} {cost:6.2f}   "
             f"{self.server / cores:4.0%}/{self.clients / cores:4.0%}/{self.other / cores:4.0%}"
         )
 

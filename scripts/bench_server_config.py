@@ -8,7 +8,10 @@ same app (finder.web.wsgi:application) with W workers of T blocking threads (``g
 also sets its backpressure, the requests a worker takes at once, to B; default 2 x T). Each
 server is first warmed up by 4 s of load, not counted. The rounds interleave the settings, so
 that other load on the machine falls on all of them alike; each figure printed at the end is
-the median over the rounds. "srv ms" is the server's CPU time per answer, and the cpu column
+the median over the rounds. "p99/mean" is how far the slowest answers are from the average
+(the average itself is set by the clients' number and the throughput: 64 clients that each
+wait for an answer before asking again see 64 / throughput on average, so the server's
+settings show in the tail). "srv ms" is the server's CPU time per answer, and the cpu column
 says how much of the machine's cores went to the server, to the client processes (on the same
 cores) and to other programs.
 

@@ -563,3 +563,28 @@ def test_an_oversized_body_is_refused_before_it_is_read_and_logged_privately(
         output = running.stop()
     assert output.count(f'"POST /resource/{listing}/report" 413') == 2, output
     assert "SECRET" not in output and "Traceback" not in output
+
+
+def test_clients_that_never_close_after_their_answer_do_not_stall_a_worker(served):
+    """gunicorn lingered on each connection it closed (up to 2 s, waiting for the client's end)
+    on the worker's main thread: 20 clients that sent an HTTP/1.0 request and never closed kept
+    a normal one waiting 6 s. Each still gets its whole answer; the server closes them."""
+    site = served[0]
+    held = _open(site, 20)
+    for connection in held:
+        connection.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+    time.sleep(0.2)
+    waits = []
+    try:
+        for _ in range(4):
+            asked = time.perf_counter()
+            assert fetch(site + "/healthz", attempts=1)[0] == 200
+            waits.append(time.perf_counter() - asked)
+        answers = [answer_to(connection) for connection in held]  # read only now: to the end
+    finally:
+        for connection in held:
+            connection.close()
+    assert max(waits) < 1, waits
+    assert all(
+        a.startswith(b"HTTP/1.0 200") and b'{"ok":true}' in a.replace(b" ", b"") for a in answers
+    ), answers

@@ -4,16 +4,16 @@
 the database generation, maps its search index (finder/search/sidecar.py: built and stored
 beside the file by the first process that needs it) and compiles the kernels, then forks one
 worker per core: the workers share the index's pages and start warm. Each worker answers with a
-pool of threads; a connection whose request head is not whole yet waits in the worker's poller
-(``TimedWorker``), and an idle or kept-alive one is closed after ``KEEPALIVE`` seconds, so slow
-or idle clients hold no thread. Before forking a worker (one replaced after a refresh too), the
-master opens the database file published now if it holds an older one (``follow_the_file``), so
-every worker starts with the current generation mapped rather than opening it on its first
-request.
+few threads; a connection whose request (head and body) has not all arrived waits in the
+worker's poller (``TimedWorker``), and an idle or kept-alive one is closed after ``KEEPALIVE``
+seconds, so slow or idle clients hold no thread. Before forking a worker (one replaced after a
+refresh too), the master opens the database file published now if it holds an older one
+(``follow_the_file``), so every worker starts with the current generation mapped rather than
+opening it on its first request.
 
 Alone, on an inherited socket: ``python -m finder.web.wsgi --fd N --database PATH``. Under a
 plain gunicorn command, keep the worker and the private log: ``gunicorn --preload -k
-finder.web.wsgi.TimedWorker --threads 16 --keep-alive 5 --logger-class
+finder.web.wsgi.TimedWorker --threads 4 --keep-alive 5 --logger-class
 finder.web.wsgi.PrivateLog --access-logfile - -b 127.0.0.1:5000
 'finder.web.wsgi:application()'`` (the database from FINDER_DATABASE).
 """
@@ -22,9 +22,11 @@ import argparse
 import os
 import re
 import resource
+import selectors
 import socket
 import sys
 import time
+from functools import partial
 from urllib.parse import urlsplit
 
 from gunicorn.app.base import BaseApplication
@@ -39,7 +41,11 @@ from finder.web.state import published
 KEEPALIVE = 5  # seconds an idle kept-alive connection (or a new one that sends nothing) stays
 READ_TIMEOUT = 5  # seconds a client may pause while sending a request (or reading the answer)
 TIMEOUT = 30  # a worker silent this long is restarted
-THREADS = 16  # per worker: threads blocked on a slow client cost memory, not CPU
+# Threads per worker. Few: no thread waits on a slow client (the poller gathers requests), so
+# more threads only interleave more requests under the GIL, each answered later; with 4, the
+# rest wait their turn in the poller and the slowest answers come sooner at the same throughput
+# (scripts/bench_server_config.py; figures in the README's "Deploying").
+THREADS = 4
 
 
 def connections() -> int:
@@ -143,6 +149,12 @@ class TimedWorker(gthread.ThreadWorker):
     no thread meanwhile. A body over BODY_MAX is refused with a 413 before it is read.
     """
 
+    lingering: set  # connections answered and closed on our side, waiting for the client's end
+
+    def init_process(self) -> None:
+        self.lingering = set()
+        super().init_process()
+
     def accept(self, listener) -> None:
         super().accept(_TimedListener(listener))
 
@@ -155,8 +167,7 @@ class TimedWorker(gthread.ThreadWorker):
         if isinstance(request, Refusal):
             self.log.refused(request)
             _send_quietly(conn.sock, request.answer())
-            _close_now(conn.sock)
-            return False
+            return False  # closed by finish_request, lingering in the poller
         if request is _GIVE_UP:
             conn.close()
             return False
@@ -167,6 +178,47 @@ class TimedWorker(gthread.ThreadWorker):
             conn.parser.unreader.unread(request)
         return super().handle(conn)
 
+    def finish_request(self, conn, fs) -> None:
+        """gunicorn closes a connection it does not keep by lingering on it (reading what the
+        client still sends, so that closing does not reset the connection and lose the end of
+        the answer) for up to 2 s on the worker's main thread: a client that never closes its
+        side stalled the whole worker 2 s each. Here the poller does the lingering."""
+        if fs.cancelled() or fs.exception() is not None or fs.result():  # (_DEFER is true)
+            super().finish_request(conn, fs)
+            return
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            conn.sock.setblocking(False)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._drain, conn))
+        except (OSError, ValueError, KeyError):  # already closed
+            self._closed(conn)
+            return
+        conn.linger_until, conn.drained = time.monotonic() + LINGER, 0
+        self.lingering.add(conn)
+
+    def _drain(self, conn, _sock) -> None:
+        try:
+            data = conn.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        conn.drained += len(data)
+        if not data or conn.drained > LINGER_BYTES:
+            self._stop_lingering(conn)
+
+    def _stop_lingering(self, conn) -> None:
+        self.lingering.discard(conn)
+        try:
+            self.poller.unregister(conn.sock)
+        except (OSError, KeyError, ValueError):
+            pass
+        self._closed(conn)
+
+    def _closed(self, conn) -> None:
+        self.nr_conns -= 1  # (counted until closed: lingering ones hold a descriptor too)
+        conn.sock.close()
+
     def murder_pending(self) -> None:
         """Also close, twice a second, the connections whose request has been arriving for more
         than REQUEST_TIMEOUT (gunicorn closes a waiting one only after KEEPALIVE silent seconds,
@@ -176,6 +228,8 @@ class TimedWorker(gthread.ThreadWorker):
         if now < getattr(self, "_next_sweep", 0):
             return
         self._next_sweep = now + 0.5
+        for conn in [c for c in self.lingering if c.linger_until < now]:
+            self._stop_lingering(conn)
         for conn in [c for c in self.pending_conns if _overdue(c, now)]:
             self.pending_conns.remove(conn)
             try:
@@ -191,6 +245,8 @@ HEAD_MAX = 65536  # bytes of head gathered before the parser takes over (and app
 # Bytes of a request body: the site takes only short forms (a report: at most 1,200 characters,
 # under 15 KB however they are encoded); a longer body is refused with a 413 unread.
 BODY_MAX = 65536
+LINGER = 2  # seconds a closed connection drains what its client still sends (as gunicorn does)
+LINGER_BYTES = 65536
 _WAIT, _GIVE_UP = object(), object()
 
 
@@ -270,19 +326,6 @@ def _send_quietly(sock, data: bytes) -> None:
         sock.send(data)
     except OSError:
         pass
-
-
-def _close_now(sock) -> None:
-    """Close after our answer without waiting on the client: end our side, drop what it has
-    sent already (unread bytes at close would reset the connection and lose the answer)."""
-    try:
-        sock.shutdown(socket.SHUT_WR)
-        sock.setblocking(False)
-        while sock.recv(65536):
-            pass
-    except OSError:
-        pass
-    sock.close()
 
 
 def _overdue(conn, now: float) -> bool:
