@@ -91,6 +91,8 @@ class Result:
         "errors",
         "rate",
         "mean",
+        "tail",
+        "cost",
         "p50",
         "p95",
         "p99",
@@ -112,12 +114,15 @@ class Result:
             return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
         server, clients, other = cpu
+        mean = sum(ordered) / len(ordered) * 1000
         return cls(
             seconds,
             requests=len(times),
             errors=errors,
             rate=len(times) / seconds,
-            mean=sum(ordered) / len(ordered) * 1000,
+            mean=mean,
+            tail=at(0.99) / max(mean, 1e-9),
+            cost=server * 1000 / max(1, len(times)),
             p50=at(0.5),
             p95=at(0.95),
             p99=at(0.99),
@@ -131,16 +136,16 @@ class Result:
     def median(cls, results: list["Result"]) -> "Result":
         """Each figure the median of the results' (errors: their sum)."""
         figures = {f: statistics.median(getattr(r, f) for r in results) for f in cls.FIGURES}
+        # (p99/mean and CPU per answer: the median of each round's, not a ratio of medians)
         figures["errors"] = sum(r.errors for r in results)
         return cls(results[0].seconds, **figures)
 
     def row(self, name: str) -> str:
         cores = self.seconds * (os.cpu_count() or 1)
-        tail, cost = self.p99 / max(self.mean, 1e-9), self.server * 1000 / max(1, self.requests)
         return (
             f"{name:20} {self.requests:9.0f} {self.errors:7d} {self.rate:8.1f} "
             f"{self.p50:8.1f} {self.p95:8.1f} {self.p99:8.1f} {self.max:8.1f} "
-            f"{tail:8.1f} {cost:6.2f}   "
+            f"{self.tail:8.1f} {self.cost:6.2f}   "
             f"{self.server / cores:4.0%}/{self.clients / cores:4.0%}/{self.other / cores:4.0%}"
         )
 
