@@ -6,14 +6,22 @@ a trivial endpoint (/healthz), API searches and results pages, over a rotation o
 filters. Prints requests, errors, throughput and latency percentiles for each, and the API's
 throughput as a share of the trivial endpoint's.
 
+Also prints where the machine's two cores went during each target: the server's processes,
+the client processes (they run on the same cores) and everything else (other programs), from
+/proc. ``--threads`` and ``--keepalive`` start the server with other settings than make run's;
+scripts/bench_server_config.py compares several settings, and granian, with these functions.
+
 Usage: .venv/bin/python scripts/bench_http.py [--database data/finder.db] [--clients 64]
-       [--seconds 15] [--processes 4] [--workers N]
+       [--seconds 15] [--processes 4] [--workers N] [--threads N] [--keepalive S]
 """
 
 import argparse
 import http.client
 import multiprocessing
+import os
+import resource
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -22,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TICK = os.sysconf("SC_CLK_TCK")
 
 PLACES = ["19103", "Philadelphia%2C+PA", "79401", "94110", "10001", "Lubbock%2C+TX", "19380"]
 FILTERS = ["", "&when=today", "&attendance=online", "&type=O", "&when=any&kind=meeting"]
@@ -33,62 +42,190 @@ TARGETS = {
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default=str(ROOT / "data" / "finder.db"))
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--processes", type=int, default=4, help="client processes")
-    parser.add_argument("--workers", type=int, default=None, help="server workers")
-    args = parser.parse_args()
-    port, server = _start(args.database, args.workers)
+    args = _arguments().parse_args()
+    port, server = start_serve_py(args.database, args.workers, args.threads, args.keepalive)
     try:
         print(f"{args.clients} clients in {args.processes} processes, {args.seconds:.0f} s each")
-        print(
-            f"{'target':20} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} "
-            f"{'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-        )
+        print(HEADER)
         rates = {}
         for name in TARGETS:
-            times, errors = _load(port, name, args)
-            rates[name] = len(times) / args.seconds
-            print(_row(name, times, errors, args.seconds), flush=True)
+            result = measure(port, server.pid, name, args)
+            rates[name] = result.rate
+            print(result.row(name), flush=True)
         share = rates["API search"] / rates["trivial (/healthz)"]
         print(f"API search throughput: {share:.0%} of the trivial endpoint's")
+        print("p99/mean: how far the slowest answers are from the average (1: all alike)")
+        print("srv ms: the server's CPU time per answer (all its processes)")
+        print("cpu: share of the machine's cores used by the server, the clients, and the rest")
     finally:
         server.terminate()
         server.wait(60)
     return 0
 
 
-def _start(database: str, workers: int | None) -> tuple[int, subprocess.Popen]:
+def _arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=str(ROOT / "data" / "finder.db"))
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--processes", type=int, default=4, help="client processes")
+    parser.add_argument("--workers", type=int, default=None, help="server workers")
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker")
+    parser.add_argument("--keepalive", type=float, default=None, help="seconds")
+    return parser
+
+
+HEADER = (
+    f"{'target':20} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} "
+    f"{'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99/mean':>8} {'srv ms':>6}"
+    "   cpu: server/clients/other"
+)
+
+
+class Result:
+    """One target's figures: requests, errors, rate, latency percentiles (ms) and the CPU
+    seconds the server, the clients and everything else spent meanwhile."""
+
+    FIGURES = (
+        "requests",
+        "errors",
+        "rate",
+        "mean",
+        "tail",
+        "cost",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "server",
+        "clients",
+        "other",
+    )
+
+    def __init__(self, seconds: float, **figures):
+        self.seconds = seconds
+        self.__dict__.update(figures)
+
+    @classmethod
+    def of(cls, times: list[float], errors: int, seconds: float, cpu) -> "Result":
+        ordered = sorted(times) or [0.0]
+
+        def at(share: float) -> float:
+            return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+        server, clients, other = cpu
+        mean = sum(ordered) / len(ordered) * 1000
+        return cls(
+            seconds,
+            requests=len(times),
+            errors=errors,
+            rate=len(times) / seconds,
+            mean=mean,
+            tail=at(0.99) / max(mean, 1e-9),
+            cost=server * 1000 / max(1, len(times)),
+            p50=at(0.5),
+            p95=at(0.95),
+            p99=at(0.99),
+            max=ordered[-1] * 1000,
+            server=server,
+            clients=clients,
+            other=other,
+        )
+
+    @classmethod
+    def median(cls, results: list["Result"]) -> "Result":
+        """Each figure the median of the results' (errors: their sum)."""
+        figures = {f: statistics.median(getattr(r, f) for r in results) for f in cls.FIGURES}
+        # (p99/mean and CPU per answer: the median of each round's, not a ratio of medians)
+        figures["errors"] = sum(r.errors for r in results)
+        return cls(results[0].seconds, **figures)
+
+    def row(self, name: str) -> str:
+        cores = self.seconds * (os.cpu_count() or 1)
+        return (
+            f"{name:20} {self.requests:9.0f} {self.errors:7d} {self.rate:8.1f} "
+            f"{self.p50:8.1f} {self.p95:8.1f} {self.p99:8.1f} {self.max:8.1f} "
+            f"{self.tail:8.1f} {self.cost:6.2f}   "
+            f"{self.server / cores:4.0%}/{self.clients / cores:4.0%}/{self.other / cores:4.0%}"
+        )
+
+
+def measure(port: int, server_pid: int, name: str, args) -> Result:
+    """CLIENTS keep-alive clients on one target for SECONDS, with the CPU each side used."""
+    server_before, machine_before = _tree_cpu(server_pid), _machine_cpu()
+    times, errors, clients_cpu = _load(port, name, args)
+    server = _tree_cpu(server_pid) - server_before
+    busy = _machine_cpu() - machine_before
+    other = max(0.0, busy - server - clients_cpu)
+    return Result.of(times, errors, args.seconds, (server, clients_cpu, other))
+
+
+def start_serve_py(database, workers=None, threads=None, keepalive=None):
+    """scripts/serve.py (make run's server) on free ports, once it answers: (port, process)."""
     site, datasette = _free_port(), _free_port()
     command = [sys.executable, str(ROOT / "scripts" / "serve.py"), "--database", database]
     command += ["--site-port", str(site), "--datasette-port", str(datasette)]
     command += ["--workers", str(workers)] if workers else []
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command += ["--threads", str(threads)] if threads else []
+    command += ["--keepalive", str(keepalive)] if keepalive is not None else []
+    return site, wait_until_up(site, subprocess.Popen(command, **QUIET))
+
+
+QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+
+
+def wait_until_up(port: int, server: subprocess.Popen) -> subprocess.Popen:
     started = time.perf_counter()
     for _ in range(1200):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{site}/healthz", timeout=60):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=60):
                 break
         except OSError:
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited ({server.returncode})") from None
             time.sleep(0.1)
     print(f"server ready in {time.perf_counter() - started:.1f} s (warm-up included)")
-    return site, server
+    return server
 
 
-def _load(port: int, name: str, args) -> tuple[list[float], int]:
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its descendants alive now."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def _machine_cpu() -> float:
+    """CPU seconds the whole machine has spent busy (not idle or waiting) since boot."""
+    with open("/proc/stat") as stat:
+        fields = [int(n) for n in stat.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICK
+
+
+def _load(port: int, name: str, args) -> tuple[list[float], int, float]:
     per_process = [args.clients // args.processes] * args.processes
     per_process[0] += args.clients - sum(per_process)
     with multiprocessing.Pool(args.processes) as pool:
         parts = pool.starmap(
             _clients, [(port, name, n, args.seconds, k) for k, n in enumerate(per_process)]
         )
-    return [t for times, _ in parts for t in times], sum(e for _, e in parts)
+    times = [t for part_times, _, _ in parts for t in part_times]
+    return times, sum(errors for _, errors, _ in parts), sum(cpu for _, _, cpu in parts)
 
 
 def _clients(port: int, name: str, count: int, seconds: float, seed: int):
     path_of = TARGETS[name]
+    cpu_before = _own_cpu()
     times: list[float] = []
     errors = [0]
     deadline = time.perf_counter() + seconds
@@ -119,19 +256,12 @@ def _clients(port: int, name: str, count: int, seconds: float, seed: int):
         thread.start()
     for thread in threads:
         thread.join()
-    return times, errors[0]
+    return times, errors[0], _own_cpu() - cpu_before
 
 
-def _row(name: str, times: list[float], errors: int, seconds: float) -> str:
-    ordered = sorted(times) or [0.0]
-
-    def at(share: float) -> float:
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
-
-    return (
-        f"{name:20} {len(times):9d} {errors:7d} {len(times) / seconds:8.1f} {at(0.5):8.1f} "
-        f"{at(0.95):8.1f} {at(0.99):8.1f} {ordered[-1] * 1000:8.1f}"
-    )
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _free_port() -> int:

@@ -2,11 +2,12 @@
 
 Usage: .venv/bin/python scripts/bench_slow_clients.py [--database data/finder.db] [--idle 500]
                                                      [--slow 500] [--seconds 15] [--workers 2]
-                                                     [--server-root CHECKOUT]
+                                                     [--server-root CHECKOUT] [--bodies]
 
 Starts scripts/serve.py (gunicorn and Datasette) on free local ports, opens ``--idle``
 connections that send nothing and ``--slow`` that send a request head one byte a second (a
-"slowloris"), then, while they are held, asks for a search over a fresh connection every half
+"slowloris"; with ``--bodies``, a whole POST head at once and then its body a byte a second),
+then, while they are held, asks for a search over a fresh connection every half
 second and prints each answer's time. Everything stays on 127.0.0.1 and stops by itself.
 """
 
@@ -23,6 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = "/api/search?lat=40.0&lon=-75.1&when=any&radius=25&unit=km&widen=no"
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + b"a" * 200 + b"\r\n\r\n"
+BODY = b"details=" + b"a" * 200
+POST = b"POST /resource/1/report HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n" % len(
+    BODY
+)
 
 
 def free_port() -> int:
@@ -81,15 +86,16 @@ def open_connections(port: int, count: int) -> list[socket.socket]:
     return held
 
 
-def trickle(slow: list[socket.socket], sent: list[int]) -> int:
-    """One more byte of the head on each slow connection; how many are still open."""
+def trickle(slow: list[socket.socket], sent: list[int], data: bytes = HEAD) -> int:
+    """One more byte of ``data`` on each slow connection (never its last ones); how many are
+    still open."""
     alive = 0
     for number, client in enumerate(slow):
         if sent[number] < 0:
             continue
         try:
-            client.send(HEAD[sent[number] : sent[number] + 1])
-            sent[number] = (sent[number] + 1) % (len(HEAD) - 4)  # never the final blank line
+            client.send(data[sent[number] : sent[number] + 1])
+            sent[number] = (sent[number] + 1) % (len(data) - 4)  # never the end
             alive += 1
         except OSError:
             sent[number] = -1  # the server closed it
@@ -106,6 +112,7 @@ def main() -> None:
     parser.add_argument(
         "--server-root", type=Path, default=ROOT, help="a checkout whose server to measure"
     )
+    parser.add_argument("--bodies", action="store_true", help="slow POST bodies, not heads")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -116,11 +123,17 @@ def main() -> None:
         idle = open_connections(port, args.idle)
         slow = open_connections(port, args.slow)
         sent = [0] * len(slow)
-        print(f"holding {len(idle)} idle and {len(slow)} slow connections (a byte a second each)")
+        if args.bodies:
+            for client in slow:
+                client.sendall(POST)
+        what = "bodies" if args.bodies else "heads"
+        print(
+            f"holding {len(idle)} idle and {len(slow)} slow connections ({what}, a byte a second)"
+        )
         times, deadline, next_byte = [], time.monotonic() + args.seconds, 0.0
         while time.monotonic() < deadline:
             if time.monotonic() >= next_byte:
-                alive = trickle(slow, sent)
+                alive = trickle(slow, sent, BODY if args.bodies else HEAD)
                 next_byte = time.monotonic() + 1
             seconds = timed_get(base + PROBE)
             times.append(seconds)

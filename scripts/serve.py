@@ -7,7 +7,7 @@ the site's workers switch to it request by request (finder/web/state.py), and th
 starts a new Datasette on the same socket and stops the old one once the new one is ready.
 
 Usage: python scripts/serve.py [--database data/finder.db] [--host 127.0.0.1]
-       [--site-port 5000] [--datasette-port 8001] [--workers N]
+       [--site-port 5000] [--datasette-port 8001] [--workers N] [--threads N] [--keepalive S]
 """
 
 import argparse
@@ -55,7 +55,12 @@ def main() -> int:
     try:
         datasette.start()
         datasette_url = f"http://{_visible(args.host)}:{args.datasette_port}"
-        site = _start_site(site_socket, database, args.workers, datasette_url)
+        tuning = {
+            "--workers": args.workers,
+            "--threads": args.threads,
+            "--keepalive": args.keepalive,
+        }
+        site = _start_site(site_socket, database, tuning, datasette_url)
         print(f"\n  Site:      http://{args.host}:{args.site_port}/", flush=True)
         print(f"  Datasette: http://{args.host}:{args.datasette_port}/ (read-only)\n", flush=True)
         print("  Press Ctrl-C to stop both.\n", flush=True)
@@ -80,6 +85,8 @@ def _arguments() -> argparse.Namespace:
         "--datasette-port", type=int, default=int(os.environ.get("DATASETTE_PORT") or 8001)
     )
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
+    parser.add_argument("--threads", type=int, default=None, help="per worker (benchmarks)")
+    parser.add_argument("--keepalive", type=float, default=None, help="seconds (benchmarks)")
     return parser.parse_args()
 
 
@@ -105,9 +112,11 @@ def _visible(host: str) -> str:
     return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
 
 
-def _start_site(listening: socket.socket, database: str, workers: int | None, datasette_url: str):
+def _start_site(listening: socket.socket, database: str, tuning: dict, datasette_url: str):
+    """The site's server; ``tuning``: its options given other values than their defaults."""
     command = [sys.executable, "-m", "finder.web.wsgi", "--fd", str(listening.fileno())]
-    command += ["--database", database] + (["--workers", str(workers)] if workers else [])
+    command += ["--database", database]
+    command += [str(part) for option, value in tuning.items() if value for part in (option, value)]
     # Listing pages link to their raw data in our Datasette, unless configured elsewhere.
     env = {"FINDER_DATASETTE_URL": datasette_url, **os.environ}
     return subprocess.Popen(

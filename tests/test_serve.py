@@ -432,3 +432,159 @@ def test_a_worker_started_after_a_refresh_starts_with_the_new_file_mapped(served
         assert stored in maps.read()
     answer = json.loads(fetch(names)[1])
     assert answer["groups"]["nearby"][0]["name"].endswith(" #2")
+
+
+def a_listing(database) -> int:
+    with sqlite3.connect(database) as db:
+        [(number,)] = db.execute("select min(id) from resources where status = 'active'")
+    db.close()
+    return number
+
+
+def report_head(listing: int, length: int, *extra: str) -> bytes:
+    fields = "".join(f"{field}\r\n" for field in extra)
+    return (
+        f"POST /resource/{listing}/report HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {length}\r\n{fields}\r\n"
+    ).encode()
+
+
+def answer_to(connection: socket.socket) -> bytes:
+    """The whole answer on a connection the server closes after it (or kept alive: its body)."""
+    answer = b""
+    while b"</html>" not in answer:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    return answer
+
+
+def test_slowly_sent_bodies_hold_no_thread_and_are_cut_off_at_the_request_deadline(served):
+    """Issue #14: a client sending its request body a byte a second held a thread for as long
+    as it kept sending. 60 of them (more than both workers' threads) do not hold off a normal
+    search, and each is cut off once its request has taken REQUEST_TIMEOUT (10 s), though it
+    never paused long enough to be closed as idle."""
+    site, _datasette, database = served
+    body = b"details=" + b"x" * 100
+    head = report_head(a_listing(database), len(body))
+    slow = _open(site, 60)
+    for connection in slow:
+        connection.sendall(head)
+    query = site + "/api/search?lat=33.58&lon=-101.86&when=any&radius=25&widen=no"
+    waits, open_at, started = [], {}, time.monotonic()
+    try:
+        for second in range(14):
+            for number, connection in enumerate(slow):
+                try:
+                    connection.send(body[second : second + 1])
+                    open_at[number] = second
+                except OSError:
+                    pass
+            if second in (2, 4, 6, 8):
+                asked = time.perf_counter()
+                assert fetch(query, attempts=1)[0] == 200
+                waits.append(time.perf_counter() - asked)
+            time.sleep(max(0.0, started + second + 1 - time.monotonic()))
+        answers = []
+        for connection in slow:
+            connection.settimeout(5)
+            try:
+                answers.append(connection.recv(1))
+            except OSError:  # reset
+                answers.append(b"")
+    finally:
+        for connection in slow:
+            connection.close()
+    assert max(waits) < 1, waits
+    assert answers == [b""] * len(slow)  # closed unanswered: the body never came whole
+    assert 9 <= min(open_at.values()) and max(open_at.values()) <= 12, open_at
+
+
+def test_a_body_in_pieces_or_after_100_continue_reaches_the_form(served):
+    site, _datasette, database = served
+    listing = a_listing(database)
+    body = b"what=closed&details=PIECEWISE+words&contact="
+    [pieces, expecting] = _open(site, 2)
+    with pieces, expecting:
+        pieces.sendall(report_head(listing, len(body)))
+        for part in (body[:10], body[10:30], body[30:]):
+            time.sleep(0.3)
+            pieces.sendall(part)
+        expecting.sendall(report_head(listing, len(body), "Expect: 100-continue"))
+        expecting.settimeout(3)
+        assert expecting.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        expecting.sendall(body)
+        for connection in (pieces, expecting):
+            answer = answer_to(connection)
+            # the form comes back (its token is missing) with what was written in it
+            assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+            assert b"PIECEWISE words</textarea>" in answer
+
+
+def test_a_chunked_body_sent_in_pieces_reaches_the_form(served):
+    site, _datasette, database = served
+    head = report_head(a_listing(database), 0).replace(
+        b"Content-Length: 0", b"Transfer-Encoding: chunked"
+    )
+    body = b"what=closed&details=CHUNKED+words&contact="
+    [connection] = _open(site, 1)
+    with connection:
+        connection.sendall(head)
+        for part in (body[:12], body[12:]):
+            time.sleep(0.3)
+            connection.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+        time.sleep(0.3)
+        connection.sendall(b"0\r\n\r\n")
+        answer = answer_to(connection)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert b"CHUNKED words</textarea>" in answer
+
+
+def test_an_oversized_body_is_refused_before_it_is_read_and_logged_privately(
+    tmp_path, registry, geocoder
+):
+    running = Servers(tmp_path, registry, geocoder)
+    site = running.site
+    try:
+        assert fetch(site + "/healthz")[0] == 200
+        listing = a_listing(running.database)
+        [connection] = _open(site, 1)
+        with connection:
+            connection.sendall(report_head(listing, 10_000_000)[:-2] + b"X-Secret: SECRET\r\n\r\n")
+            connection.sendall(b"details=SECRET" + b"x" * 1000)
+            answer = answer_to(connection)
+        assert answer.startswith(b"HTTP/1.1 413 Content Too Large\r\n"), answer
+        chunks = b"".join(b"8000\r\n" + b"x" * 0x8000 + b"\r\n" for _ in range(3))
+        head = report_head(listing, 0).replace(b"Content-Length: 0", b"Transfer-Encoding: chunked")
+        assert raw(site, head + chunks).startswith(b"HTTP/1.1 413 ")
+    finally:
+        output = running.stop()
+    assert output.count(f'"POST /resource/{listing}/report" 413') == 2, output
+    assert "SECRET" not in output and "Traceback" not in output
+
+
+def test_clients_that_never_close_after_their_answer_do_not_stall_a_worker(served):
+    """gunicorn lingered on each connection it closed (up to 2 s, waiting for the client's end)
+    on the worker's main thread: 20 clients that sent an HTTP/1.0 request and never closed kept
+    a normal one waiting 6 s. Each still gets its whole answer; the server closes them."""
+    site = served[0]
+    held = _open(site, 20)
+    for connection in held:
+        connection.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+    time.sleep(0.2)
+    waits = []
+    try:
+        for _ in range(4):
+            asked = time.perf_counter()
+            assert fetch(site + "/healthz", attempts=1)[0] == 200
+            waits.append(time.perf_counter() - asked)
+        answers = [answer_to(connection) for connection in held]  # read only now: to the end
+    finally:
+        for connection in held:
+            connection.close()
+    assert max(waits) < 1, waits
+    assert all(
+        a.startswith(b"HTTP/1.0 200") and b'{"ok":true}' in a.replace(b" ", b"") for a in answers
+    ), answers
