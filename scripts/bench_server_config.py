@@ -41,7 +41,13 @@ from bench_http import (  # noqa: E402
 )
 
 DEFAULT_SETTINGS = "gunicorn:2:16,gunicorn:2:8,gunicorn:2:4,gunicorn:2:2,gunicorn:2:1,granian:2:1"
-SHORT = {"trivial": "trivial (/healthz)", "api": "API search", "page": "results page"}
+SHORT = {
+    "trivial": "trivial (/healthz)",
+    "api": "API search",
+    "page": "results page",
+    "api-new": "API, new points",
+    "page-new": "page, new points",
+}
 
 
 def main() -> int:
