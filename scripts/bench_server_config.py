@@ -20,7 +20,6 @@ Usage: .venv/bin/python scripts/bench_server_config.py [--rounds 3] [--seconds 1
        [--targets api,page,trivial]
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from bench_http import (  # noqa: E402
     measure,
     start_serve_py,
     wait_until_up,
+    warm_up,
 )
 
 DEFAULT_SETTINGS = "gunicorn:2:16,gunicorn:2:8,gunicorn:2:4,gunicorn:2:2,gunicorn:2:1,granian:2:1"
@@ -81,13 +81,6 @@ def main() -> int:
         for target in targets:
             print(f"{setting:16} {Result.median(results[(setting, target)]).row(target)}")
     return 0
-
-
-def warm_up(port: int, server_pid: int, args) -> None:
-    """A few seconds of searches and pages, not counted: every worker is up and has answered
-    (granian's workers each build the app after the first one answers)."""
-    for target in ("API search", "results page"):
-        measure(port, server_pid, target, argparse.Namespace(**{**vars(args), "seconds": 2}))
 
 
 def start(setting: str, database: str) -> tuple[int, subprocess.Popen]:
