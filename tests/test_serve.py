@@ -322,6 +322,26 @@ def _open(site: str, count: int) -> list[socket.socket]:
     return [socket.create_connection((host, int(port)), timeout=10) for _ in range(count)]
 
 
+def trickle(slow: list, data: bytes, query: str, asking_at: tuple) -> tuple[list, dict]:
+    """For 14 s, send each slow connection the next byte of data every second, and ask query as
+    a normal client at the seconds asking_at: how long those answers took, and the last second
+    each connection still took a byte (by its number)."""
+    waits, open_at, started = [], {}, time.monotonic()
+    for second in range(14):
+        for number, connection in enumerate(slow):
+            try:
+                connection.send(data[second : second + 1])
+                open_at[number] = second
+            except OSError:
+                pass
+        if second in asking_at:
+            asked = time.perf_counter()
+            assert fetch(query, attempts=1)[0] == 200
+            waits.append(time.perf_counter() - asked)
+        time.sleep(max(0.0, started + second + 1 - time.monotonic()))
+    return waits, open_at
+
+
 def test_slow_and_idle_clients_do_not_hold_off_a_normal_one(served):
     """Issue #14: 200 clients sending a request head a byte at a time (which held a thread each,
     so that a normal search waited 30 s and more) and 200 that send nothing; a normal search
@@ -330,19 +350,9 @@ def test_slow_and_idle_clients_do_not_hold_off_a_normal_one(served):
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 64
     slow, idle = _open(site, 200), _open(site, 200)
     query = site + "/api/search?lat=33.58&lon=-101.86&when=any&radius=25&widen=no"
-    waits, cut_off, started = [], 0, time.monotonic()
-    try:
-        for second in range(14):  # past HEAD_TIMEOUT (10 s): the slow ones are cut off
-            for connection in slow:
-                try:
-                    connection.send(head[second : second + 1])
-                except OSError:
-                    pass
-            if second in (1, 3, 5, 7):
-                asked = time.perf_counter()
-                assert fetch(query, attempts=1)[0] == 200
-                waits.append(time.perf_counter() - asked)
-            time.sleep(max(0.0, started + second + 1 - time.monotonic()))
+    cut_off = 0
+    try:  # 14 s: past HEAD_TIMEOUT (10 s), the slow ones are cut off
+        waits, _open_at = trickle(slow, head, query, asking_at=(1, 3, 5, 7))
         for connection in slow:
             connection.settimeout(5)
             try:
@@ -473,20 +483,8 @@ def test_slowly_sent_bodies_hold_no_thread_and_are_cut_off_at_the_request_deadli
     for connection in slow:
         connection.sendall(head)
     query = site + "/api/search?lat=33.58&lon=-101.86&when=any&radius=25&widen=no"
-    waits, open_at, started = [], {}, time.monotonic()
     try:
-        for second in range(14):
-            for number, connection in enumerate(slow):
-                try:
-                    connection.send(body[second : second + 1])
-                    open_at[number] = second
-                except OSError:
-                    pass
-            if second in (2, 4, 6, 8):
-                asked = time.perf_counter()
-                assert fetch(query, attempts=1)[0] == 200
-                waits.append(time.perf_counter() - asked)
-            time.sleep(max(0.0, started + second + 1 - time.monotonic()))
+        waits, open_at = trickle(slow, body, query, asking_at=(2, 4, 6, 8))
         answers = []
         for connection in slow:
             connection.settimeout(5)
