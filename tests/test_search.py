@@ -12,7 +12,7 @@ from finder.errors import GeocodeError
 from finder.geo.offline import OfflineGeocoder
 from finder.geo.positions import EARTH_RADIUS_KM, distance_km
 from finder.geo.where import locate
-from finder.schedule import minutes
+from finder.schedule import minutes, occurrence
 from finder.search import online as search_online
 from finder.search.describe import describe
 from finder.search.engine import Plan, any_placed_within, search
@@ -569,6 +569,30 @@ def test_any_placed_within_says_what_an_any_time_search_lists_nearby(
     )
     nearby = search(index, q).totals["nearby"]
     assert any_placed_within(index, q, radius_km) is (nearby > 0)
+
+
+def test_a_hits_local_times_are_its_weekly_occurrence_across_dst_weekends(import_bundled, db):
+    """Hit.times reads the occurrence the search found (minutes after the window's start): the
+    same start and end, in the same offset, as schedule.occurrence gives by wall-clock time."""
+    for source in ("aasfmarin", "nwta", "na-gnyr", "national-lines"):
+        import_bundled(source)
+    index = SearchIndex.from_db(db)
+    points = [(37.77, -122.42), (35.2, -101.8), (40.75, -73.99), (41.0, -100.0)]
+    starts = [datetime(2026, 3, 8, 3, 0, tzinfo=UTC), datetime(2026, 11, 1, 3, 0, tzinfo=UTC)]
+    checked = 0
+    for number in range(48):
+        now = starts[number % 2] + timedelta(minutes=37 * number, seconds=number % 7 * 8.5)
+        lat, lon = points[number % 4]
+        q = Query(now=now, latitude=lat, longitude=lon, when=("now", "today", "week")[number % 3])
+        for hits in search(index, q).groups.values():
+            for hit in (h for h in hits if h.times):
+                zone = ZoneInfo(hit.zone)
+                horizon = max(int(hit.minutes_until_start) + 120, 0)
+                start, end = occurrence(hit.start_minute, hit.duration, zone, now, horizon)
+                assert hit.times == (start.astimezone(zone), end.astimezone(zone)), hit
+                assert hit.times[0].utcoffset() == start.astimezone(zone).utcoffset(), hit
+                checked += 1
+    assert checked > 500
 
 
 def test_fast_online_counts_and_ties_match_the_naive_scan():

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from finder.schedule import occurrence
 from finder.vocabulary import ATTENDANCE, KINDS
 
 KM_PER_MILE = 1.609344
@@ -110,16 +109,19 @@ class Hit(tuple):
 
     @property
     def times(self) -> tuple[datetime, datetime] | None:
-        """Local start and end of the matching occurrence, in the resource's own zone."""
+        """Local start and end of the matching occurrence, in the resource's own zone.
+
+        The search found the occurrence ``minutes_until_start`` after the window's start, DST
+        changes included (the same instant ``schedule.occurrence`` gives, which the tests
+        check); occurrences start on whole minutes, which undoes the float's rounding."""
         if self.start_minute is None or not self.zone:
             return None
         cached = self.__dict__.get("_times")
         if cached is None:
             zone = ZoneInfo(self.zone)
-            horizon = max(int(self.minutes_until_start) + 120, 0)
-            start, end = occurrence(
-                self.start_minute, self.duration, zone, self.query.window[0], horizon
-            )
+            found = self.query.window[0] + timedelta(minutes=self.minutes_until_start)
+            start = _whole_minute(found)
+            end = start + timedelta(minutes=self.duration)
             cached = self.__dict__["_times"] = start.astimezone(zone), end.astimezone(zone)
         return cached
 
@@ -154,6 +156,10 @@ class Hit(tuple):
         if query.kinds != DEFAULT_KINDS:
             why["kinds"] = sorted(query.kinds)
         return why
+
+
+def _whole_minute(moment: datetime) -> datetime:
+    return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
 
 
 @dataclass
