@@ -125,14 +125,7 @@ def _coverage_note(query) -> CoverageNote | None:
 
 def _meetings_within(query, radius_km: float) -> bool:
     """Whether any in-person meeting of the programs asked for, at any time, is listed within
-    the radius searched (whatever the other filters): the data's answer, kept per generation."""
-    key = (query.latitude, query.longitude, query.programs, radius_km)
-    memo = get_memo("meetings-within", 4_096)
-    found = memo.get(key)
-    return found if found is not None else memo.put(key, _any_meeting_within(query, radius_km))
-
-
-def _any_meeting_within(query, radius_km: float) -> bool:
+    the radius searched (whatever the other filters)."""
     probe = replace(
         query,
         kinds=frozenset({"meeting"}),
