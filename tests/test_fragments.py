@@ -117,3 +117,15 @@ def test_a_search_from_a_point_keeps_the_form_of_its_choices(tuesday_evening):
         url = f"/search?lat={lat}&lon=-75.16&attendance={attendance}"
         page = tuesday_evening.get(url).get_data(as_text=True)
         assert checked(page, "attendance") == [attendance]
+
+
+def test_a_cards_kept_parts_follow_its_listing_growing_old(tuesday_evening):
+    """A card's fixed parts are kept with their "over a year old" caution as part of the key."""
+    page = tuesday_evening.get("/search?q=19103").get_data(as_text=True)
+    fresh = [int(n) for n in re.findall(r'<li[^>]* id="r(\d+)">', page)]
+    fresh = [n for n in fresh if "Over a year old" not in card_of(page, n)]
+    assert fresh, "the national lines are dated by their list, within the year"
+    tuesday_evening.application.config["FROZEN_NOW"] = "2028-11-28T19:00:00-05:00"  # a Tuesday
+    later = tuesday_evening.get("/search?q=19103").get_data(as_text=True)
+    assert all("Over a year old" in card_of(later, n) for n in fresh if f'id="r{n}"' in later)
+    assert any(f'id="r{n}"' in later for n in fresh)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,20 @@ class Query:
         end = max(self.until, soon) if self.until and self.when in ("today", "at") else soon
         return start, soon, end
 
+    @cached_property  # the same for every hit of a search
+    def why_filters(self) -> dict:
+        """The filters a hit passed, for its "why": types, programs and kinds when narrowed."""
+        why = {}
+        if self.include_types or self.exclude_types:
+            why["types"] = sorted(self.include_types) + [
+                f"not {c}" for c in sorted(self.exclude_types)
+            ]
+        if self.programs:
+            why["programs"] = sorted(self.programs)
+        if self.kinds != DEFAULT_KINDS:
+            why["kinds"] = sorted(self.kinds)
+        return why
+
     @property
     def in_person(self) -> bool:
         """Whether places to go to are wanted."""
@@ -109,21 +123,10 @@ class Hit(tuple):
 
     @property
     def times(self) -> tuple[datetime, datetime] | None:
-        """Local start and end of the matching occurrence, in the resource's own zone.
-
-        The search found the occurrence ``minutes_until_start`` after the window's start, DST
-        changes included (the same instant ``schedule.occurrence`` gives, which the tests
-        check); occurrences start on whole minutes, which undoes the float's rounding."""
+        """Local start and end of the matching occurrence, in the resource's own zone."""
         if self.start_minute is None or not self.zone:
             return None
-        cached = self.__dict__.get("_times")
-        if cached is None:
-            zone = ZoneInfo(self.zone)
-            found = self.query.window[0] + timedelta(minutes=self.minutes_until_start)
-            start = _whole_minute(found)
-            end = start + timedelta(minutes=self.duration)
-            cached = self.__dict__["_times"] = start.astimezone(zone), end.astimezone(zone)
-        return cached
+        return local_times(self.query.window[0], self.minutes_until_start, self.duration, self.zone)
 
     @property
     def minutes_until_end(self) -> float | None:
@@ -146,20 +149,21 @@ class Hit(tuple):
             why["distance_km"] = round(self.distance_km, 2)
         if self.minutes_until_start is not None:
             why["minutes_until_start"] = round(self.minutes_until_start, 1)
-        query = self.query
-        if query.include_types or query.exclude_types:
-            why["types"] = sorted(query.include_types) + [
-                f"not {c}" for c in sorted(query.exclude_types)
-            ]
-        if query.programs:
-            why["programs"] = sorted(query.programs)
-        if query.kinds != DEFAULT_KINDS:
-            why["kinds"] = sorted(query.kinds)
+        why.update(self.query.why_filters)
         return why
 
 
-def _whole_minute(moment: datetime) -> datetime:
-    return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
+@lru_cache(maxsize=8192)  # searches in one minute around one town share their occurrences
+def local_times(
+    start: datetime, minutes_after: float, duration: int, zone: str
+) -> tuple[datetime, datetime]:
+    """Local start and end, in ``zone``, of an occurrence a search found ``minutes_after`` its
+    window's ``start``, DST changes included (the instant ``schedule.occurrence`` gives, which the
+    tests check); occurrences start on whole minutes, which undoes the float's rounding."""
+    found = start + timedelta(minutes=minutes_after)
+    begins = (found + timedelta(seconds=30)).replace(second=0, microsecond=0)
+    local = ZoneInfo(zone)
+    return begins.astimezone(local), (begins + timedelta(minutes=duration)).astimezone(local)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import current_app, g
 
@@ -15,7 +15,7 @@ from finder.geo.offline import OfflineGeocoder
 from finder.search.coverage import CoverageNote, coverage_note
 from finder.search.describe import ENGLISH, Wording, describe
 from finder.search.engine import any_placed_within, search
-from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results
+from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results, local_times
 from finder.search.reach import by_arrival, reach
 from finder.vocabulary import types
 from finder.web.listing import age, dated_by
@@ -61,10 +61,10 @@ def answer_request(args, words: Wording = ENGLISH) -> Answer:
         # No local lists here: widening would only reach another region's meetings.
         found = replace(found, query=replace(found.query, widen=False))
     results = search(get_index(), found.query)
-    if note and not note.outside and not _meetings_within(found.query, results.radius_km):
+    details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
+    if note and not note.outside and not _meetings_within(found.query, results, details):
         # The state has lists, but not around here (they come from another part of it).
         note = note.none_near()
-    details = _details([h.resource_id for g in GROUPS for h in results.groups[g]])
     hint = None
     if not any(results.totals.values()) and found.query.when != "any":
         hint = "Nothing matches at this time. Places without set hours appear with when=any."
@@ -123,9 +123,19 @@ def _coverage_note(query) -> CoverageNote | None:
     return coverage_note(get_coverage(), query.latitude, query.longitude, query.programs)
 
 
-def _meetings_within(query, radius_km: float) -> bool:
+def _meetings_within(query, results: Results, details: dict[int, "_Listing"]) -> bool:
     """Whether any in-person meeting of the programs asked for, at any time, is listed within
-    the radius searched (whatever the other filters)."""
+    the radius searched (whatever the other filters): one among the results answers it."""
+    radius_km = results.radius_km
+    for hit in (h for group in GROUPS for h in results.groups[group]):
+        head = details[hit.resource_id].head
+        if (
+            head["kind"] == "meeting"
+            and head["attendance"] in ("in_person", "hybrid")
+            and hit.distance_km is not None
+            and hit.distance_km <= radius_km
+        ):
+            return True
     probe = replace(
         query,
         kinds=frozenset({"meeting"}),
@@ -257,18 +267,34 @@ def _hit(hit: Hit, listing: _Listing, at: datetime) -> dict:
         **listing.tail,
         "listed": age(listing.dated, at),
     }
-    if hit.times:
-        start, end = hit.times
+    if hit.start_minute is not None and hit.zone:
+        query = hit.query
         item.update(
-            start=start.isoformat(),
-            end=end.isoformat(),
-            zone=start.tzname(),
-            timezone=hit.zone,
-            minutes_until_start=round(hit.minutes_until_start, 1),
-            minutes_until_end=round(hit.minutes_until_end, 1),
-            joinable=hit.joinable,
+            _timed(
+                query.window[0],
+                hit.minutes_until_start,
+                hit.duration,
+                hit.zone,
+                query.grace_minutes,
+            )
         )
     return item
+
+
+@lru_cache(maxsize=8192)  # the same meeting found by searches in the same minute nearby
+def _timed(start: datetime, minutes_after: float, duration: int, zone: str, grace: int) -> dict:
+    """A result's time fields: its occurrence found ``minutes_after`` the window's ``start``
+    (a shared dict: callers copy it into their items)."""
+    begins, ends = local_times(start, minutes_after, duration, zone)
+    return {
+        "start": begins.isoformat(),
+        "end": ends.isoformat(),
+        "zone": begins.tzname(),
+        "timezone": zone,
+        "minutes_until_start": round(minutes_after, 1),
+        "minutes_until_end": round(minutes_after + duration, 1),
+        "joinable": minutes_after >= -grace,
+    }
 
 
 def hours_of(row: dict) -> dict:

@@ -9,13 +9,15 @@ its generation; ``page_part`` keeps what shows none (the header, the search form
 process, apart and fewer, so that many different searches never push the cards out.
 """
 
+from typing import NamedTuple
+
 from flask import current_app, g
 from markupsafe import Markup
 
 from finder.web import i18n
 from finder.web.state import Memo, get_memo
 
-SIZE = 20_000  # fragments kept per generation: a card has four, of 0.1–2 KB each (≤ 40 MB)
+SIZE = 20_000  # fragments kept per generation: a card's fixed parts are one, of 0.5–3 KB (≤ 60 MB)
 PAGE_PARTS = 2_000  # page parts kept per process: a search form is about 8 KB (≤ 16 MB)
 
 
@@ -24,6 +26,37 @@ def fragment(*key, caller) -> Markup:
     here = g._get_current_object()  # one look-up of the request's globals (a page has ~100)
     memo = here.get("fragments") or here.setdefault("fragments", get_memo("fragments", SIZE))
     return _kept(here, memo, key, caller)
+
+
+class CardParts(NamedTuple):
+    """A result card's fixed parts, in the order shown (templates/_result.html)."""
+
+    head: Markup
+    kind: Markup
+    body: Markup
+    listed: Markup
+    pick: Markup
+
+
+def card_parts(item: dict, heading: str) -> CardParts:
+    """The card's fixed parts for this listing: rendered by their macros on first use in this
+    generation. Only its "over a year old" caution can change while the data does not."""
+    listed = item["listed"]
+    key = ("card", item["id"], heading, listed and listed["stale"])
+    here = g._get_current_object()
+    memo = here.get("fragments") or here.setdefault("fragments", get_memo("fragments", SIZE))
+    return _kept(here, memo, key, lambda: _render_card_parts(item, heading))
+
+
+def _render_card_parts(item: dict, heading: str) -> CardParts:
+    macros = current_app.jinja_env.get_template("_result.html").module
+    return CardParts(
+        macros.card_head(item, heading),
+        macros.card_kind(item),
+        macros.card_body(item),
+        macros.card_listed(item),
+        macros.card_pick(item),
+    )
 
 
 def page_part(*key, caller) -> Markup:
@@ -43,7 +76,8 @@ def _kept(here, memo: Memo, key: tuple, caller) -> Markup:
     full = (*languages, *map(_hashable, key))
     html = memo.get(full)
     if html is None:
-        html = memo.put(full, Markup(caller()))
+        made = caller()
+        html = memo.put(full, made if isinstance(made, CardParts) else Markup(made))
     return html
 
 

@@ -157,6 +157,17 @@ def _miles(value: float, locale: str) -> str:
     return format_unit(value, "length-mile", length="long", locale=locale)
 
 
+def distance_away(miles: float, approximate: bool) -> Markup:
+    """ "0.7 miles away", with "(approximate location)" when placed at a ZIP or town centre."""
+    return _distance_away(max(round(miles, 1), 0.1), approximate, language())
+
+
+@lru_cache(maxsize=4096)
+def _distance_away(miles: float, approximate: bool, _language: str) -> Markup:
+    away = _markup(N_("%(distance)s away"), distance=distance(miles))
+    return _spaced(away, f"({gettext('approximate location')})") if approximate else away
+
+
 # What a result without a time says about its hours (see results.hours_of): never "Open 24/7"
 # unless the source says so, and "call first" where it says nothing (issue #9).
 HOURS_WORDS = {
@@ -215,17 +226,31 @@ def when_text(item: dict, found=None) -> str:
     """
     if "start" not in item:
         return hours_text(item)
-    own = datetime.fromisoformat(item["start"]).astimezone(ZoneInfo(item["timezone"]))
-    zone = (found.zone if found else None) or item["timezone"]
-    mine = own.astimezone(ZoneInfo(zone))
-    now = found.query.now if found else mine
-    at = _spaced(relative_day(mine, now), time_tag(mine))
+    return _when(
+        item["start"],
+        item["timezone"],
+        item["minutes_until_start"],
+        item["minutes_until_end"],
+        found is not None,
+        found.zone if found else None,
+        found.query.now if found else None,
+        found is not None and found.query.when == "at",
+        language(),
+    )
+
+
+# A result's time line repeats on every page that lists it in the same minute: keyed by all it
+# says (a results page has a few dozen; formatting one is most of a card's time).
+@lru_cache(maxsize=8192)
+def _when(start, timezone, until, end, has_search, zone, now, chosen, _language) -> Markup:
+    own = datetime.fromisoformat(start).astimezone(ZoneInfo(timezone))
+    mine = own.astimezone(ZoneInfo(zone or timezone))
+    at = _spaced(relative_day(mine, now if has_search else mine), time_tag(mine))
     if mine.utcoffset() != own.utcoffset():
         at = _markup(N_("%(mine)s your time · %(own)s"), mine=at, own=time_tag(own, zone=True))
-    elif not found or not found.zone:
+    elif not zone:
         at = _spaced(at, zone_name(own))
-    until, end = item["minutes_until_start"], item["minutes_until_end"]
-    if found and found.query.when == "at":
+    if chosen:
         finish = (own + timedelta(minutes=end - until)).astimezone(mine.tzinfo)
         return _markup(N_("%(at)s, until %(end)s"), at=at, end=time_tag(finish))
     if until >= 1:

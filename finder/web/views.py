@@ -35,7 +35,7 @@ from finder.web import week as this_week
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import calendar_response, listing_calendar
 from finder.web.directions import directions
-from finder.web.fragments import fragment, page_part
+from finder.web.fragments import card_parts, fragment, page_part
 from finder.web.i18n import gettext
 from finder.web.kept import kept
 from finder.web.listing import (
@@ -131,10 +131,12 @@ def page_helpers() -> dict:
             f["url"] for f in NATIONAL_FINDERS if f["program"] == program
         ),
         "distance": i18n.distance,
+        "distance_away": i18n.distance_away,
         "chosen_language": i18n.chosen_language,
         "week_url": lambda: link("views.week_page", **this_week.without_when(request.args)),
         "directions": directions,
         "fragment": fragment,
+        "card_parts": card_parts,
         "page_part": page_part,
         "form_values": form_values,
     }
