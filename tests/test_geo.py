@@ -1,7 +1,12 @@
 """Offline geocoding, coordinate validation and time zones."""
 
+import math
+
+import numpy
 import pytest
 from geopy.location import Location
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from finder.errors import GeocodeError
 from finder.geo.offline import (
@@ -14,6 +19,8 @@ from finder.geo.offline import (
     timezone_for,
 )
 from finder.geo.online import CachedGeocoder, build_geocoder
+from finder.geo.positions import EARTH_RADIUS_KM
+from finder.geo.us_places import NEAREST_COUNTY_KM, _county_points, region_of
 
 
 @pytest.mark.parametrize(
@@ -147,3 +154,37 @@ def test_online_answers_are_cached(db):
     assert len(calls) == 1
     assert first.raw["precision"] == second.raw["precision"] == "rooftop"
     assert (second.latitude, second.longitude) == (39.1, -75.5)
+
+
+@pytest.mark.parametrize(
+    "latitude, longitude, state, county",
+    [
+        (39.9526, -75.1652, "PA", "Philadelphia County"),
+        (37.9735, -122.5311, "CA", "Marin County"),
+        (61.2181, -149.9003, "AK", "Anchorage Municipality"),
+        (21.3069, -157.8583, "HI", "Honolulu County"),
+        (18.0111, -66.6141, "PR", "Ponce Municipio"),
+    ],
+)
+def test_a_point_is_placed_in_its_state_and_county(latitude, longitude, state, county):
+    region = region_of(latitude, longitude)
+    assert (region.state, region.county) == (state, county)
+
+
+@pytest.mark.parametrize("latitude, longitude", [(35.0, -40.0), (-33.87, 151.21), (89.9, 0.0)])
+def test_a_point_far_from_every_us_county_has_no_region(latitude, longitude):
+    assert region_of(latitude, longitude) is None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.floats(-90, 90), st.floats(-180, 180))
+def test_the_region_is_the_nearest_county_point_within_150_km(latitude, longitude):
+    """The search over a band of latitude names the county the nearest of all points names."""
+    rows, lat, lon = _county_points()
+    lat0, lon0 = math.radians(latitude), math.radians(longitude)
+    squared = (lat - lat0) ** 2 + ((lon - lon0) * math.cos(lat0)) ** 2
+    best = int(numpy.argmin(squared))
+    near = EARTH_RADIUS_KM * math.sqrt(squared[best]) <= NEAREST_COUNTY_KM
+    expected = rows[best][:3] if near else None
+    found = region_of.__wrapped__(latitude, longitude)
+    assert (found and (found.state, found.county, found.county_geoid)) == expected

@@ -90,15 +90,20 @@ class Region:
 
 @cache
 def _county_points() -> tuple:
+    """The county internal points, ordered by latitude (radians), with their rows."""
     import numpy as np
 
     rows = []
     with COUNTIES_FILE.open(encoding="utf-8") as f:
         for row in csv.reader(f, delimiter="|"):
             rows.append((row[0], row[3], row[1], float(row[8]), float(row[9])))
+    rows.sort(key=lambda r: (r[3], r[4]))
     lat = np.radians(np.array([r[3] for r in rows]))
     lon = np.radians(np.array([r[4] for r in rows]))
     return rows, lat, lon
+
+
+NEAREST_COUNTY_KM = 150  # beyond this from every county's internal point: outside the US
 
 
 @lru_cache(maxsize=4096)
@@ -112,12 +117,18 @@ def region_of(latitude: float, longitude: float) -> Region | None:
 
     rows, lat, lon = _county_points()
     lat0, lon0 = math.radians(latitude), math.radians(longitude)
-    # Equirectangular distance is plenty to pick the nearest point, and 10x cheaper.
-    squared = (lat - lat0) ** 2 + ((lon - lon0) * math.cos(lat0)) ** 2
-    best = int(np.argmin(squared))
-    if EARTH_RADIUS_KM * math.sqrt(squared[best]) > 150:
+    # Only points within the distance in latitude alone can be near enough (a search of a few
+    # hundred counties, not all 3,200).
+    band = NEAREST_COUNTY_KM / EARTH_RADIUS_KM
+    low, high = np.searchsorted(lat, (lat0 - band, lat0 + band))
+    if low == high:
         return None
-    state, name, geoid = rows[best][:3]
+    # Equirectangular distance is plenty to pick the nearest point, and 10x cheaper.
+    squared = (lat[low:high] - lat0) ** 2 + ((lon[low:high] - lon0) * math.cos(lat0)) ** 2
+    best = int(np.argmin(squared))
+    if EARTH_RADIUS_KM * math.sqrt(squared[best]) > NEAREST_COUNTY_KM:
+        return None
+    state, name, geoid = rows[low + best][:3]
     return Region(state, name, geoid)
 
 
