@@ -19,6 +19,7 @@ import argparse
 import http.client
 import multiprocessing
 import os
+import random
 import resource
 import socket
 import statistics
@@ -44,14 +45,17 @@ TARGETS = {
 # A search's answer is kept for its minute (finder/web/kept.py): the rotations above are mostly
 # answered from there after their first minute, as popular searches are. The "new points" targets
 # ask from a point never asked before each time (within 100 m of four places), so every one of
-# them is answered anew.
+# them is answered anew: a point anywhere within about 5 km of one of four places, as people
+# searching one town at once ask from all over it.
 POINTS = [(39.9526, -75.1652), (33.5779, -101.8552), (37.7599, -122.4148), (40.7506, -73.9972)]
 
 
 def _new_point(i: int) -> str:
     lat, lon = POINTS[i % len(POINTS)]
-    unique = (os.getpid() * 1_000_003 + i) % 10**7  # i is per client, the process apart
-    return f"lat={lat + unique * 1e-10:.10f}&lon={lon}"
+    spread = random.Random(os.getpid() * 1_000_003 + i)  # i is per client, the process apart
+    return (
+        f"lat={lat + spread.uniform(-0.05, 0.05):.6f}&lon={lon + spread.uniform(-0.05, 0.05):.6f}"
+    )
 
 
 def main() -> int:

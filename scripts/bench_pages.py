@@ -8,9 +8,11 @@ Prints p50 and p95 in milliseconds per request kind, side by side in one run.
 
 A search's answer is kept for its minute (finder/web/kept.py), so the rows over five places
 mostly measure kept answers, as popular searches are in use; the "distinct points" rows ask
-from a new point every time (a few metres apart), so each is answered anew.
+from a new point every time (anywhere within about 5 km of one of four places), so each is
+answered anew.
 """
 
+import random
 import statistics
 import sys
 import time
@@ -60,11 +62,16 @@ def main(database: str, rounds: int) -> None:
 
 
 def _url(template: str, n: int, listing: int, warm: bool = False) -> str:
-    """The n-th request of a kind: places in turn, or a point never asked before."""
+    """The n-th request of a kind: places in turn, or a point never asked before (anywhere
+    within about 5 km of one of four places)."""
     lat, lon = POINTS[n % len(POINTS)]
-    step = -(n + 1) if warm else n + 1  # about 11 m north (south while warming) each time
+    spread = random.Random(-n - 1 if warm else n)
+    north, east = spread.uniform(-0.05, 0.05), spread.uniform(-0.05, 0.05)
     return template.format(
-        place=PLACES[n % len(PLACES)], listing=listing, lat=round(lat + step * 1e-4, 4), lon=lon
+        place=PLACES[n % len(PLACES)],
+        listing=listing,
+        lat=f"{lat + north:.6f}",
+        lon=f"{lon + east:.6f}",
     )
 
 
