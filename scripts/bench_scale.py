@@ -39,6 +39,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,6 +282,8 @@ def in_a_child(function, *arguments):
         os.close(read)
         try:
             os.write(write, json.dumps(function(*arguments)).encode())
+        except BaseException:
+            traceback.print_exc()  # the parent then says the run failed
         finally:
             os._exit(0)
     os.close(write)

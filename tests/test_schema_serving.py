@@ -197,6 +197,40 @@ def test_a_first_request_to_an_old_file_is_a_503_that_says_so(tmp_path, files, c
         assert status == 200 and file_of(json.loads(body)) == "A"
 
 
+# ---- no file at the path -----------------------------------------------------------------------
+
+
+def test_a_removed_file_leaves_the_open_one_answering_and_a_new_process_503(
+    tmp_path, files, caplog
+):
+    """Removed by hand (a publish only ever replaces it): nothing to build from. The site goes
+    on with the file it has open, logs it once, and serves the next file published; a process
+    that never opened one answers 503 with Retry-After, never 500."""
+    served = tmp_path / "finder.db"
+    publish(files["A"], served)
+    app = create_app({"TESTING": True, "DATABASE": str(served)})
+    with serving_in_background(app) as base:
+        assert file_of(json.loads(get(base + QUERY)[2])) == "A"
+        served.unlink()
+        for path in [QUERY, "/api/v1/sources", "/search?q=Lubbock%2C+TX", "/about", "/healthz"]:
+            status, _, body = get(base + path)
+            assert status == 200, (path, body[:300])
+        assert file_of(json.loads(get(base + QUERY)[2])) == "A"
+        fresh = create_app({"TESTING": True, "DATABASE": str(served)})
+        with serving_in_background(fresh) as other:
+            for path in [QUERY, "/search?q=Lubbock%2C+TX", "/healthz"]:
+                status, headers, body = get(other + path)
+                assert status == 503 and headers["Retry-After"] == "300", (path, body[:300])
+        publish(files["B"], served)
+        assert file_of(json.loads(get(base + QUERY)[2])) == "B"
+    logged = refusals(caplog)
+    assert logged[0] == (
+        f"Database file refused: {served}: no database file there; "
+        "still serving the file published before it"
+    )
+    assert len(logged) == 2, logged  # once per process, not once per request
+
+
 # ---- under `make run`'s servers (gunicorn's workers and Datasette) ------------------------------
 
 

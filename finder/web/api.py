@@ -9,7 +9,6 @@ Last-Modified.
 import hashlib
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 from babel.support import Translations
 from flask import Blueprint, abort, current_app, jsonify, request
@@ -22,7 +21,7 @@ from finder.web.i18n import LANGUAGES, gettext, wording
 from finder.web.kept import kept
 from finder.web.listing import fetch_listing
 from finder.web.params import NAMES, ParamError, check_names
-from finder.web.state import get_db, get_memo
+from finder.web.state import get_db, get_memo, get_written
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -46,8 +45,7 @@ group by s.id order by s.name
 
 def build_time() -> datetime:
     """When the database being served was built (its file's modification time)."""
-    stamp = Path(current_app.config["DATABASE"]).stat().st_mtime
-    return datetime.fromtimestamp(int(stamp), UTC)
+    return datetime.fromtimestamp(int(get_written()), UTC)
 
 
 def _data_etag() -> str:

@@ -246,24 +246,32 @@ class Published:
 
     def _refused_at_path(self) -> bool:
         refused = self.refused
+        return refused is not None and refused.identity == self._at_path()
+
+    def _at_path(self) -> tuple | None:
+        """The identity of the file at the path; None when there is none."""
         try:
-            return refused is not None and refused.identity == identity(os.stat(self.path))
+            return identity(os.stat(self.path))
         except FileNotFoundError:
-            return False
+            return None
 
     def current_generation(self, wait: bool = False) -> Generation:
         """The current generation; a new one when the file at the path has changed (built by
         one request while the others use the old one, unless they ``wait``). A new file this
-        code cannot serve (another schema version) is refused once, logged once, and the
-        previous generation goes on serving until a servable file is published.
+        code cannot serve (another schema version), or no file at all, is refused once, logged
+        once, and the previous generation goes on serving until a servable file is published.
 
-        :raises UnservableDatabase: the file is refused and no earlier one was served
+        :raises UnservableDatabase: the file is refused (or missing) and no earlier one was
+            served
         """
         refused = self.refused
-        if refused is not None and refused.identity == identity(os.stat(self.path)):
+        if refused is not None and refused.identity == self._at_path():
             return self._instead_of(refused)
         try:
-            return self._latest_generation(wait)
+            try:
+                return self._latest_generation(wait)
+            except FileNotFoundError as gone:  # removed (by hand: a publish only replaces it)
+                raise MissingDatabase(f"{self.path}: no database file there") from gone
         except UnservableDatabase as error:
             with self._refusing:  # requests racing to the same file log it once
                 first = self.refused is None or self.refused.identity != error.identity
@@ -294,6 +302,10 @@ class Published:
             return self.current
         finally:
             self._building.release()
+
+
+class MissingDatabase(UnservableDatabase):
+    """No file at the database's path (its identity is None: no file)."""
 
 
 def refuse_unservable(db: Database, path: str, file_identity: tuple) -> None:
@@ -344,6 +356,11 @@ def get_index() -> SearchIndex:
 def get_coverage() -> Coverage:
     """Where the request's generation has local meeting lists."""
     return _lent()[0].coverage
+
+
+def get_written() -> float:
+    """When the request's generation's file was written (seconds since the epoch)."""
+    return _lent()[0].identity[2] / 1e9
 
 
 def get_memo(name: str, size: int = 20_000) -> Memo:
