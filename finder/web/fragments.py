@@ -9,8 +9,6 @@ its generation; ``page_part`` keeps what shows none (the header, the search form
 process, apart and fewer, so that many different searches never push the cards out.
 """
 
-from typing import NamedTuple
-
 from flask import current_app, g
 from markupsafe import Markup
 
@@ -25,38 +23,7 @@ def fragment(*key, caller) -> Markup:
     """The call block's HTML for this key, rendered on first use in this generation."""
     here = g._get_current_object()  # one look-up of the request's globals (a page has ~100)
     memo = here.get("fragments") or here.setdefault("fragments", get_memo("fragments", SIZE))
-    return _kept(here, memo, key, caller)
-
-
-class CardParts(NamedTuple):
-    """A result card's fixed parts, in the order shown (templates/_result.html)."""
-
-    head: Markup
-    kind: Markup
-    body: Markup
-    listed: Markup
-    pick: Markup
-
-
-def card_parts(item: dict, heading: str) -> CardParts:
-    """The card's fixed parts for this listing: rendered by their macros on first use in this
-    generation. Only its "over a year old" caution can change while the data does not."""
-    listed = item["listed"]
-    key = ("card", item["id"], heading, listed and listed["stale"])
-    here = g._get_current_object()
-    memo = here.get("fragments") or here.setdefault("fragments", get_memo("fragments", SIZE))
-    return _kept(here, memo, key, lambda: _render_card_parts(item, heading))
-
-
-def _render_card_parts(item: dict, heading: str) -> CardParts:
-    macros = current_app.jinja_env.get_template("_result.html").module
-    return CardParts(
-        macros.card_head(item, heading),
-        macros.card_kind(item),
-        macros.card_body(item),
-        macros.card_listed(item),
-        macros.card_pick(item),
-    )
+    return kept_with(here, memo, key, caller)
 
 
 def page_part(*key, caller) -> Markup:
@@ -65,11 +32,14 @@ def page_part(*key, caller) -> Markup:
     if current_app.jinja_env.auto_reload:
         return Markup(caller())
     memo = current_app.extensions.setdefault("page_parts", Memo(PAGE_PARTS))
-    return _kept(g._get_current_object(), memo, key, caller)
+    return kept_with(g._get_current_object(), memo, key, caller)
 
 
-def _kept(here, memo: Memo, key: tuple, caller) -> Markup:
-    """:param here: the request's globals (``flask.g`` itself)"""
+def kept_with(here, memo: Memo, key: tuple, caller):
+    """What ``caller()`` gives for this key in the page's language: kept in ``memo`` on first use.
+
+    :param here: the request's globals (``flask.g`` itself)
+    """
     languages = here.get("fragment_language")
     if languages is None:
         languages = here.fragment_language = (i18n.language(), i18n.chosen_language())
@@ -77,7 +47,7 @@ def _kept(here, memo: Memo, key: tuple, caller) -> Markup:
     html = memo.get(full)
     if html is None:
         made = caller()
-        html = memo.put(full, made if isinstance(made, CardParts) else Markup(made))
+        html = memo.put(full, Markup(made) if isinstance(made, str) else made)
     return html
 
 

@@ -387,6 +387,16 @@ def weekly_text(times: list[tuple[int, str]]) -> str:
     return text
 
 
+def every_week(times: list) -> Markup:
+    """ "Every week: Sun 10:00 AM · Mon 7:00 PM" for a card's (day, "HH:MM") pairs."""
+    return _every_week(tuple(map(tuple, times)), language())
+
+
+@lru_cache(maxsize=4096)
+def _every_week(times: tuple, _language: str) -> Markup:
+    return _spaced(gettext("Every week:"), weekly_text(times))
+
+
 # Weekly times repeat on every card: format each clock and day name once (the page stays fast).
 @lru_cache(maxsize=4096)
 def _wall_clock(hour: int, minute: int, locale: str) -> str:

@@ -34,8 +34,9 @@ from finder.web import i18n, reports
 from finder.web import week as this_week
 from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import calendar_response, listing_calendar
+from finder.web.cards import card_lines, card_parts
 from finder.web.directions import directions
-from finder.web.fragments import card_parts, fragment, page_part
+from finder.web.fragments import fragment, page_part
 from finder.web.i18n import gettext
 from finder.web.kept import kept
 from finder.web.listing import (
@@ -120,9 +121,6 @@ def page_helpers() -> dict:
         "program_name": program_name,
         "attendance_name": lambda value: gettext(ATTENDANCE_NAMES.get(value, value)),
         "type_name": type_name,
-        "when_text": i18n.when_text,
-        "reach_text": i18n.reach_text,
-        "weekly_text": i18n.weekly_text,
         "dial_in_text": i18n.dial_in_text,
         "source_language": i18n.source_language,
         "lang_of": i18n.lang_attribute,
@@ -131,12 +129,12 @@ def page_helpers() -> dict:
             f["url"] for f in NATIONAL_FINDERS if f["program"] == program
         ),
         "distance": i18n.distance,
-        "distance_away": i18n.distance_away,
         "chosen_language": i18n.chosen_language,
         "week_url": lambda: link("views.week_page", **this_week.without_when(request.args)),
         "directions": directions,
         "fragment": fragment,
         "card_parts": card_parts,
+        "card_lines": card_lines,
         "page_part": page_part,
         "form_values": form_values,
     }
