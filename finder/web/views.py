@@ -230,14 +230,15 @@ def _results(template: str, more=None):
         message = gettext(error.template, **error.values)
         context = {**_form_context(None), "choices": _place_choices(error)}
         return render_template("search.html", error=message, **context), 400
+    all_online_url = _all_online_url(answer)
     context = {
         "answer": answer,
         "titles": AT_TITLES if answer.found.query.when == "at" else GROUP_TITLES,
         "suggestions": _suggestions(answer),
         "more_url": _more_url(answer),
         "map_items": _located(answer),
-        "cards": _cards(answer),
-        "all_online_url": _all_online_url(answer),
+        "cards": _cards(answer, all_online_url),
+        "all_online_url": all_online_url,
         "spanish_only_url": _spanish_only_url(answer),
         "did_you_mean": _other_towns(answer, request.endpoint),
         **_form_context(answer),
@@ -258,15 +259,16 @@ def _other_towns(answer, endpoint: str) -> list[tuple[str, str]]:
     return [(label, _with({"q": label}, endpoint=endpoint)) for label in alternatives]
 
 
-def _cards(answer) -> dict[str, list[dict]]:
+def _cards(answer, all_online_url: str | None) -> dict[str, list[dict]]:
     """Each group's results as cards: one per meeting group and place, with its weekly times;
-    online now cut to the first few when the search also wants places to go."""
+    online now cut to the first few when a link shows them all (the search also wants places
+    to go)."""
     ids = [item["id"] for group in GROUPS for item in answer.groups[group]]
     times = get_memo("weekly").each(ids, lambda wanted: weekly_times(get_db(), wanted), [])
     cards = {group: one_card_each(answer.groups[group], times) for group in GROUPS}
     if i18n.language() == "es":
         cards = {group: spanish_first(found) for group, found in cards.items()}
-    if _all_online_url(answer):
+    if all_online_url:
         cards["online_now"] = cards["online_now"][:ONLINE_FIRST]
     return cards
 
