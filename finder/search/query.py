@@ -139,7 +139,7 @@ class Hit(tuple):
     def joinable(self) -> bool:
         """Not started yet, or started no more than the grace period ago."""
         until = self.minutes_until_start
-        return until is not None and until >= -self.query.grace_minutes
+        return until is not None and joinable(until, self.query.grace_minutes)
 
     @property
     def why(self) -> dict:
@@ -151,6 +151,12 @@ class Hit(tuple):
             why["minutes_until_start"] = round(self.minutes_until_start, 1)
         why.update(self.query.why_filters)
         return why
+
+
+def joinable(minutes_until_start: float, grace_minutes: int) -> bool:
+    """Whether an occurrence this far from its start can still be joined: not started yet, or
+    started no more than the grace period ago."""
+    return minutes_until_start >= -grace_minutes
 
 
 @lru_cache(maxsize=8192)  # searches in one minute around one town share their occurrences

@@ -15,7 +15,7 @@ from finder.geo.offline import OfflineGeocoder
 from finder.search.coverage import CoverageNote, coverage_note
 from finder.search.describe import ENGLISH, Wording, describe
 from finder.search.engine import any_placed_within, search
-from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results, local_times
+from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results, joinable, local_times
 from finder.search.reach import by_arrival, reach
 from finder.vocabulary import types
 from finder.web.listing import age, dated_by
@@ -293,7 +293,7 @@ def _timed(start: datetime, minutes_after: float, duration: int, zone: str, grac
         "timezone": zone,
         "minutes_until_start": round(minutes_after, 1),
         "minutes_until_end": round(minutes_after + duration, 1),
-        "joinable": minutes_after >= -grace,
+        "joinable": joinable(minutes_after, grace),
     }
 
 

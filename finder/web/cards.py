@@ -7,13 +7,12 @@ template makes costs a few microseconds of Jinja's own before the function runs.
 
 from typing import NamedTuple
 
-from flask import current_app, g
+from flask import current_app
 from markupsafe import Markup
 
 from finder.web import i18n
-from finder.web.fragments import SIZE, kept_with
+from finder.web.fragments import kept_in_generation
 from finder.web.reports import reported_gone
-from finder.web.state import get_memo
 
 
 class CardParts(NamedTuple):
@@ -41,9 +40,7 @@ def card_parts(item: dict, heading: str) -> CardParts:
     generation. Only its "over a year old" caution can change while the data does not."""
     listed = item["listed"]
     key = ("card", item["id"], heading, listed and listed["stale"])
-    here = g._get_current_object()
-    memo = here.get("fragments") or here.setdefault("fragments", get_memo("fragments", SIZE))
-    return kept_with(here, memo, key, lambda: _render_card_parts(item, heading))
+    return kept_in_generation(key, lambda: _render_card_parts(item, heading))
 
 
 def _render_card_parts(item: dict, heading: str) -> CardParts:

@@ -21,9 +21,15 @@ PAGE_PARTS = 2_000  # page parts kept per process: a search form is about 8 KB (
 
 def fragment(*key, caller) -> Markup:
     """The call block's HTML for this key, rendered on first use in this generation."""
+    return kept_in_generation(key, caller)
+
+
+def kept_in_generation(key: tuple, make):
+    """What ``make()`` gives for this key and the page's language, made on first use in this
+    database generation."""
     here = g._get_current_object()  # one look-up of the request's globals (a page has ~100)
     memo = here.get("fragments") or here.setdefault("fragments", get_memo("fragments", SIZE))
-    return kept_with(here, memo, key, caller)
+    return kept_with(here, memo, key, make)
 
 
 def page_part(*key, caller) -> Markup:
@@ -35,8 +41,8 @@ def page_part(*key, caller) -> Markup:
     return kept_with(g._get_current_object(), memo, key, caller)
 
 
-def kept_with(here, memo: Memo, key: tuple, caller):
-    """What ``caller()`` gives for this key in the page's language: kept in ``memo`` on first use.
+def kept_with(here, memo: Memo, key: tuple, make):
+    """What ``make()`` gives for this key in the page's language: kept in ``memo`` on first use.
 
     :param here: the request's globals (``flask.g`` itself)
     """
@@ -46,7 +52,7 @@ def kept_with(here, memo: Memo, key: tuple, caller):
     full = (*languages, *map(_hashable, key))
     html = memo.get(full)
     if html is None:
-        made = caller()
+        made = make()
         html = memo.put(full, Markup(made) if isinstance(made, str) else made)
     return html
 
