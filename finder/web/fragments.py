@@ -1,12 +1,15 @@
 """Parts of a page rendered once and reused (issue #14: a results page spent most of its time
-rendering the same HTML again). In a template:
+rendering the same HTML again).
 
-    {% call fragment("card-body", item.id) %} ... {% endcall %}
+``kept_in_generation`` keeps what shows the data with the database generation (a result card's
+fixed parts, finder/web/cards.py); ``page_part`` keeps what shows none (the header, the search
+form) for the process, apart and fewer, so that many different searches never push the cards
+out. In a template:
 
-The key must name everything the block shows besides the language and, for ``fragment``, the
-database generation's data. ``fragment`` keeps what shows the data (a card's fixed part) with
-its generation; ``page_part`` keeps what shows none (the header, the search form) for the
-process, apart and fewer, so that many different searches never push the cards out.
+    {% call page_part("search-form", refine, form_values(args)) %} ... {% endcall %}
+
+The key must name everything the part shows besides the language (and, for the generation's
+parts, its data).
 """
 
 from flask import current_app, g
@@ -17,11 +20,6 @@ from finder.web.state import Memo, get_memo
 
 SIZE = 20_000  # fragments kept per generation: a card's fixed parts are one, of 0.5–3 KB (≤ 60 MB)
 PAGE_PARTS = 2_000  # page parts kept per process: a search form is about 8 KB (≤ 16 MB)
-
-
-def fragment(*key, caller) -> Markup:
-    """The call block's HTML for this key, rendered on first use in this generation."""
-    return kept_in_generation(key, caller)
 
 
 def kept_in_generation(key: tuple, make):
@@ -58,6 +56,6 @@ def kept_with(here, memo: Memo, key: tuple, make):
 
 
 def _hashable(part):
-    if isinstance(part, list):  # a card's weekly times, a form's day choices
+    if isinstance(part, list):  # a form's day choices and chosen values
         return tuple(map(_hashable, part))
     return part

@@ -36,7 +36,7 @@ from finder.web.answers import answer_request, get_coverage, now
 from finder.web.calendar import calendar_response, listing_calendar
 from finder.web.cards import card_lines, card_parts
 from finder.web.directions import directions
-from finder.web.fragments import fragment, page_part
+from finder.web.fragments import page_part
 from finder.web.i18n import gettext
 from finder.web.kept import kept
 from finder.web.listing import (
@@ -132,7 +132,6 @@ def page_helpers() -> dict:
         "chosen_language": i18n.chosen_language,
         "week_url": lambda: link("views.week_page", **this_week.without_when(request.args)),
         "directions": directions,
-        "fragment": fragment,
         "card_parts": card_parts,
         "card_lines": card_lines,
         "page_part": page_part,
