@@ -115,10 +115,7 @@ class Generation:
 
     def replaced(self) -> bool:
         """Whether the path names another file than this generation's now (or none)."""
-        try:
-            return identity(os.stat(self.path)) != self.identity
-        except FileNotFoundError:
-            return True
+        return identity_at(self.path) != self.identity
 
     def memo(self, name: str, size: int) -> Memo:
         """This generation's memo of one kind (created on first use)."""
@@ -246,14 +243,7 @@ class Published:
 
     def _refused_at_path(self) -> bool:
         refused = self.refused
-        return refused is not None and refused.identity == self._at_path()
-
-    def _at_path(self) -> tuple | None:
-        """The identity of the file at the path; None when there is none."""
-        try:
-            return identity(os.stat(self.path))
-        except FileNotFoundError:
-            return None
+        return refused is not None and refused.identity == identity_at(self.path)
 
     def current_generation(self, wait: bool = False) -> Generation:
         """The current generation; a new one when the file at the path has changed (built by
@@ -265,7 +255,7 @@ class Published:
             served
         """
         refused = self.refused
-        if refused is not None and refused.identity == self._at_path():
+        if refused is not None and refused.identity == identity_at(self.path):
             return self._instead_of(refused)
         try:
             try:
@@ -302,6 +292,14 @@ class Published:
             return self.current
         finally:
             self._building.release()
+
+
+def identity_at(path: str) -> tuple | None:
+    """The identity of the file at ``path`` now; None when there is none."""
+    try:
+        return identity(os.stat(path))
+    except FileNotFoundError:
+        return None
 
 
 class MissingDatabase(UnservableDatabase):

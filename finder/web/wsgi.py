@@ -35,10 +35,10 @@ from gunicorn.glogging import Logger
 from gunicorn.workers import gthread
 
 from finder import create_app
-from finder.search.sidecar import identity, is_stored
+from finder.search.sidecar import is_stored
 from finder.store import UnservableDatabase, check_servable_file
 from finder.web.serving import warm_up
-from finder.web.state import published
+from finder.web.state import identity_at, published
 
 KEEPALIVE = 5  # seconds an idle kept-alive connection (or a new one that sends nothing) stays
 READ_TIMEOUT = 5  # seconds a client may pause while sending a request (or reading the answer)
@@ -121,7 +121,7 @@ def open_published(app) -> bool:
     replace no other worker; the worker does those itself."""
     holder = published(app)
     held = holder.current
-    if held is not None and held.identity == identity(os.stat(holder.path)):
+    if held is not None and held.identity == identity_at(holder.path):
         return False
     if not is_stored(holder.path):
         return False
@@ -226,11 +226,15 @@ class TimedWorker(gthread.ThreadWorker):
 
     def _stop_lingering(self, conn) -> None:
         self.lingering.discard(conn)
+        self._unwatched(conn)
+        self._closed(conn)
+
+    def _unwatched(self, conn) -> None:
+        """Out of the poller (already out, or closed: nothing to do)."""
         try:
             self.poller.unregister(conn.sock)
         except (OSError, KeyError, ValueError):
             pass
-        self._closed(conn)
 
     def _closed(self, conn) -> None:
         self.nr_conns -= 1  # (counted until closed: lingering ones hold a descriptor too)
@@ -249,12 +253,8 @@ class TimedWorker(gthread.ThreadWorker):
             self._stop_lingering(conn)
         for conn in [c for c in self.pending_conns if _overdue(c, now)]:
             self.pending_conns.remove(conn)
-            try:
-                self.poller.unregister(conn.sock)
-            except (OSError, KeyError, ValueError):
-                pass
-            self.nr_conns -= 1
-            conn.close()
+            self._unwatched(conn)
+            self._closed(conn)
 
 
 REQUEST_TIMEOUT = 10  # seconds a client may take to send a whole request, head and body
