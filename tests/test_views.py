@@ -119,6 +119,24 @@ def test_spanish_from_accept_language(site):
     assert 'href="sms:988?&amp;body=AYUDA"' in page
 
 
+@pytest.mark.parametrize(
+    "accept_language, shown",
+    [
+        ("es-MX,es;q=0.9", "es"),
+        ("es", "es"),
+        ("fr-FR,fr;q=0.9,es;q=0.5,en;q=0.1", "es"),  # the first one we have, by weight
+        ("en;q=0.2,es;q=0.8", "es"),
+        ("en-GB", "en"),
+        ("fr, de", "en"),  # none we have: English
+        ("", "en"),
+        (";;;q=x, es;q=nonsense", "en"),  # unreadable weights are not trusted
+    ],
+)
+def test_the_browser_language_picks_the_page_language(site, accept_language, shown):
+    page = text_of(site.get("/lines", headers={"Accept-Language": accept_language}))
+    assert f'<html lang="{shown}">' in page
+
+
 def test_language_switch_keeps_the_search_and_wins_over_the_browser(site):
     page = text_of(site.get("/search?q=19103&when=today", headers={"Accept-Language": "es"}))
     switch = re.search(r'<a href="([^"]+)" lang="en" hreflang="en">English</a>', page).group(1)

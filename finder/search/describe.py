@@ -1,6 +1,6 @@
 """A plain-language summary of a search, for the page heading and screen readers.
 
-Pure: the words come from a ``Wording`` (English by default; the site passes Flask-Babel's
+Pure: the words come from a ``Wording`` (English by default; the site passes its catalog's
 gettext/ngettext and the page's language, so the same summary reads in Spanish).
 """
 

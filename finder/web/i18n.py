@@ -6,15 +6,17 @@ so a bookmarked or shared page opens in the language it was read in.
 
 import re
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_time, get_timezone_name
 from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 from flask import g, request
-from flask_babel import Babel, get_locale, get_translations
 from markupsafe import Markup, escape
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from finder.paths import ROOT
 from finder.search.describe import Wording
@@ -36,14 +38,9 @@ def chosen_language() -> str | None:
         return g.chosen_language
 
 
-def select_locale() -> str:
-    return chosen_language() or request.accept_languages.best_match(LANGUAGES) or "en"
-
-
 def init_app(app) -> None:
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "finder" / "translations"))
-    Babel(app, locale_selector=select_locale)
     # A results page translates a few hundred strings: look the catalog up once per request.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(
         lambda text: _catalog().gettext(text),
         lambda singular, plural, n: _catalog().ngettext(singular, plural, n),
@@ -52,12 +49,14 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(lang=language, format_locale=format_locale)
 
 
-def _catalog():
-    try:
-        return g.catalog
-    except AttributeError:
-        g.catalog = get_translations()
-        return g.catalog
+def _catalog() -> NullTranslations:
+    return translations(language())
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """A language's compiled catalog (English, the source language, has none: the text as is)."""
+    return Translations.load(ROOT / "finder" / "translations", [language])
 
 
 def gettext(template: str, **values) -> str:
@@ -71,12 +70,18 @@ def ngettext(singular: str, plural: str, num, **values) -> str:
 
 
 def language() -> str:
+    """The page's language: the one asked for in the URL, else the browser's preferred one that
+    we have, else English."""
     try:
         return g.language
-    except AttributeError:
-        locale = get_locale()
-        g.language = str(locale.language) if locale else "en"
+    except AttributeError:  # first use in this request
+        g.language = chosen_language() or _preferred(request.headers.get("Accept-Language", ""))
         return g.language
+
+
+@lru_cache(maxsize=512)  # browsers send a handful of distinct headers
+def _preferred(accept_language: str) -> str:
+    return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES) or "en"
 
 
 def format_locale() -> str:
