@@ -124,14 +124,17 @@ def _parameters(*names):
     return mark
 
 
-def search_answer() -> dict:
-    """The search as data (400 for a bad parameter), in the language asked for with lang=."""
+def search_answer(encoded: bool = False) -> dict:
+    """The search as data (400 for a bad parameter), in the language asked for with lang=.
+
+    :param encoded: each result already encoded as JSON (for the API's answer), not a dict
+    """
     try:
         answer = answer_request(request.args, wording())
     except ParamError as error:
         abort(400, description=gettext(error.template, **error.values))
     results = answer.results
-    listed = {item["source"] for items in answer.groups.values() for item in items}
+    listed = answer.sources()
     return {
         "ok": True,
         "hint": answer.hint,
@@ -141,7 +144,7 @@ def search_answer() -> dict:
         "radius_km": round(results.radius_km, 3),
         "widened_from_km": results.widened_from_km and round(results.widened_from_km, 3),
         "totals": results.totals,
-        "groups": answer.groups,
+        "groups": answer.encoded_groups() if encoded else answer.groups,
         "sources": [s for s in sources() if s["id"] in listed],
     }
 
@@ -149,14 +152,14 @@ def search_answer() -> dict:
 @bp.get("/search")
 def search_endpoint():
     """Support near a place and now: GET /api/search?q=19103&when=now&type=X (kept for links)."""
-    return kept(lambda: jsonify(search_answer()))
+    return kept(lambda: jsonify(search_answer(encoded=True)))
 
 
 @bp.get("/v1/search")
 @_parameters(*NAMES)
 def search_v1():
     """Support near a place and now, with exactly the site's parameters."""
-    return kept(lambda: jsonify(search_answer()))
+    return kept(lambda: jsonify(search_answer(encoded=True)))
 
 
 @bp.get("/v1/resources/<int:resource_id>")
