@@ -5,7 +5,7 @@ import json
 import types
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from finder import create_app
@@ -272,6 +272,20 @@ def test_fixture_is_meeting_guide_json():
 def test_country_wide_services_abroad(code, point, expected):
     searcher = types.SimpleNamespace(has_point=True, latitude=point[0], longitude=point[1])
     assert area_contains({"kind": "country", "code": code}, searcher) is expected
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(
+        st.tuples(st.floats(-90, 90), st.floats(-180, 180)),
+        # where towns are sparse: edges of the 100 km reach are met often
+        st.tuples(st.floats(55, 75), st.floats(-170, -50)),
+        st.tuples(st.floats(-60, -40), st.floats(-80, -60)),
+    )
+)
+def test_the_country_at_a_point_is_that_of_the_nearest_town_of_all(point):
+    town, km = world.nearest_town(*point)
+    assert world.country_at(*point) == (town.country if km <= world.MAX_KM_FROM_TOWN else None)
 
 
 STREET = {"address": "1 Example Street", "city": "Edmonton"}

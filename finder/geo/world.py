@@ -13,7 +13,7 @@ import statistics
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 
@@ -213,10 +213,37 @@ def nearest_town(latitude: float, longitude: float) -> tuple[City, float]:
     return cities.rows[best], EARTH_RADIUS_KM * math.sqrt(float(squared[best]))
 
 
+@lru_cache(maxsize=4096)  # a search checks it once per country-wide service
 def country_at(latitude: float, longitude: float) -> str | None:
-    """The country of the nearest GeoNames town, if one is within MAX_KM_FROM_TOWN."""
-    town, km = nearest_town(latitude, longitude)
-    return town.country if km <= MAX_KM_FROM_TOWN else None
+    """The country of the nearest GeoNames town, if one is within MAX_KM_FROM_TOWN.
+
+    Only towns within that distance in latitude alone can be near enough: a search of a band
+    of towns, not all of them (a service area check runs this for searches abroad).
+    """
+    import numpy as np
+
+    order, lat, lon = _by_latitude()
+    lat0, lon0 = math.radians(latitude), math.radians(longitude)
+    band = MAX_KM_FROM_TOWN / EARTH_RADIUS_KM
+    low, high = np.searchsorted(lat, (lat0 - band, lat0 + band))
+    if low == high:
+        return None
+    dlon = (lon[low:high] - lon0 + math.pi) % (2 * math.pi) - math.pi
+    squared = (lat[low:high] - lat0) ** 2 + (dlon * math.cos(lat0)) ** 2
+    best = int(np.argmin(squared))
+    if EARTH_RADIUS_KM * math.sqrt(float(squared[best])) > MAX_KM_FROM_TOWN:
+        return None
+    return _cities().rows[int(order[low + best])].country
+
+
+@cache
+def _by_latitude() -> tuple:
+    """The towns' positions in order of latitude, with that order."""
+    import numpy as np
+
+    cities = _cities()
+    order = np.argsort(cities.lat, kind="stable")
+    return order, cities.lat[order], cities.lon[order]
 
 
 @dataclass(frozen=True)
