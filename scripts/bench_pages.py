@@ -8,8 +8,8 @@ Prints p50 and p95 in milliseconds per request kind, side by side in one run.
 
 A search's answer is kept for its minute (finder/web/kept.py), so the rows over five places
 mostly measure kept answers, as popular searches are in use; the "distinct points" rows ask
-from a new point every time (anywhere within about 5 km of one of four places), so each is
-answered anew.
+from a new point every time (anywhere within about 5 km of one of four places; "abroad": of
+London, Edmonton, Toronto or Berlin), so each is answered anew.
 """
 
 import random
@@ -27,6 +27,7 @@ from finder import create_app  # noqa: E402
 
 PLACES = ["19103", "19020", "94901", "79101", "14607"]
 POINTS = [(39.9526, -75.1652), (40.1065, -74.9513), (37.9735, -122.5311), (35.2220, -101.8313)]
+ABROAD = [(51.5072, -0.1276), (53.5461, -113.4937), (43.6532, -79.3832), (52.5200, 13.4050)]
 REQUESTS = {
     "API search, now": "/api/v1/search?q={place}",
     "API search, any time, 25": "/api/v1/search?q={place}&when=any&limit=25",
@@ -34,6 +35,7 @@ REQUESTS = {
     "results page, any time, 25": "/search?q={place}&when=any&limit=25",
     "API search, distinct points": "/api/v1/search?lat={lat}&lon={lon}",
     "results page, distinct points": "/search?lat={lat}&lon={lon}",
+    "API search, points abroad": "/api/v1/search?lat={far_lat}&lon={far_lon}",
     "listing page": "/resource/{listing}",
     "trivial (/healthz)": "/healthz",
 }
@@ -65,6 +67,7 @@ def _url(template: str, n: int, listing: int, warm: bool = False) -> str:
     """The n-th request of a kind: places in turn, or a point never asked before (anywhere
     within about 5 km of one of four places)."""
     lat, lon = POINTS[n % len(POINTS)]
+    far_lat, far_lon = ABROAD[n % len(ABROAD)]
     spread = random.Random(-n - 1 if warm else n)
     north, east = spread.uniform(-0.05, 0.05), spread.uniform(-0.05, 0.05)
     return template.format(
@@ -72,6 +75,8 @@ def _url(template: str, n: int, listing: int, warm: bool = False) -> str:
         listing=listing,
         lat=f"{lat + north:.6f}",
         lon=f"{lon + east:.6f}",
+        far_lat=f"{far_lat + north:.6f}",
+        far_lon=f"{far_lon + east:.6f}",
     )
 
 
