@@ -19,7 +19,7 @@ from finder.ingest.load import ImportSummary
 from finder.ingest.overrides import read_overrides
 from finder.ingest.publish import before_swap, discard, draft_copy, exclusive, publish, swap
 from finder.ingest.quality import describe, report
-from finder.ingest.refresh import Outcome, refresh, with_kept_feeds
+from finder.ingest.refresh import Outcome, failed_attempts_path, refresh, with_kept_feeds
 from finder.ingest.registry import FORMATS, import_source, read_registry
 from finder.search.sidecar import store_beside
 from finder.store import (
@@ -187,7 +187,8 @@ def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
     if failed and len(failed) == len(outcomes):
         raise click.ClickException(
             f"every source failed ({', '.join(failed)}): nothing was published; {database} and "
-            "its search index are as they were (these failures are not in feed_health)"
+            "its search index are as they were (the failures are recorded beside it, in "
+            f"{failed_attempts_path(database).name}, and /about lists them)"
         )
     if failed:
         raise click.ClickException(

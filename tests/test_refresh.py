@@ -12,7 +12,7 @@ import pytest
 from finder import create_app
 from finder.errors import FeedError
 from finder.ingest.fetch import FetchSettings, fetch
-from finder.ingest.refresh import feed_urls
+from finder.ingest.refresh import failed_attempts, failed_attempts_path, feed_urls
 
 from .feed_server import FeedServer, sequence, slow, status, truncated
 
@@ -449,7 +449,7 @@ def test_a_refresh_in_which_every_source_failed_publishes_nothing(tmp_path, serv
     from finder.web.state import published
 
     server.routes |= {"/sussex.json": SUSSEX, "/other.json": SUSSEX}
-    other = _sussex(server, id="other", url=server.url("/other.json"))
+    other = _sussex(server, id="other", name="Other County (AA)", url=server.url("/other.json"))
     site = Site(tmp_path, server, [_sussex(server), other])
     assert site.run("--all").exit_code == 0
     generation, db = published(site.app).lend()  # a server opens it: its index is stored beside
@@ -465,6 +465,26 @@ def test_a_refresh_in_which_every_source_failed_publishes_nothing(tmp_path, serv
     assert any(line.startswith("sussexaa: failed") for line in lines), result.output
     assert any(line.startswith("other: failed") for line in lines), result.output
     assert "every source failed (sussexaa, other): nothing was published" in result.output
-    assert _served_state(site.database) == before
+    after = _served_state(site.database)
+    record = failed_attempts_path(site.database)
+    assert after["others"] == sorted([*before["others"], record.name])  # and nothing else
+    assert after == {**before, "others": after["others"]}
     assert site.health("sussexaa") == health
     assert published(site.app).current_generation() is generation
+
+    # The failures are recorded beside the served file, and the site says so.
+    assert set(failed_attempts(site.database)) == {"sussexaa", "other"}
+    about = site.app.test_client().get("/about").text
+    assert "Lists we could not update" in about
+    assert about.count(": last try ") == 2 and "Sussex County, Delaware (AA): last try" in about
+
+    # A later refresh of one of them publishes its attempt: only the other is still failing.
+    server.routes["/sussex.json"] = SUSSEX
+    assert site.run("sussexaa").exit_code == 0
+    assert set(failed_attempts(site.database)) == {"other"}
+    about = site.app.test_client().get("/about").text
+    assert about.count(": last try ") == 1 and "Other County (AA): last try" in about
+    server.routes["/other.json"] = SUSSEX
+    assert site.run("other").exit_code == 0
+    assert not record.exists()
+    assert "Lists we could not update" not in site.app.test_client().get("/about").text

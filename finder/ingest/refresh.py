@@ -5,12 +5,14 @@ A source that fails (HTTP error, unreadable feed, or a feed that lost more than 
 records) keeps its previous data; when others succeeded, the attempts and errors are published
 in ``feed_health`` (a copy of the served file with only that changed). When every source failed
 nothing is published at all: the served file, its stored index and its modification time stay
-exactly as they were (the failures are reported to the caller, and the site keeps serving the
-same generation instead of rebuilding its index for data that did not change).
+exactly as they were (the site keeps serving the same generation instead of rebuilding its index
+for data that did not change); those failures are recorded beside the served file instead
+(``failed_attempts``), so the site can still say that its lists could not be updated.
 """
 
 import hashlib
 import json
+import os
 import shutil
 import time
 import urllib.parse
@@ -153,11 +155,15 @@ def refresh(
         _drop_staging(feeds_dir, outcomes)
     if dry_run or len(failed) == len(outcomes):
         discard(draft)  # nothing to publish: the served file and its index stay as they are
-    elif not failed:
+        if not dry_run:
+            _record_failed_attempts(served, outcomes)
+        return outcomes
+    if not failed:
         publish(draft, served)
     else:
         discard(draft)
         _publish_health_only(served, outcomes)
+    _forget_failed_attempts(served, outcomes)  # the published feed_health has newer attempts
     return outcomes
 
 
@@ -325,6 +331,47 @@ def _record_health(db: Database, outcomes: list[Outcome]) -> None:
                         "update sources set as_of = ? where id = ?", [now[:10], outcome.source]
                     )
             health.upsert({**row, **update}, pk="source")
+
+
+def failed_attempts_path(served: str | Path) -> Path:
+    """Where the failures of refreshes that published nothing are recorded: beside the served
+    file, not in it (a new generation would rebuild the search index for unchanged data)."""
+    served = Path(served)
+    return served.with_name(f".{served.name}.failed-refreshes.json")
+
+
+def failed_attempts(served: str | Path) -> dict[str, dict]:
+    """Source -> its last attempt, failed, in a refresh that published nothing, when no refresh
+    published since: ``last_attempt`` (UTC, ISO, as in feed_health) and ``last_error``. These
+    are newer than what the served file's feed_health says. Unreadable or missing: none."""
+    try:
+        found = json.loads(failed_attempts_path(served).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _record_failed_attempts(served: str | Path, outcomes: list[Outcome]) -> None:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    attempts = {o.source: {"last_attempt": now, "last_error": o.error} for o in outcomes}
+    _write_failed_attempts(served, failed_attempts(served) | attempts)
+
+
+def _forget_failed_attempts(served: str | Path, outcomes: list[Outcome]) -> None:
+    recorded = failed_attempts(served)
+    if recorded.keys() & {o.source for o in outcomes}:
+        left = {k: v for k, v in recorded.items() if k not in {o.source for o in outcomes}}
+        _write_failed_attempts(served, left)
+
+
+def _write_failed_attempts(served: str | Path, record: dict) -> None:
+    path = failed_attempts_path(served)
+    if not record:
+        path.unlink(missing_ok=True)
+        return
+    written = path.with_name(f"{path.name}.tmp")
+    written.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    os.replace(written, path)  # readers see the old record or the new one, never half of one
 
 
 def _change(records, before, outcome: Outcome) -> int | None:

@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from finder.geo.positions import distance_km
 from finder.geo.where import YOUR_LOCATION
+from finder.ingest.refresh import failed_attempts
 from finder.search.coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
 from finder.search.query import GROUPS, KM_PER_MILE
 from finder.vocabulary import (
@@ -556,6 +557,26 @@ def privacy():
     return render_template("privacy.html", tile_url=current_app.config["TILE_URL"])
 
 
+def _failing_feeds(db) -> list[dict]:
+    """Live feeds whose last refresh failed (their listings are from the last good copy): as the
+    served file records them, or as recorded beside it by a later refresh that published nothing
+    because every source failed."""
+    last = {
+        row["source"]: row
+        for row in db.query(
+            "select s.id as source, s.name, s.as_of, f.last_attempt, f.last_error "
+            "from sources s left join feed_health f on f.source = s.id"
+        )
+    }
+    for source, attempt in failed_attempts(current_app.config["DATABASE"]).items():
+        if row := last.get(source):
+            row.update(
+                last_attempt=str(attempt["last_attempt"]),
+                last_error=attempt.get("last_error") or "failed",
+            )
+    return sorted((r for r in last.values() if r["last_error"]), key=lambda r: r["name"])
+
+
 @bp.get("/about")
 def about():
     """What the directory holds, by kind and source, with each source's license."""
@@ -570,16 +591,11 @@ def about():
         "from sources s left join resources r on r.source = s.id and r.status = 'active' "
         "group by s.id order by s.name"
     )
-    # Live feeds whose last refresh failed: their listings are from the last good copy.
-    failing = db.query(
-        "select s.name, s.as_of, f.last_attempt, f.last_success from feed_health f "
-        "join sources s on s.id = f.source where f.last_error is not null order by s.name"
-    )
     return render_template(
         "about.html",
         kinds=list(kinds),
         sources=list(sources),
-        failing=list(failing),
+        failing=_failing_feeds(db),
         covered=covered_states(get_coverage()),
         stale_after_days=STALE_AFTER_DAYS,
         min_meetings=MIN_MEETINGS,
