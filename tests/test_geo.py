@@ -1,6 +1,7 @@
 """Offline geocoding, coordinate validation and time zones."""
 
 import math
+import types
 
 import numpy
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from finder.errors import GeocodeError
+from finder.geo.areas import area_contains
 from finder.geo.offline import (
     OfflineGeocoder,
     check_coordinates,
@@ -164,11 +166,19 @@ def test_online_answers_are_cached(db):
         (61.2181, -149.9003, "AK", "Anchorage Municipality"),
         (21.3069, -157.8583, "HI", "Honolulu County"),
         (18.0111, -66.6141, "PR", "Ponce Municipio"),
+        (32.3199, -106.7637, "NM", "Doña Ana County"),  # Las Cruces (the file says "Dońa")
+        (18.4417, -66.1456, "PR", "Cataño Municipio"),
     ],
 )
 def test_a_point_is_placed_in_its_state_and_county(latitude, longitude, state, county):
     region = region_of(latitude, longitude)
     assert (region.state, region.county) == (state, county)
+
+
+def test_a_service_area_named_by_its_county_with_an_n_tilde_serves_it():
+    las_cruces = types.SimpleNamespace(has_point=True, latitude=32.3199, longitude=-106.7637)
+    area = {"kind": "county", "state": "NM", "name": "Doña Ana County"}
+    assert area_contains(area, las_cruces)
 
 
 @pytest.mark.parametrize("latitude, longitude", [(35.0, -40.0), (-33.87, 151.21), (89.9, 0.0)])

@@ -74,9 +74,16 @@ def county_places() -> dict[tuple[str, str], Place]:
     places = {}
     with COUNTIES_FILE.open(encoding="utf-8") as f:
         for row in csv.reader(f, delimiter="|"):
-            state, name, lat, lon = row[0], row[3], float(row[8]), float(row[9])
+            state, name, lat, lon = row[0], _county_name(row[3]), float(row[8]), float(row[9])
             places[(fold_name(name), state)] = Place(lat, lon, state, state_timezone(state))
     return places
+
+
+def _county_name(census: str) -> str:
+    """A county's name as the Census 2017 gazetteer file spells it, with its ñ restored: the
+    file has ń wherever ñ belongs ("Dońa Ana County", "Catańo Municipio"), the same byte read
+    as Latin-2 rather than Latin-1; its other accents came through right."""
+    return census.replace("ń", "ñ").replace("Ń", "Ñ")
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ def _county_points() -> tuple:
     rows = []
     with COUNTIES_FILE.open(encoding="utf-8") as f:
         for row in csv.reader(f, delimiter="|"):
-            rows.append((row[0], row[3], row[1], float(row[8]), float(row[9])))
+            rows.append((row[0], _county_name(row[3]), row[1], float(row[8]), float(row[9])))
     rows.sort(key=lambda r: (r[3], r[4]))
     lat = np.radians(np.array([r[3] for r in rows]))
     lon = np.radians(np.array([r[4] for r in rows]))
