@@ -19,7 +19,13 @@ from finder.ingest.load import ImportSummary
 from finder.ingest.overrides import read_overrides
 from finder.ingest.publish import before_swap, discard, draft_copy, exclusive, publish, swap
 from finder.ingest.quality import describe, report
-from finder.ingest.refresh import Outcome, failed_attempts_path, refresh, with_kept_feeds
+from finder.ingest.refresh import (
+    Outcome,
+    failed_attempts,
+    failed_attempts_path,
+    refresh,
+    with_kept_feeds,
+)
 from finder.ingest.registry import FORMATS, import_source, read_registry
 from finder.search.sidecar import store_beside
 from finder.store import (
@@ -229,7 +235,7 @@ def quality_command(source_ids: tuple[str, ...]) -> None:
         raise click.ClickException(f"{database} does not exist: run `flask --app finder build`")
     db = Database(sqlite3.connect(f"file:{database}?mode=ro", uri=True))
     try:
-        figures = report(db)
+        figures = report(db, failed_attempts(database))
     finally:
         db.close()
     unknown = set(source_ids) - set(figures)

@@ -477,6 +477,8 @@ def test_a_refresh_in_which_every_source_failed_publishes_nothing(tmp_path, serv
     about = site.app.test_client().get("/about").text
     assert "Lists we could not update" in about
     assert about.count(": last try ") == 2 and "Sussex County, Delaware (AA): last try" in about
+    quality = site.app.test_cli_runner().invoke(args=["quality", "other"]).output
+    assert "last error: " in quality and "last success 20" in quality  # the earlier success
 
     # A later refresh of one of them publishes its attempt: only the other is still failing.
     server.routes["/sussex.json"] = SUSSEX

@@ -13,6 +13,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from finder import create_app, reports
+from finder.ingest.refresh import failed_attempts_path
 from finder.web.reports import RateLimit
 
 FROZEN_NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
@@ -358,6 +359,30 @@ def test_raw_data_link_only_when_datasette_is_configured(site, client, listings)
     site.config["DATASETTE_URL"] = "http://127.0.0.1:8001/"
     page = client.get(path).text
     assert f'href="http://127.0.0.1:8001/finder/resources/{listings["without"]}"' in page
+
+
+@pytest.mark.parametrize(
+    "record, failing",
+    [
+        ('{"aasepia": {"last_attempt": "2026-11-30T04:00:00+00:00", "last_error": "HTTP 503"}}', 1),
+        ('{"aasepia": {"last_attempt": "2026-11-30T04:00:00+00:00"}}', 1),
+        ('{"no-such-source": {"last_attempt": "2026-11-30T04:00:00+00:00"}}', 0),
+        ('{"aasepia": {"last_attempt": 7}}', 0),  # not of the shape a refresh writes: left out
+        ('{"aasepia": "<script>"}', 0),
+        ("[1, 2]", 0),
+        ("{not json", 0),
+        ("", 0),
+    ],
+)
+def test_failures_recorded_beside_the_file_show_on_the_about_page(
+    tmp_path, philadelphia_db, record, failing
+):
+    copy = tmp_path / "finder.db"
+    copy.write_bytes(philadelphia_db.read_bytes())
+    failed_attempts_path(copy).write_text(record)
+    answer = create_app({"TESTING": True, "DATABASE": str(copy)}).test_client().get("/about")
+    assert answer.status_code == 200
+    assert answer.text.count(": last try November 30, 2026") == failing
 
 
 def test_the_about_page_summarises_failed_refreshes(tmp_path, philadelphia_db):

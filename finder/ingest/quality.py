@@ -38,8 +38,12 @@ def saved_query(name: str, metadata: Path = DATA_DIR / "metadata.yml") -> str:
     return document["databases"]["finder"]["queries"][name]["sql"]
 
 
-def report(db: Database) -> dict[str, SourceQuality]:
-    """Every source's figures, by source id."""
+def report(db: Database, failed: dict[str, dict] | None = None) -> dict[str, SourceQuality]:
+    """Every source's figures, by source id.
+
+    :param failed: later failed attempts than the database's feed_health holds, by source
+        (``refresh.failed_attempts``: refreshes in which every source failed publish nothing)
+    """
     sources = {r["id"]: SourceQuality(r["id"]) for r in db.query("select id from sources")}
     listed = """select r.source, r.kind, r.attendance, coalesce(l.geocode_precision, 'none') as p
                 from resources r left join locations l on l.id = r.location_id
@@ -63,6 +67,9 @@ def report(db: Database) -> dict[str, SourceQuality]:
     for row in db.query("select * from feed_health"):
         if row["source"] in sources:
             sources[row["source"]].health = row
+    for source, attempt in (failed or {}).items():
+        if source in sources:
+            sources[source].health = {**sources[source].health, **attempt}
     return sources
 
 
@@ -92,9 +99,9 @@ def describe(entry: SourceQuality) -> list[str]:
     if health:
         lines.append(
             f"  feed: last attempt {health['last_attempt']}, last success "
-            f"{health['last_success'] or 'never'}, HTTP {health['http_status']}, "
-            f"{health['records']} records (change {health['change']})"
-            + (f"; last error: {health['last_error']}" if health["last_error"] else "")
+            f"{health.get('last_success') or 'never'}, HTTP {health.get('http_status')}, "
+            f"{health.get('records')} records (change {health.get('change')})"
+            + (f"; last error: {health['last_error']}" if health.get("last_error") else "")
         )
     else:
         lines.append("  feed: a bundled file (never refreshed)")

@@ -342,18 +342,30 @@ def failed_attempts_path(served: str | Path) -> Path:
 
 def failed_attempts(served: str | Path) -> dict[str, dict]:
     """Source -> its last attempt, failed, in a refresh that published nothing, when no refresh
-    published since: ``last_attempt`` (UTC, ISO, as in feed_health) and ``last_error``. These
-    are newer than what the served file's feed_health says. Unreadable or missing: none."""
+    published since: ``last_attempt`` (UTC, ISO), ``http_status`` and ``last_error``, as in
+    feed_health, and newer than what the served file's feed_health says.
+
+    A missing or unreadable record is none; entries not of that shape are left out.
+    """
     try:
         found = json.loads(failed_attempts_path(served).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return found if isinstance(found, dict) else {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(source): attempt
+        for source, attempt in found.items()
+        if isinstance(attempt, dict) and isinstance(attempt.get("last_attempt"), str)
+    }
 
 
 def _record_failed_attempts(served: str | Path, outcomes: list[Outcome]) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    attempts = {o.source: {"last_attempt": now, "last_error": o.error} for o in outcomes}
+    attempts = {
+        o.source: {"last_attempt": now, "http_status": o.http_status, "last_error": o.error}
+        for o in outcomes
+    }
     _write_failed_attempts(served, failed_attempts(served) | attempts)
 
 

@@ -570,10 +570,8 @@ def _failing_feeds(db) -> list[dict]:
     }
     for source, attempt in failed_attempts(current_app.config["DATABASE"]).items():
         if row := last.get(source):
-            row.update(
-                last_attempt=str(attempt["last_attempt"]),
-                last_error=attempt.get("last_error") or "failed",
-            )
+            error = attempt.get("last_error") or "failed"
+            row.update(last_attempt=attempt["last_attempt"], last_error=error)
     return sorted((r for r in last.values() if r["last_error"]), key=lambda r: r["name"])
 
 
