@@ -101,8 +101,10 @@ def cache_and_share(response):
         return response
     if request.endpoint in CLOCK_ENDPOINTS:
         response.headers["Cache-Control"] = f"public, max-age={_rest_of_the_minute()}"
-        response.add_etag()
-        return response.make_conditional(request)
+        response.add_etag()  # of its bytes (a kept answer has it already: finder/web/kept.py)
+        if request.if_none_match or request.if_modified_since:
+            return response.make_conditional(request)
+        return response
     response.headers["Cache-Control"] = f"public, max-age={DATA_MAX_AGE}"
     response.set_etag(_data_etag())
     response.headers["Last-Modified"] = http_date(build_time())

@@ -10,6 +10,7 @@ everything an answer depends on. A new minute, file, language or report is a new
 from collections.abc import Callable
 
 from flask import Response, current_app, request
+from werkzeug.http import generate_etag
 
 from finder.web import i18n
 from finder.web.answers import now
@@ -28,13 +29,22 @@ def kept(render: Callable, *depends):
     key = (request.full_path, i18n.language(), i18n.chosen_language(), now(), *depends)
     memo = get_memo("answers", SIZE)
     found = memo.get(key)
-    if isinstance(found, bytes):
-        return current_app.response_class(found, mimetype="application/json")
+    if isinstance(found, tuple):
+        return _json_response(*found)
     if found is not None:
         return found
     answer = render()
     if isinstance(answer, str):
         memo.put(key, answer)
     elif isinstance(answer, Response) and answer.status_code == 200 and answer.is_json:
-        memo.put(key, answer.get_data())
+        body = answer.get_data()
+        answer.set_etag(etag := generate_etag(body))
+        memo.put(key, (body, etag))
     return answer
+
+
+def _json_response(body: bytes, etag: str) -> Response:
+    """A kept JSON answer, with the ETag of its bytes worked out when it was rendered."""
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag)
+    return response
