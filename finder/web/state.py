@@ -320,9 +320,15 @@ def refuse_unservable(db: Database, path: str, file_identity: tuple) -> None:
         raise
 
 
+_PUBLISHING = threading.Lock()  # creating an app's Published (once per app and path)
+
+
 def published(app) -> Published:
     """The app's published database (created on first use)."""
-    with app.extensions.setdefault("finder_published_lock", threading.Lock()):
+    holder = app.extensions.get("finder_published")
+    if holder is not None and holder.path == app.config["DATABASE"]:
+        return holder
+    with _PUBLISHING:
         holder = app.extensions.get("finder_published")
         if holder is None or holder.path != app.config["DATABASE"]:
             holder = app.extensions["finder_published"] = Published(app.config["DATABASE"])
