@@ -319,13 +319,14 @@ def _item(hit: Hit, listing: _Listing, at: datetime, reach: dict | None) -> dict
 def _encoded_item(hit: Hit, listing: _Listing, at: datetime, reach: dict | None):
     """``_item`` encoded as JSON: the listing's encoded parts around this search's fields."""
     head, tail = listing.encoded
-    rest = {"listed": age(listing.dated, at)}
+    parts = [head, orjson.dumps(_own(hit))[1:-1], tail, b'"listed":']
+    parts.append(orjson.dumps(age(listing.dated, at)))
     if _is_timed(hit):
-        rest.update(_timed_of(hit))
+        parts.append(_encoded_timed(*_timed_key(hit)))
     if reach is not None:
-        rest["reach"] = reach
-    own = orjson.dumps(_own(hit))[1:-1]
-    return orjson.Fragment(b"".join((head, own, tail, orjson.dumps(rest)[1:])))
+        parts += (b',"reach":', orjson.dumps(reach))
+    parts.append(b"}")
+    return orjson.Fragment(b"".join(parts))
 
 
 def _own(hit: Hit) -> dict:
@@ -346,10 +347,18 @@ def _is_timed(hit: Hit) -> bool:
 
 
 def _timed_of(hit: Hit) -> dict:
+    return _timed(*_timed_key(hit))
+
+
+def _timed_key(hit: Hit) -> tuple:
     query = hit.query
-    return _timed(
-        query.window[0], hit.minutes_until_start, hit.duration, hit.zone, query.grace_minutes
-    )
+    return query.window[0], hit.minutes_until_start, hit.duration, hit.zone, query.grace_minutes
+
+
+@lru_cache(maxsize=8192)
+def _encoded_timed(*key) -> bytes:
+    """A result's time fields encoded, after a comma (``_timed``'s, for the same key)."""
+    return b"," + orjson.dumps(_timed(*key))[1:-1]
 
 
 @lru_cache(maxsize=8192)  # the same meeting found by searches in the same minute nearby
