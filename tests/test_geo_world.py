@@ -288,6 +288,14 @@ def test_the_country_at_a_point_is_that_of_the_nearest_town_of_all(point):
     assert world.country_at(*point) == (town.country if km <= world.MAX_KM_FROM_TOWN else None)
 
 
+def test_a_town_exactly_100_km_north_or_south_still_counts():
+    """A town on the edge of the band of latitudes searched (found by the review: Muzayri',
+    UAE, 99.99999999999996 km due north of this point)."""
+    point = (22.244229636275463, 53.7881)
+    town, km = world.nearest_town(*point)
+    assert km <= world.MAX_KM_FROM_TOWN and world.country_at(*point) == town.country == "AE"
+
+
 STREET = {"address": "1 Example Street", "city": "Edmonton"}
 
 

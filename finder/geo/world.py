@@ -224,8 +224,9 @@ def country_at(latitude: float, longitude: float) -> str | None:
 
     order, lat, lon = _by_latitude()
     lat0, lon0 = math.radians(latitude), math.radians(longitude)
-    band = MAX_KM_FROM_TOWN / EARTH_RADIUS_KM
-    low, high = np.searchsorted(lat, (lat0 - band, lat0 + band))
+    band = MAX_KM_FROM_TOWN / EARTH_RADIUS_KM * (1 + 1e-9)  # a town on its edge is in
+    low = np.searchsorted(lat, lat0 - band, side="left")
+    high = np.searchsorted(lat, lat0 + band, side="right")
     if low == high:
         return None
     dlon = (lon[low:high] - lon0 + math.pi) % (2 * math.pi) - math.pi
