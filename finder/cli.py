@@ -14,18 +14,12 @@ from sqlite_utils import Database
 from finder import reports
 from finder.errors import GeocodeError, PublishBusy, SourceFormatError
 from finder.geo.online import build_geocoder
-from finder.ingest import fetch
+from finder.ingest import failures, fetch
 from finder.ingest.load import ImportSummary
 from finder.ingest.overrides import read_overrides
 from finder.ingest.publish import before_swap, discard, draft_copy, exclusive, publish, swap
 from finder.ingest.quality import describe, report
-from finder.ingest.refresh import (
-    Outcome,
-    failed_attempts,
-    failed_attempts_path,
-    refresh,
-    with_kept_feeds,
-)
+from finder.ingest.refresh import Outcome, refresh, with_kept_feeds
 from finder.ingest.registry import FORMATS, import_source, read_registry
 from finder.search.sidecar import store_beside
 from finder.store import (
@@ -191,10 +185,15 @@ def refresh_command(source_ids, refresh_all, dry_run, allow_shrink) -> None:
         click.echo(format_outcome(outcome), err=not outcome.ok)
     failed = [o.source for o in outcomes if o.status == "failed"]
     if failed and len(failed) == len(outcomes):
+        recorded = (
+            "dry run: nothing recorded"
+            if dry_run
+            else f"the failures are recorded beside it, in {failures.path_for(database).name}, "
+            "and /about lists them"
+        )
         raise click.ClickException(
             f"every source failed ({', '.join(failed)}): nothing was published; {database} and "
-            "its search index are as they were (the failures are recorded beside it, in "
-            f"{failed_attempts_path(database).name}, and /about lists them)"
+            f"its search index are as they were ({recorded})"
         )
     if failed:
         raise click.ClickException(
@@ -235,7 +234,7 @@ def quality_command(source_ids: tuple[str, ...]) -> None:
         raise click.ClickException(f"{database} does not exist: run `flask --app finder build`")
     db = Database(sqlite3.connect(f"file:{database}?mode=ro", uri=True))
     try:
-        figures = report(db, failed_attempts(database))
+        figures = report(db, failures.recorded(database))
     finally:
         db.close()
     unknown = set(source_ids) - set(figures)

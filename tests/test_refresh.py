@@ -11,8 +11,9 @@ import pytest
 
 from finder import create_app
 from finder.errors import FeedError
+from finder.ingest import failures
 from finder.ingest.fetch import FetchSettings, fetch
-from finder.ingest.refresh import failed_attempts, failed_attempts_path, feed_urls
+from finder.ingest.refresh import feed_urls
 
 from .feed_server import FeedServer, sequence, slow, status, truncated
 
@@ -274,6 +275,15 @@ def test_dry_run_reports_changes_and_publishes_nothing(site):
     assert not list(site.database.parent.glob(".finder.db.*.tmp"))  # no draft left behind
 
 
+def test_a_dry_run_in_which_every_source_failed_records_nothing(site):
+    assert site.run("--all").exit_code == 0
+    site.server.routes["/sussex.json"] = status(500)
+    result = site.run("--all", "--dry-run")
+    assert result.exit_code == 1
+    assert "nothing was published" in result.output and "dry run: nothing recorded" in result.output
+    assert not failures.path_for(site.database).exists()
+
+
 def test_a_bmlt_root_server_is_asked_for_results_and_formats(tmp_path, server):
     root = "/main_server/client_interface/json/"
     server.routes[f"{root}?switcher=GetSearchResults"] = (
@@ -466,14 +476,14 @@ def test_a_refresh_in_which_every_source_failed_publishes_nothing(tmp_path, serv
     assert any(line.startswith("other: failed") for line in lines), result.output
     assert "every source failed (sussexaa, other): nothing was published" in result.output
     after = _served_state(site.database)
-    record = failed_attempts_path(site.database)
+    record = failures.path_for(site.database)
     assert after["others"] == sorted([*before["others"], record.name])  # and nothing else
     assert after == {**before, "others": after["others"]}
     assert site.health("sussexaa") == health
     assert published(site.app).current_generation() is generation
 
     # The failures are recorded beside the served file, and the site says so.
-    assert set(failed_attempts(site.database)) == {"sussexaa", "other"}
+    assert set(failures.recorded(site.database)) == {"sussexaa", "other"}
     about = site.app.test_client().get("/about").text
     assert "Lists we could not update" in about
     assert about.count(": last try ") == 2 and "Sussex County, Delaware (AA): last try" in about
@@ -483,7 +493,7 @@ def test_a_refresh_in_which_every_source_failed_publishes_nothing(tmp_path, serv
     # A later refresh of one of them publishes its attempt: only the other is still failing.
     server.routes["/sussex.json"] = SUSSEX
     assert site.run("sussexaa").exit_code == 0
-    assert set(failed_attempts(site.database)) == {"other"}
+    assert set(failures.recorded(site.database)) == {"other"}
     about = site.app.test_client().get("/about").text
     assert about.count(": last try ") == 1 and "Other County (AA): last try" in about
     server.routes["/other.json"] = SUSSEX

@@ -13,7 +13,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from finder import create_app, reports
-from finder.ingest.refresh import failed_attempts_path
+from finder.ingest import failures
 from finder.web.reports import RateLimit
 
 FROZEN_NOW = "2026-11-24T19:00:00-05:00"  # a Tuesday evening in Philadelphia
@@ -372,6 +372,9 @@ def test_raw_data_link_only_when_datasette_is_configured(site, client, listings)
         ("[1, 2]", 0),
         ("{not json", 0),
         ("", 0),
+        ("[" * 100_000 + "]" * 100_000, 0),  # too deep for the JSON reader
+        ('{"aasepia": {"last_attempt": "\\ud800abc"}}', 0),  # a lone surrogate: no date
+        ('{"aasepia": {"last_attempt": "2026-11-30T04:00:00+00:00", "last_error": "\\ud800"}}', 1),
     ],
 )
 def test_failures_recorded_beside_the_file_show_on_the_about_page(
@@ -379,7 +382,7 @@ def test_failures_recorded_beside_the_file_show_on_the_about_page(
 ):
     copy = tmp_path / "finder.db"
     copy.write_bytes(philadelphia_db.read_bytes())
-    failed_attempts_path(copy).write_text(record)
+    failures.path_for(copy).write_text(record)
     answer = create_app({"TESTING": True, "DATABASE": str(copy)}).test_client().get("/about")
     assert answer.status_code == 200
     assert answer.text.count(": last try November 30, 2026") == failing

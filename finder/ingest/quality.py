@@ -42,7 +42,7 @@ def report(db: Database, failed: dict[str, dict] | None = None) -> dict[str, Sou
     """Every source's figures, by source id.
 
     :param failed: later failed attempts than the database's feed_health holds, by source
-        (``refresh.failed_attempts``: refreshes in which every source failed publish nothing)
+        (``failures.recorded``: refreshes in which every source failed publish nothing)
     """
     sources = {r["id"]: SourceQuality(r["id"]) for r in db.query("select id from sources")}
     listed = """select r.source, r.kind, r.attendance, coalesce(l.geocode_precision, 'none') as p

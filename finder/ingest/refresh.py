@@ -7,12 +7,11 @@ in ``feed_health`` (a copy of the served file with only that changed). When ever
 nothing is published at all: the served file, its stored index and its modification time stay
 exactly as they were (the site keeps serving the same generation instead of rebuilding its index
 for data that did not change); those failures are recorded beside the served file instead
-(``failed_attempts``), so the site can still say that its lists could not be updated.
+(``finder/ingest/failures.py``), so the site can still say that its lists could not be updated.
 """
 
 import hashlib
 import json
-import os
 import shutil
 import time
 import urllib.parse
@@ -25,6 +24,7 @@ from geopy.geocoders.base import Geocoder
 from sqlite_utils import Database
 
 from finder.errors import FeedError, SourceFormatError
+from finder.ingest import failures
 from finder.ingest.fetch import USER_AGENT, FetchSettings, fetch
 from finder.ingest.formats import Rejected, bmlt_export
 from finder.ingest.load import ImportSummary
@@ -156,14 +156,14 @@ def refresh(
     if dry_run or len(failed) == len(outcomes):
         discard(draft)  # nothing to publish: the served file and its index stay as they are
         if not dry_run:
-            _record_failed_attempts(served, outcomes)
+            _record_failures(served, outcomes)
         return outcomes
     if not failed:
         publish(draft, served)
     else:
         discard(draft)
         _publish_health_only(served, outcomes)
-    _forget_failed_attempts(served, outcomes)  # the published feed_health has newer attempts
+    failures.forget(served, [o.source for o in outcomes])  # feed_health has newer attempts now
     return outcomes
 
 
@@ -333,57 +333,15 @@ def _record_health(db: Database, outcomes: list[Outcome]) -> None:
             health.upsert({**row, **update}, pk="source")
 
 
-def failed_attempts_path(served: str | Path) -> Path:
-    """Where the failures of refreshes that published nothing are recorded: beside the served
-    file, not in it (a new generation would rebuild the search index for unchanged data)."""
-    served = Path(served)
-    return served.with_name(f".{served.name}.failed-refreshes.json")
-
-
-def failed_attempts(served: str | Path) -> dict[str, dict]:
-    """Source -> its last attempt, failed, in a refresh that published nothing, when no refresh
-    published since: ``last_attempt`` (UTC, ISO), ``http_status`` and ``last_error``, as in
-    feed_health, and newer than what the served file's feed_health says.
-
-    A missing or unreadable record is none; entries not of that shape are left out.
-    """
+def _record_failures(served: str | Path, outcomes: list[Outcome]) -> None:
+    """Record a refresh's failures beside the served file (a note on each when that fails)."""
     try:
-        found = json.loads(failed_attempts_path(served).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {
-        str(source): attempt
-        for source, attempt in found.items()
-        if isinstance(attempt, dict) and isinstance(attempt.get("last_attempt"), str)
-    }
-
-
-def _record_failed_attempts(served: str | Path, outcomes: list[Outcome]) -> None:
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    attempts = {
-        o.source: {"last_attempt": now, "http_status": o.http_status, "last_error": o.error}
-        for o in outcomes
-    }
-    _write_failed_attempts(served, failed_attempts(served) | attempts)
-
-
-def _forget_failed_attempts(served: str | Path, outcomes: list[Outcome]) -> None:
-    recorded = failed_attempts(served)
-    if recorded.keys() & {o.source for o in outcomes}:
-        left = {k: v for k, v in recorded.items() if k not in {o.source for o in outcomes}}
-        _write_failed_attempts(served, left)
-
-
-def _write_failed_attempts(served: str | Path, record: dict) -> None:
-    path = failed_attempts_path(served)
-    if not record:
-        path.unlink(missing_ok=True)
-        return
-    written = path.with_name(f"{path.name}.tmp")
-    written.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.replace(written, path)  # readers see the old record or the new one, never half of one
+        failures.record(
+            served, {o.source: failures.Failure(o.http_status, o.error or "") for o in outcomes}
+        )
+    except OSError as error:
+        for outcome in outcomes:
+            outcome.note = f"not recorded beside the database ({error})"
 
 
 def _change(records, before, outcome: Outcome) -> int | None:

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from finder.geo.positions import distance_km
 from finder.geo.where import YOUR_LOCATION
-from finder.ingest.refresh import failed_attempts
+from finder.ingest import failures
 from finder.search.coverage import MIN_MEETINGS, NATIONAL_FINDERS, covered_states
 from finder.search.query import GROUPS, KM_PER_MILE
 from finder.vocabulary import (
@@ -568,7 +568,7 @@ def _failing_feeds(db) -> list[dict]:
             "from sources s left join feed_health f on f.source = s.id"
         )
     }
-    for source, attempt in failed_attempts(current_app.config["DATABASE"]).items():
+    for source, attempt in failures.recorded(current_app.config["DATABASE"]).items():
         if row := last.get(source):
             error = attempt.get("last_error") or "failed"
             row.update(last_attempt=attempt["last_attempt"], last_error=error)
