@@ -2,6 +2,7 @@
 
 import math
 import types
+import unicodedata
 
 import numpy
 import pytest
@@ -21,7 +22,7 @@ from finder.geo.offline import (
     timezone_for,
 )
 from finder.geo.online import CachedGeocoder, build_geocoder
-from finder.geo.positions import EARTH_RADIUS_KM
+from finder.geo.positions import EARTH_RADIUS_KM, distance_km
 from finder.geo.us_places import NEAREST_COUNTY_KM, _county_points, region_of
 
 
@@ -175,10 +176,27 @@ def test_a_point_is_placed_in_its_state_and_county(latitude, longitude, state, c
     assert (region.state, region.county) == (state, county)
 
 
-def test_a_service_area_named_by_its_county_with_an_n_tilde_serves_it():
+DONA_ANA = [
+    "Doña Ana County",
+    "Dona Ana County",  # as SAMHSA's data spells it
+    unicodedata.normalize("NFD", "Doña Ana County"),  # ñ as n and a combining tilde
+    "DOÑA ANA",
+    "Doña Ana",
+]
+
+
+@pytest.mark.parametrize("name", DONA_ANA)
+def test_a_service_area_named_by_its_county_serves_it_however_the_n_tilde_is_written(name):
     las_cruces = types.SimpleNamespace(has_point=True, latitude=32.3199, longitude=-106.7637)
-    area = {"kind": "county", "state": "NM", "name": "Doña Ana County"}
-    assert area_contains(area, las_cruces)
+    assert area_contains({"kind": "county", "state": "NM", "name": name}, las_cruces)
+    assert not area_contains({"kind": "county", "state": "NM", "name": "Luna County"}, las_cruces)
+
+
+@pytest.mark.parametrize("name", DONA_ANA)
+def test_a_county_is_placed_however_its_n_tilde_is_written(name, geocoder):
+    found = geocoder.geocode({"county": name, "state": "NM"})
+    assert found.raw["precision"] == "county"
+    assert distance_km(found.latitude, found.longitude, 32.35, -106.83) < 5
 
 
 @pytest.mark.parametrize("latitude, longitude", [(35.0, -40.0), (-33.87, 151.21), (89.9, 0.0)])

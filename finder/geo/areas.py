@@ -4,6 +4,7 @@ import shapely
 
 from finder.geo.offline import OfflineGeocoder, region_of
 from finder.geo.positions import distance_km
+from finder.geo.us_places import fold_name
 from finder.geo.world import country_at
 
 PLACE_RADIUS_KM = 15  # a town-named service area covers about this far from the town's centre
@@ -59,7 +60,7 @@ def _within_radius(area: dict, query) -> bool:
 
 
 def _bare(county: str | None) -> str:
-    return (county or "").lower().removesuffix(" county").strip()
+    return fold_name(county or "").removesuffix(" COUNTY").strip()
 
 
 def _near_town(name: str, state: str, query) -> bool:

@@ -8,9 +8,11 @@ import csv
 import math
 import re
 import statistics
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 import us
 import zipcodes
@@ -68,14 +70,34 @@ def city_places() -> dict[tuple[str, str], Place]:
     return {key: _mean_place(value) for key, value in by_city.items()}
 
 
+class County(NamedTuple):
+    """A row of the Census counties file."""
+
+    state: str
+    geoid: str
+    name: str
+    latitude: float  # its internal point
+    longitude: float
+
+
+@cache
+def census_counties() -> tuple[County, ...]:
+    """Every county (and equivalent: parish, borough, municipio) the Census file lists."""
+    with COUNTIES_FILE.open(encoding="utf-8") as f:
+        return tuple(
+            County(row[0], row[1], _county_name(row[3]), float(row[8]), float(row[9]))
+            for row in csv.reader(f, delimiter="|")
+        )
+
+
 @cache
 def county_places() -> dict[tuple[str, str], Place]:
     """(COUNTY NAME, ST) -> the Census internal point of that county."""
     places = {}
-    with COUNTIES_FILE.open(encoding="utf-8") as f:
-        for row in csv.reader(f, delimiter="|"):
-            state, name, lat, lon = row[0], _county_name(row[3]), float(row[8]), float(row[9])
-            places[(fold_name(name), state)] = Place(lat, lon, state, state_timezone(state))
+    for county in census_counties():
+        zone = state_timezone(county.state)
+        place = Place(county.latitude, county.longitude, county.state, zone)
+        places[(fold_name(county.name), county.state)] = place
     return places
 
 
@@ -100,11 +122,10 @@ def _county_points() -> tuple:
     """The county internal points, ordered by latitude (radians), with their rows."""
     import numpy as np
 
-    rows = []
-    with COUNTIES_FILE.open(encoding="utf-8") as f:
-        for row in csv.reader(f, delimiter="|"):
-            rows.append((row[0], _county_name(row[3]), row[1], float(row[8]), float(row[9])))
-    rows.sort(key=lambda r: (r[3], r[4]))
+    rows = sorted(
+        ((c.state, c.name, c.geoid, c.latitude, c.longitude) for c in census_counties()),
+        key=lambda r: (r[3], r[4]),
+    )
     lat = np.radians(np.array([r[3] for r in rows]))
     lon = np.radians(np.array([r[4] for r in rows]))
     return rows, lat, lon
@@ -167,7 +188,12 @@ def state_boxes() -> dict[str, tuple[float, float, float, float]]:
 
 
 def fold_name(text: str) -> str:
-    return re.sub(r"[^A-Z0-9 ]", "", (text or "").upper().replace("SAINT ", "ST ")).strip()
+    """A place name as a key: capitals without accents or punctuation ("Doña Ana" and "Dona
+    Ana" -> "DONA ANA", "Saint Louis" -> "ST LOUIS")."""
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Z0-9 ]", "", text.upper().replace("SAINT ", "ST ")).strip()
 
 
 def normalise_state(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from finder.errors import HoursFormatError, SourceFormatError
+from finder.geo.us_places import census_counties
 from finder.ingest.formats import Rejected
 from finder.ingest.formats.common import (
     RowError,
@@ -251,8 +252,7 @@ def _census() -> tuple[dict, dict]:
     lines = (CENSUS_DIR / "states.txt").read_text(encoding="utf-8").splitlines()
     states = {fields[1]: fields[2] for fields in (line.split("|") for line in lines)}
     full, short = {}, {}
-    for line in (CENSUS_DIR / "counties.txt").read_text(encoding="utf-8").splitlines():
-        state, geoid, _, name = line.split("|")[:4]
+    for state, geoid, name, *_ in census_counties():
         full[(state, fold(name))] = (geoid, name)
         key = (state, fold(name.rsplit(" ", 1)[0]))
         short[key] = None if key in short else (geoid, name)  # "Baltimore" is a county and a city
