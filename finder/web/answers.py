@@ -19,6 +19,7 @@ from finder.search.engine import any_placed_within, search
 from finder.search.query import GROUPS, KM_PER_MILE, Hit, Results, joinable, local_times
 from finder.search.reach import by_arrival, reach
 from finder.vocabulary import types
+from finder.web.json_out import OPTIONS
 from finder.web.listing import age, dated_by
 from finder.web.params import Search, parse_search
 from finder.web.state import get_coverage, get_db, get_index, get_memo
@@ -81,7 +82,8 @@ class Answer:
 
     def sources(self) -> set[str]:
         """The sources of the listings shown."""
-        return {self.details[h.resource_id].tail["source"] for g in GROUPS for h in self.hits[g]}
+        hits = (hit for group in GROUPS for hit in self.hits[group])
+        return {self.details[hit.resource_id].tail["source"] for hit in hits}
 
 
 def answer_request(args, words: Wording = ENGLISH) -> Answer:
@@ -146,7 +148,7 @@ def _by_arrival(hits: list[Hit], details: dict[int, "_Listing"]) -> tuple[list, 
             if details[hit.resource_id].head["attendance"] != "in_person":
                 found = found._replace(in_time=True)
         entries.append((found, far))
-        reaches.append(found and _reach_fields(found))
+        reaches.append(_reach_fields(found) if found is not None else None)
     order = by_arrival(entries)
     return [hits[n] for n in order], [reaches[n] for n in order]
 
@@ -223,7 +225,8 @@ class _Listing:
     def encoded(self) -> tuple[bytes, bytes]:
         """The head as JSON up to its last field and a comma, the tail as JSON between commas:
         an encoded item's parts before and after the search's own fields."""
-        head, tail = orjson.dumps(self.head), orjson.dumps(self.tail)
+        head = orjson.dumps(self.head, option=OPTIONS)
+        tail = orjson.dumps(self.tail, option=OPTIONS)
         return head[:-1] + b",", b"," + tail[1:-1] + b","
 
 
@@ -319,12 +322,12 @@ def _item(hit: Hit, listing: _Listing, at: datetime, reach: dict | None) -> dict
 def _encoded_item(hit: Hit, listing: _Listing, at: datetime, reach: dict | None):
     """``_item`` encoded as JSON: the listing's encoded parts around this search's fields."""
     head, tail = listing.encoded
-    parts = [head, orjson.dumps(_own(hit))[1:-1], tail, b'"listed":']
-    parts.append(orjson.dumps(age(listing.dated, at)))
+    parts = [head, orjson.dumps(_own(hit), option=OPTIONS)[1:-1], tail, b'"listed":']
+    parts.append(orjson.dumps(age(listing.dated, at), option=OPTIONS))
     if _is_timed(hit):
         parts.append(_encoded_timed(*_timed_key(hit)))
     if reach is not None:
-        parts += (b',"reach":', orjson.dumps(reach))
+        parts += (b',"reach":', orjson.dumps(reach, option=OPTIONS))
     parts.append(b"}")
     return orjson.Fragment(b"".join(parts))
 
@@ -358,7 +361,7 @@ def _timed_key(hit: Hit) -> tuple:
 @lru_cache(maxsize=8192)
 def _encoded_timed(*key) -> bytes:
     """A result's time fields encoded, after a comma (``_timed``'s, for the same key)."""
-    return b"," + orjson.dumps(_timed(*key))[1:-1]
+    return b"," + orjson.dumps(_timed(*key), option=OPTIONS)[1:-1]
 
 
 @lru_cache(maxsize=8192)  # the same meeting found by searches in the same minute nearby

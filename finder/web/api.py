@@ -8,16 +8,13 @@ Last-Modified.
 
 import hashlib
 from datetime import UTC, datetime
-from functools import cache
 
-from babel.support import Translations
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.http import http_date
 
-from finder.paths import ROOT
 from finder.vocabulary import ATTENDANCE_NAMES, KINDS, PROGRAMS, types
 from finder.web.answers import answer_request, place_of
-from finder.web.i18n import LANGUAGES, gettext, wording
+from finder.web.i18n import LANGUAGES, gettext, translations, wording
 from finder.web.kept import kept
 from finder.web.listing import fetch_listing
 from finder.web.params import NAMES, ParamError, check_names
@@ -259,11 +256,5 @@ def _types() -> list[dict]:
 
 def _named(names: dict[str, str]) -> list[dict]:
     """code, English and Spanish name for each entry of a vocabulary."""
-    spanish = _spanish().gettext
+    spanish = translations("es").gettext
     return [{"code": code, "en": en, "es": spanish(en)} for code, en in names.items()]
-
-
-@cache
-def _spanish() -> Translations:
-    """The Spanish catalog, whatever the request's language."""
-    return Translations.load(str(ROOT / "finder" / "translations"), ["es"])

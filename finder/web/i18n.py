@@ -54,9 +54,9 @@ def _catalog() -> NullTranslations:
 
 
 @cache
-def translations(language: str) -> NullTranslations:
+def translations(code: str) -> NullTranslations:
     """A language's compiled catalog (English, the source language, has none: the text as is)."""
-    return Translations.load(ROOT / "finder" / "translations", [language])
+    return Translations.load(ROOT / "finder" / "translations", [code])
 
 
 def gettext(template: str, **values) -> str:

@@ -4,7 +4,7 @@ built, dates as HTTP dates), about ten times faster, which an API search needs (
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
-_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # dates as Flask gives them
+OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # dates as Flask gives them
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -15,9 +15,9 @@ class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj, **kwargs) -> str:
         if kwargs:  # an option only Flask's encoder knows (indent, sort_keys, ...)
             return super().dumps(obj, **kwargs)
-        return orjson.dumps(obj, default=self.default, option=_OPTIONS).decode()
+        return orjson.dumps(obj, default=self.default, option=OPTIONS).decode()
 
     def response(self, *args, **kwargs):
         obj = self._prepare_response_obj(args, kwargs)
-        body = orjson.dumps(obj, default=self.default, option=_OPTIONS)
+        body = orjson.dumps(obj, default=self.default, option=OPTIONS)
         return self._app.response_class(body, mimetype=self.mimetype)
