@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import threading
@@ -586,3 +587,23 @@ def test_clients_that_never_close_after_their_answer_do_not_stall_a_worker(serve
     assert all(
         a.startswith(b"HTTP/1.0 200") and b'{"ok":true}' in a.replace(b" ", b"") for a in answers
     ), answers
+
+
+def test_an_answer_is_closed_when_its_client_resets_the_connection(app, monkeypatch):
+    """A browser that leaves a page while a script loads resets the connection: Werkzeug's server
+    then stopped before closing the answer, and the static file stayed open until collected
+    (a ResourceWarning that failed a browser test)."""
+    from finder.web.serving import serving_in_background
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with serving_in_background(app) as base:
+        port = int(base.rsplit(":", 1)[1])
+        for _ in range(200):  # the reset must come while the server drains: a few in 50 do
+            client = socket.create_connection(("127.0.0.1", port))
+            client.sendall(b"GET /static/vendor/leaflet/leaflet.js HTTP/1.1\r\nHost: x\r\n\r\n")
+            client.recv(100)  # the answer has begun
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()  # linger on, for 0 s: a reset, not an orderly close
+        time.sleep(0.5)  # the server's threads see the resets
+    assert not [u for u in unraisable if issubclass(u.exc_type, ResourceWarning)]

@@ -90,15 +90,39 @@ class PrivateRequestHandler(WSGIRequestHandler):
         return "-"
 
 
+def closing_answers(app):
+    """The WSGI app, with each answer's iterable closed however its server stops reading it.
+
+    Werkzeug's server closes an answer after draining the request; a client that resets the
+    connection meanwhile (a browser leaving a page while its stylesheet loads) makes that drain
+    raise first, and a static file's answer stayed open until collected (a ResourceWarning).
+    Here the answer is closed when the generator over it ends, is closed, or is collected.
+    """
+
+    def wsgi(environ, start_response):
+        answer = app(environ, start_response)
+        try:
+            yield from answer
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return wsgi
+
+
 def serve(app, host: str, port: int) -> None:
     """Run the app with Werkzeug's threaded server and the private request log."""
-    run_simple(host, port, app, threaded=True, request_handler=PrivateRequestHandler)
+    run_simple(
+        host, port, closing_answers(app), threaded=True, request_handler=PrivateRequestHandler
+    )
 
 
 @contextmanager
 def serving_in_background(app) -> Iterator[str]:
     """The app on a free local port in a thread (tests, screenshots, benchmarks): its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PrivateRequestHandler)
+    server = make_server(
+        "127.0.0.1", 0, closing_answers(app), threaded=True, request_handler=PrivateRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
