@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache, cached_property, lru_cache
+from typing import NamedTuple
 
 import orjson
 from flask import current_app, g
@@ -140,7 +141,7 @@ def _by_arrival(hits: list[Hit], details: dict[int, "_Listing"]) -> tuple[list, 
     for hit in hits:
         found, far = None, _km(hit.distance_km)
         if far is not None and _is_timed(hit):
-            timed = _timed_of(hit)
+            timed = _timed_of(hit).fields
             found = reach(far, timed["minutes_until_start"], timed["minutes_until_end"])
             if details[hit.resource_id].head["attendance"] != "in_person":
                 found = found._replace(in_time=True)
@@ -310,7 +311,7 @@ def _item(hit: Hit, listing: _Listing, at: datetime, reach: dict | None) -> dict
     """One result: the listing's fixed part (shared, never changed) with this search's own."""
     item = {**listing.head, **_own(hit), **listing.tail, "listed": age(listing.dated, at)}
     if _is_timed(hit):
-        item.update(_timed_of(hit))
+        item.update(_timed_of(hit).fields)
     if reach is not None:
         item["reach"] = reach
     return item
@@ -322,7 +323,7 @@ def _encoded_item(hit: Hit, listing: _Listing, at: datetime, reach: dict | None)
     parts = [head, orjson.dumps(_own(hit), option=OPTIONS)[1:-1], tail, b'"listed":']
     parts.append(orjson.dumps(age(listing.dated, at), option=OPTIONS))
     if _is_timed(hit):
-        parts.append(_encoded_timed(*_timed_key(hit)))
+        parts.append(_timed_of(hit).encoded)
     if reach is not None:
         parts += (b',"reach":', orjson.dumps(reach, option=OPTIONS))
     parts.append(b"}")
@@ -346,27 +347,26 @@ def _is_timed(hit: Hit) -> bool:
     return hit.start_minute is not None and bool(hit.zone)
 
 
-def _timed_of(hit: Hit) -> dict:
-    return _timed(*_timed_key(hit))
+class _Timed(NamedTuple):
+    """A result's time fields, as a dict (shared: callers copy it into their items) and encoded
+    as JSON after a comma (for an encoded item)."""
+
+    fields: dict
+    encoded: bytes
 
 
-def _timed_key(hit: Hit) -> tuple:
+def _timed_of(hit: Hit) -> _Timed:
     query = hit.query
-    return query.window[0], hit.minutes_until_start, hit.duration, hit.zone, query.grace_minutes
-
-
-@lru_cache(maxsize=8192)
-def _encoded_timed(*key) -> bytes:
-    """A result's time fields encoded, after a comma (``_timed``'s, for the same key)."""
-    return b"," + orjson.dumps(_timed(*key), option=OPTIONS)[1:-1]
+    return _timed(
+        query.window[0], hit.minutes_until_start, hit.duration, hit.zone, query.grace_minutes
+    )
 
 
 @lru_cache(maxsize=8192)  # the same meeting found by searches in the same minute nearby
-def _timed(start: datetime, minutes_after: float, duration: int, zone: str, grace: int) -> dict:
-    """A result's time fields: its occurrence found ``minutes_after`` the window's ``start``
-    (a shared dict: callers copy it into their items)."""
+def _timed(start: datetime, minutes_after: float, duration: int, zone: str, grace: int) -> _Timed:
+    """A result's time fields: its occurrence found ``minutes_after`` the window's ``start``."""
     begins, ends = local_times(start, minutes_after, duration, zone)
-    return {
+    fields = {
         "start": begins.isoformat(),
         "end": ends.isoformat(),
         "zone": begins.tzname(),
@@ -375,6 +375,7 @@ def _timed(start: datetime, minutes_after: float, duration: int, zone: str, grac
         "minutes_until_end": round(minutes_after + duration, 1),
         "joinable": joinable(minutes_after, grace),
     }
+    return _Timed(fields, b"," + orjson.dumps(fields, option=OPTIONS)[1:-1])
 
 
 def hours_of(row: dict) -> dict:
