@@ -4,6 +4,7 @@ Chromium for the page tests (tests/browser.py)."""
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from finder import create_app
 from finder.geo.offline import OfflineGeocoder
@@ -17,6 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TUESDAY_EVENING = "2026-11-24T19:00:00-05:00"  # in Philadelphia
+
+# Property tests (marked "properties"): 1,000 examples each in `make test`; the thorough run,
+# `pytest -m properties --hypothesis-profile=thorough`, tries 20 times as many.
+_PROPERTIES = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("make-test", max_examples=1_000, **_PROPERTIES)
+settings.register_profile("thorough", max_examples=20_000, **_PROPERTIES)
+settings.load_profile("make-test")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import unicodedata
 import numpy
 import pytest
 from geopy.location import Location
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from finder.errors import GeocodeError
@@ -204,7 +204,7 @@ def test_a_point_far_from_every_us_county_has_no_region(latitude, longitude):
     assert region_of(latitude, longitude) is None
 
 
-@settings(max_examples=1000, deadline=None)
+@pytest.mark.properties
 @given(st.floats(-90, 90), st.floats(-180, 180))
 def test_the_region_is_the_nearest_county_point_within_150_km(latitude, longitude):
     """The search over a band of latitude names the county the nearest of all points names."""

@@ -5,7 +5,7 @@ import json
 import types
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from finder import create_app
@@ -83,6 +83,7 @@ def test_normalise_postcode(value, country, expected):
     assert normalise_postcode(value, country) == expected
 
 
+@pytest.mark.properties
 @given(st.text(max_size=12), st.sampled_from([None, "US", "CA", "GB", "DE", "FR", "ZZ"]))
 def test_normalised_postcodes_are_fixed_points(value, country):
     once = normalise_postcode(value, country)
@@ -274,7 +275,7 @@ def test_country_wide_services_abroad(code, point, expected):
     assert area_contains({"kind": "country", "code": code}, searcher) is expected
 
 
-@settings(max_examples=1000, deadline=None)
+@pytest.mark.properties
 @given(
     st.one_of(
         st.tuples(st.floats(-90, 90), st.floats(-180, 180)),

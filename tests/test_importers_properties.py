@@ -12,51 +12,39 @@ import io
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from finder.errors import SourceFormatError
-from finder.ingest.formats import Rejected, bmlt, bmlt_export, csv_template, hsds, meeting_guide
+from finder.ingest.formats import (
+    Rejected,
+    bmlt,
+    bmlt_export,
+    csv_template,
+    hsds,
+    meeting_guide,
+    ohana,
+    samhsa,
+)
 from finder.ingest.load import load_source
 from finder.store import connect, init_db
 
 from .conftest import FIXTURES
 
-EXAMPLES = settings(
-    max_examples=1000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+pytestmark = pytest.mark.properties
 
+WORDS = [
+    "19:00", "7:30 PM", "noon", "javascript:alert(1)", "+1 646 558 8656,,1#", "0", "-0", "1e400",
+    "<script>x</script>", "America/New_York", "Mars/Base", "yes", "no", "TC", "https://zoom.us/j/1",
+    "Philadelphia, PA 19103, USA", "10119 Berlin", "\ufeff", "",
+]  # fmt: skip
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=30),
-    st.sampled_from(
-        [
-            "19:00",
-            "7:30 PM",
-            "noon",
-            "javascript:alert(1)",
-            "+1 646 558 8656,,1#",
-            "0",
-            "-0",
-            "1e400",
-            "<script>x</script>",
-            "America/New_York",
-            "Mars/Base",
-            "yes",
-            "no",
-            "TC",
-            "https://zoom.us/j/1",
-            "Philadelphia, PA 19103, USA",
-            "10119 Berlin",
-            "\ufeff",
-            "",
-        ]
-    ),  # fmt: skip
+    st.sampled_from(WORDS),
 )
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4), max_leaves=8)
 
@@ -111,7 +99,6 @@ def import_anything(db, geocoder, parse, path, format_name):
     assert summary.added + summary.updated + summary.unchanged + summary.rejected <= len(items)
 
 
-@EXAMPLES
 @given(rows=rows_of(MEETING_GUIDE_KEYS))
 def test_any_meeting_guide_feed(tmp_path, database, geocoder, rows):
     path = tmp_path / "feed.json"
@@ -119,7 +106,6 @@ def test_any_meeting_guide_feed(tmp_path, database, geocoder, rows):
     import_anything(database, geocoder, meeting_guide.parse, path, "meeting_guide")
 
 
-@EXAMPLES
 @given(rows=rows_of(BMLT_KEYS))
 def test_any_bmlt_answer(tmp_path, database, geocoder, rows):
     path = tmp_path / "GetSearchResults.json"
@@ -127,7 +113,6 @@ def test_any_bmlt_answer(tmp_path, database, geocoder, rows):
     import_anything(database, geocoder, bmlt.parse, path, "bmlt")
 
 
-@EXAMPLES
 @given(rows=rows_of(BMLT_KEYS), junk=st.lists(st.binary(max_size=40), max_size=3))
 def test_any_bmlt_export(tmp_path, database, geocoder, rows, junk):
     lines = [json.dumps(row).encode() for row in rows] + [j.replace(b"\n", b" ") for j in junk]
@@ -154,7 +139,6 @@ def test_any_bmlt_export(tmp_path, database, geocoder, rows, junk):
 MANIFEST_KEYS = ["schema_version", "files", "root_servers", "stale_root_servers"]
 
 
-@EXAMPLES
 @given(manifest=st.dictionaries(st.sampled_from(MANIFEST_KEYS), values, max_size=4))
 def test_any_bmlt_export_manifest(tmp_path, manifest):
     path = tmp_path / "manifest.json"
@@ -165,22 +149,101 @@ def test_any_bmlt_export_manifest(tmp_path, manifest):
         pass
 
 
-@EXAMPLES
 @given(rows=st.lists(st.lists(st.text(max_size=40), max_size=len(CSV_COLUMNS) + 2), max_size=4))
 def test_any_csv_template_sheet(tmp_path, database, geocoder, rows):
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([CSV_COLUMNS, *rows])
     path = tmp_path / "sheet.csv"
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    path.write_bytes(csv_bytes(CSV_COLUMNS, rows))
     import_anything(database, geocoder, csv_template.parse, path, "csv_template")
 
 
-@EXAMPLES
 @given(items=rows_of(HSDS_KEYS))
 def test_any_hsds_document(tmp_path, database, geocoder, items):
     path = tmp_path / "services.json"
     path.write_text(json.dumps({"contents": items}), encoding="utf-8")
     import_anything(database, geocoder, hsds.parse, path, "hsds")
+
+
+# Ohana's tables, with the columns the importer reads; ids from a small pool, so rows join.
+OHANA_TABLES = {
+    "organizations.csv": ["id", "name", "description", "website"],
+    "locations.csv": [
+        "id", "organization_id", "name", "accessibility", "description", "languages",
+        "latitude", "longitude", "short_desc", "transportation", "website", "virtual",
+    ],
+    "addresses.csv": [
+        "location_id", "address_1", "address_2", "city", "state_province", "postal_code",
+        "country",
+    ],
+    "services.csv": [
+        "id", "location_id", "name", "description", "languages", "service_areas", "status",
+        "website",
+    ],
+    "phones.csv": [
+        "location_id", "organization_id", "service_id", "contact_id", "number", "number_type",
+        "extension",
+    ],
+    "regular_schedules.csv": ["location_id", "service_id", "weekday", "opens_at", "closes_at"],
+}  # fmt: skip
+cells = st.one_of(st.sampled_from(WORDS), st.text(max_size=30))
+# Half the time a cell holds what its column should, so rows join and hours get read.
+FITTING = {
+    "id": st.sampled_from(["1", "2"]),
+    "weekday": st.sampled_from(["Monday", "Sun", "3", "Funday"]),
+    "opens_at": st.sampled_from(["9:00", "09:00:00", "5pm"]),
+    "closes_at": st.sampled_from(["17:00", "23:59", "8:00"]),
+    "number": st.sampled_from(["650-555-0100", "911", "+44 20 7946 0000"]),
+    "latitude": st.sampled_from(["37.5", "91", "1e400"]),
+    "longitude": st.sampled_from(["-122.3", "-181"]),
+}
+
+
+def cell_of(column):
+    fitting = FITTING.get("id" if column.endswith("id") else column)
+    return cells if fitting is None else st.one_of(fitting, cells)
+
+
+def csv_bytes(columns, rows) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([columns, *rows])
+    return buffer.getvalue().encode("utf-8", errors="surrogatepass")
+
+
+@st.composite
+def ohana_folders(draw):
+    """The two required tables and some others, a few rows each; now and then a column short."""
+    tables = {}
+    for name, columns in OHANA_TABLES.items():
+        if name not in ohana.REQUIRED_FILES and draw(st.booleans()):
+            continue
+        header = draw(st.permutations(columns))[
+            : len(columns) - draw(st.sampled_from([0, 0, 0, 1]))
+        ]
+        row = st.tuples(*map(cell_of, header)).map(list)
+        rows = draw(st.lists(row, max_size=3))
+        tables[name] = csv_bytes(header, rows)
+    return tables
+
+
+@given(tables=ohana_folders())
+def test_any_ohana_folder(tmp_path, database, geocoder, tables):
+    folder = tmp_path / "ohana"
+    folder.mkdir(exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    for name, body in tables.items():
+        (folder / name).write_bytes(body)
+    import_anything(database, geocoder, ohana.parse, folder, "ohana")
+
+
+@given(
+    columns=st.sampled_from([samhsa.FACILITY_COLUMNS, samhsa.OTP_COLUMNS]),
+    rows=st.lists(st.lists(cells, max_size=12), max_size=4),
+    junk=st.binary(max_size=30),
+)
+def test_any_samhsa_list(tmp_path, database, geocoder, columns, rows, junk):
+    path = tmp_path / "facilities.csv"
+    path.write_bytes(csv_bytes(columns, rows) + junk)
+    import_anything(database, geocoder, samhsa.parse, path, "samhsa")
 
 
 @pytest.mark.parametrize(
@@ -221,7 +284,6 @@ HSDS_EXAMPLE = json.loads((FIXTURES / "hsds-examples" / "service_full.json").rea
 HSDS_PATHS = sorted(set(_leaf_paths(HSDS_EXAMPLE)), key=str)
 
 
-@EXAMPLES
 @given(changes=st.lists(st.tuples(st.sampled_from(HSDS_PATHS), values), min_size=1, max_size=4))
 def test_any_damage_to_a_real_hsds_service(tmp_path, database, geocoder, changes):
     document = HSDS_EXAMPLE

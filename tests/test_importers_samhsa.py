@@ -188,3 +188,17 @@ def test_unrecognised_header_is_a_format_error(tmp_path):
     path.write_text("name,kind\nHarbor Lights Group,meeting\n", encoding="utf-8")
     with pytest.raises(SourceFormatError, match="unrecognised header"):
         parse(path)
+
+
+def test_a_row_without_its_trailing_empty_cells_reads_them_as_blank(tmp_path):
+    """Spreadsheets drop a row's trailing empty cells: the row is read, not the file stopped."""
+    path = tmp_path / "facilities.csv"
+    path.write_text(
+        FACILITY_HEADER + "Harbor Lights Clinic,,1 Main Street,,Springfield,IL,62701\n",
+        encoding="utf-8",
+    )
+    [record] = parse(path)
+    assert record["name"] == "Harbor Lights Clinic"
+    assert record["location"]["postal_code"] == "62701"
+    assert (record["location"]["latitude"], record["location"]["longitude"]) == (None, None)
+    assert record["regions"] == []

@@ -7,7 +7,7 @@ validates: every way of writing a number in range is a place, everything else a 
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
@@ -75,7 +75,7 @@ arguments = st.dictionaries(
 )
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.properties
 @given(arguments)
 def test_any_arguments_give_a_query_or_a_param_error(geocoder, args):
     try:

@@ -60,6 +60,8 @@ def _records(rows: Iterator[list[str]], header: list[str], fields) -> Iterator[d
         except RowError as error:
             yield Rejected(None, str(error), number, None)
             continue
+        # A short row (a spreadsheet drops trailing empty cells) reads as blanks, as in DictReader.
+        cells = cells + [""] * (len(header) - len(cells))
         row = {
             column: _text(cell, column, issues) for column, cell in zip(header, cells, strict=False)
         }
