@@ -81,3 +81,14 @@ def test_results_page_shows_a_federal_facility_once_with_both_sources(import_bun
     names = re.findall(r'<a href="/resource/\d+"[^>]*>Fort Help LLC</a>', text)
     assert len(names) == 1, names
     assert re.search(r'<a href="/resource/\d+">Also listed by [^<]+<span', text)
+
+
+def test_a_listing_shows_its_sources_text_plain_and_on_its_lines(import_bundled, client, db):
+    """Al-Anon's feed writes "GR's &amp; interested members" under lines of Zoom details."""
+    import_bundled("al-anon")
+    slug = "25019-monthly-business-meeting-district-19"
+    [row] = db.query("select id from resources where source_id = ?", [slug])
+    page = client.get(f"/resource/{row['id']}").get_data(as_text=True)
+    assert "for GR&#39;s &amp; interested members" in page  # "&" once escaped, as HTML wants
+    assert "&amp;amp;" not in page
+    assert re.search(r'<p class="written"[^>]*>Zoom ID: 864 5438 2839\npasscode: 085516\n', page)

@@ -8,7 +8,7 @@ import pytest
 from finder.geo.positions import read_position
 from finder.ingest.formats import bmlt, csv_template, hsds, meeting_guide, ohana
 from finder.ingest.load import load_source
-from finder.ingest.prepare import dial_in, phone_number, same_clock
+from finder.ingest.prepare import dial_in, phone_number, plain_text, same_clock
 
 from .conftest import DATA, FIXTURES
 
@@ -304,3 +304,65 @@ def test_a_plus_before_a_national_number_reads_as_the_regions():
     )
     assert dial_in("+15935154760,,274634005#", "US", issues) == ""  # no such US area code
     assert any("no country code; read as +13017158592" in reason for _, _, reason in issues)
+
+
+# ---- text: what feeds copied from web pages, as a reader should see it ----
+
+
+@pytest.mark.parametrize(
+    "written, shown",
+    [
+        ("GR's &amp; interested members", "GR's & interested members"),
+        ("Men&#8217;s Stag &amp; Big Book", "Men\u2019s Stag & Big Book"),
+        ("Men&amp;#8217;s Stag", "Men\u2019s Stag"),  # escaped twice
+        ("Caf&eacute; &#x2615;", "Caf\u00e9 \u2615"),
+        ("Stop &amp; Shop-upstairs", "Stop & Shop-upstairs"),
+        ("First floor<br>Room 2<br />Ring the bell", "First floor\nRoom 2\nRing the bell"),
+        (
+            "<p>Open to all.</p><p>Bring a friend&nbsp;along.</p>",
+            "Open to all.\n\nBring a friend along.",
+        ),
+        ("<b>Closed</b> <a href='https://example.org' target=_blank>meeting</a>", "Closed meeting"),
+        ("Zoom ID: 864\n\npasscode", "Zoom ID: 864\n\npasscode"),
+        # not markup: kept as written
+        ("AA <Big Book> study", "AA <Big Book> study"),
+        ("<A New Beginning>", "<A New Beginning>"),
+        ("Q&A &reg and &region", "Q&A &reg and &region"),
+        ("5 < 6 > 4", "5 < 6 > 4"),
+        (
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+            "<script>alert(1)</script>",
+        ),  # text, escaped on pages
+    ],
+)
+def test_plain_text(written, shown):
+    assert plain_text(written) == shown
+
+
+def test_a_real_feeds_character_references_and_tags_are_stored_as_plain_text(
+    tmp_path, db, geocoder
+):
+    """The Al-Anon feed writes "GR's &amp; interested members"; a page showed "&amp;amp;"."""
+    summary = load_source(
+        db,
+        {**SOURCE, "id": "al-anon", "program": "Al-Anon"},
+        meeting_guide.parse(DATA / "meeting-guide" / "al-anon.json"),
+        geocoder,
+    )
+    assert summary.rejected == 0
+    texts = [
+        " ".join(str(v) for v in row.values())
+        for table in ("resources", "locations", "organizations")
+        for row in db.query(f"select * from {table}")
+    ]
+    assert not [t for t in texts if "&amp;" in t or "&#" in t]
+    assert any("for GR's & interested members" in t for t in texts)
+    reasons = {r["reason"] for r in db.query("select reason from import_issues")}
+    assert "HTML markup or character references made plain text" in reasons
+
+
+def test_identifiers_are_never_rewritten(tmp_path, db, geocoder):
+    import_rows(db, geocoder, [online("a&amp;b", "Early &amp; Late")], tmp_path=tmp_path,
+                default_timezone="America/New_York")  # fmt: skip
+    row = listing(db, "a&amp;b")
+    assert row["name"] == "Early & Late"

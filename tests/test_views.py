@@ -244,7 +244,7 @@ def test_lines_page_groups_lines_by_what_they_are_for(site):
 def test_spanish_pages_mark_the_sources_english_words(site):
     lines = text_of(site.get("/lines?lang=es"))
     assert '<a href="sms:741741?&amp;body=HOME" lang="en">Text HOME to 741741</a>' in lines
-    assert '<p lang="en">Crisis support for LGBTQ+ young people.</p>' in lines
+    assert '<p class="written" lang="en">Crisis support for LGBTQ+ young people.</p>' in lines
     assert '<h2 id="section-1">Crisis: llame o envíe un mensaje' in lines
     listing = text_of(site.get(f"/resource/{first_meeting_id(site)}?lang=es"))
     assert re.search(r'<h1 lang="en">[^<]+</h1>', listing)

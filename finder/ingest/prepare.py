@@ -8,6 +8,7 @@ not say. Each decision that changes or infers a value is reported as an issue.
 """
 
 import hashlib
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -44,6 +45,27 @@ _POST_DIAL = re.compile(r"[,;pw]", re.I)
 # Sampling each month's 1st and 15th tells whether two zones keep the same clock all year.
 VIRTUAL_SUFFIX = " (online: no place to go)"
 _SAMPLE_DAYS = [(month, day) for month in range(1, 13) for day in (1, 15)]
+# Feeds carry text from web pages and WordPress: character references ("Men&#8217;s", "GR's &amp;
+# friends") and tags ("<br>", "<ul><li>"; HSDS allows HTML in descriptions). What we show is plain
+# text, so the references are read and the tags of HTML's common elements dropped. Only
+# references ending in ";" count: "&reg" can begin a word.
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# A tag is an element's name and attributes written name=value: "<a href=x>" is a tag, "<A New
+# Beginning>" and "<Big Book>" are names.
+_ATTRIBUTES = r"""(?:\s+[\w:-]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]+))*\s*/?\s*>"""
+_BREAK_TAG = re.compile(
+    r"<\s*/?\s*(?:br|p|div|li|ul|ol|dl|dt|dd|tr|table|h[1-6]|blockquote|section)" + _ATTRIBUTES,
+    re.I,
+)
+_INLINE_TAG = re.compile(
+    r"<\s*/?\s*(?:a|b|i|u|s|em|strong|span|font|small|big|sup|sub|abbr|center|td|th|tbody|"
+    r"thead|img|hr|wbr)" + _ATTRIBUTES,
+    re.I,
+)
+_SPACES = re.compile(r"[ \t\xa0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+# Fields that are identifiers, not words: never rewritten.
+_NOT_TEXT = {"source_id", "issues", "test_entry"}
 
 
 @dataclass
@@ -86,6 +108,7 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
     :raises RecordRejected: the record cannot be listed (the reason says why)
     """
     issues: list[Issue] = list(record.get("issues") or [])
+    record = _without_markup(record, issues)
     source_id, name, kind = _identity(record)
     placed = _place(record.get("location"), geocoder, geocodes)
     location = placed.row if placed else None
@@ -133,6 +156,51 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
         source_id, resource, location, organization, schedules, types, contacts, areas, digest,
         issues,
     )  # fmt: skip
+
+
+def plain_text(value: str) -> str:
+    """Text as a reader should see it: character references read, HTML tags gone (a block's
+    edge or a <br> becomes a line break), runs of spaces one space, at most one blank line."""
+    for _ in range(3):  # "&amp;#8217;" was escaped twice
+        decoded = _REFERENCE.sub(lambda m: html.unescape(m.group()), value)
+        if decoded == value:
+            break
+        value = decoded
+    value = _INLINE_TAG.sub(lambda m: " " if m.group().lower()[1:3] in ("td", "th") else "", value)
+    value = _BREAK_TAG.sub("\n", value)
+    lines = "\n".join(line.strip() for line in _SPACES.sub(" ", value).split("\n"))
+    return _BLANK_LINES.sub("\n\n", lines).strip()
+
+
+def has_markup(value: str) -> bool:
+    """Whether the text holds a character reference or an HTML tag."""
+    return ("&" in value or "<" in value) and any(
+        pattern.search(value) for pattern in (_REFERENCE, _BREAK_TAG, _INLINE_TAG)
+    )
+
+
+def _without_markup(record: dict, issues: list[Issue]) -> dict:
+    """The record with its texts made plain, and one issue naming the fields that changed."""
+    changed: list[str] = []
+
+    def plain(value, field_name: str):
+        if isinstance(value, str):
+            if not has_markup(value):
+                return value
+            if field_name not in changed:
+                changed.append(field_name)
+            return plain_text(value)
+        if isinstance(value, dict):
+            return {k: v if k in _NOT_TEXT else plain(v, k) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(plain(item, field_name) for item in value)
+        return value
+
+    cleaned = {k: v if k in _NOT_TEXT else plain(v, k) for k, v in record.items()}
+    if changed:
+        reason = "HTML markup or character references made plain text"
+        issues.append(("repaired", ", ".join(changed), reason))
+    return cleaned
 
 
 def _identity(record: dict) -> tuple[str, str, str]:
