@@ -279,3 +279,45 @@ def test_script_link_is_never_a_join_link(tmp_path):
 def test_street_line_of_a_formatted_address(tmp_path, formatted, street):
     [record] = records(write(tmp_path, [meeting(formatted_address=formatted)]))
     assert record["location"]["address"] == street
+
+
+@pytest.mark.parametrize(
+    "fields, regions",
+    [
+        (
+            {"regions": ["Illinois", "Chicago", "Wicker Park"]},
+            ["Illinois", "Chicago", "Wicker Park"],
+        ),
+        ({"regions": "Illinois > Chicago > Wicker Park"}, ["Illinois", "Chicago", "Wicker Park"]),
+        ({"regions": "Downtown"}, ["Downtown"]),
+        ({"region": "Downtown", "sub_region": "Old Town"}, ["Downtown", "Old Town"]),
+        ({}, []),
+    ],
+)
+def test_regions_as_the_spec_and_google_sheets_write_them(tmp_path, fields, regions):
+    [record] = records(write(tmp_path, [meeting(**fields)]))
+    assert record["regions"] == regions
+
+
+@pytest.mark.parametrize(
+    "fields, position",
+    [
+        ({"coordinates": "41.9466,-87.7534"}, ("41.9466", "-87.7534")),
+        ({"coordinates": "41.9466, -87.7534"}, ("41.9466", "-87.7534")),
+        ({"coordinates": "1,2", "latitude": 41.9, "longitude": -87.7}, (41.9, -87.7)),
+        ({"coordinates": "Chicago"}, (None, None)),
+        ({"latitude": 41.9, "longitude": -87.7}, (41.9, -87.7)),
+    ],
+)
+def test_tsml_ui_coordinates_give_the_position(tmp_path, fields, position):
+    row = meeting(formatted_address=FULL_ADDRESS, **fields)
+    [record] = records(write(tmp_path, [row]))
+    assert (record["location"]["latitude"], record["location"]["longitude"]) == position
+
+
+def test_a_meeting_without_a_name_is_listed_under_its_groups(tmp_path):
+    rows = [meeting(name="", group="Serenity Seekers"), meeting(slug="n", name=" ")]
+    parsed = list(parse(write(tmp_path, rows)))
+    assert parsed[0]["name"] == "Serenity Seekers"
+    assert ("repaired", "name", "meeting has no name; its group's name used") in parsed[0]["issues"]
+    assert isinstance(parsed[1], Rejected) and parsed[1].field == "name"

@@ -89,6 +89,10 @@ def _read(path: Path) -> list:
 def _record(row: dict, source_id: str) -> dict:
     issues: list[tuple[str, str, str]] = []
     name = text(row.get("name"))
+    if not name and text(row.get("group")):
+        # the spec: "some areas use group names instead"; TSML UI lists such a meeting
+        name = text(row.get("group"))
+        issues.append(("repaired", "name", "meeting has no name; its group's name used"))
     if not name:
         raise RowError("name", "meeting has no name")
     schedules, by_appointment = _schedules(row, issues)
@@ -273,8 +277,7 @@ def _location(row: dict, issues: list) -> dict | None:
         "county": text(row.get("county")),
         "formatted_address": formatted,
         # as given: the geocoder judges them and notes why it replaces them
-        "latitude": row.get("latitude"),
-        "longitude": row.get("longitude"),
+        **_position(row),
         "approximate": _approximate(row, formatted),
         "notes": text(row.get("location_notes")),
     }
@@ -282,6 +285,15 @@ def _location(row: dict, issues: list) -> dict | None:
         return None
     location["country"] = country_of(location) or ""  # from the record, never a default (#9)
     return location
+
+
+def _position(row: dict) -> dict:
+    """latitude and longitude, or TSML UI's "coordinates": "lat,lng" (Google Sheet feeds)."""
+    if row.get("latitude") in (None, "") and row.get("longitude") in (None, ""):
+        parts = text(row.get("coordinates")).split(",")
+        if len(parts) == 2:
+            return {"latitude": parts[0].strip(), "longitude": parts[1].strip()}
+    return {"latitude": row.get("latitude"), "longitude": row.get("longitude")}
 
 
 def _street(formatted: str) -> str:
@@ -329,6 +341,8 @@ def _group(row: dict) -> dict | None:
 
 def _regions(row: dict) -> list[str]:
     regions = row.get("regions")
+    if isinstance(regions, str):  # a Google Sheet's "Illinois > Chicago > Wicker Park"
+        regions = regions.split(">")
     if isinstance(regions, list):
         return [text(r) for r in regions if text(r)]
     return [r for r in (text(row.get("region")), text(row.get("sub_region"))) if r]
