@@ -366,3 +366,28 @@ def test_identifiers_are_never_rewritten(tmp_path, db, geocoder):
                 default_timezone="America/New_York")  # fmt: skip
     row = listing(db, "a&amp;b")
     assert row["name"] == "Early & Late"
+
+
+NEW_YORK = {"formatted_address": "1 Example St, New York, NY 10001, USA",
+            "latitude": 40.7506, "longitude": -73.9972}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "stated, place, zone, repaired",
+    [
+        ("EST", NEW_YORK, "America/New_York", True),  # EST keeps no daylight saving
+        ("EST5EDT", NEW_YORK, "EST5EDT", False),  # the same clock all year
+        ("US/Eastern", NEW_YORK, "US/Eastern", False),
+        ("America/Chicago", NEW_YORK, "America/Chicago", False),  # a place's zone is believed
+        ("EST", {}, "EST", False),  # no place to tell
+    ],
+)
+def test_a_legacy_zone_name_gives_way_to_the_places_clock(
+    tmp_path, db, geocoder, stated, place, zone, repaired
+):
+    rows = [{"slug": "m", "name": "Midtown", "day": 2, "time": "19:00", "timezone": stated,
+             "conference_url": "https://zoom.us/j/123456789", **place}]  # fmt: skip
+    import_rows(db, geocoder, rows, tmp_path=tmp_path)
+    assert listing(db, "m")["timezone"] == zone
+    reasons = [r["reason"] for r in db.query("select reason from import_issues")]
+    assert any("names no place" in reason for reason in reasons) is repaired

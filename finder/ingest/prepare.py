@@ -407,7 +407,7 @@ def _zone(
     """
     stated = record.get("timezone")
     if zone := valid_timezone(stated):
-        return zone, "feed"
+        return _unless_legacy(zone, placed, issues)
     if stated:
         issues.append(("repaired", "timezone", f"time zone {stated!r} is not an IANA zone"))
     by_place, how = _place_zone(placed)
@@ -426,6 +426,19 @@ def _zone(
             )
         )
     return source_zone, "source"
+
+
+def _unless_legacy(zone: str, placed: Placed | None, issues: list[Issue]) -> tuple[str, str]:
+    """A stated zone, unless it is a legacy name of no place ("EST" keeps no daylight saving,
+    "CET") whose clock differs from the place's zone: feeds write "EST" for New York."""
+    if "/" in zone:
+        return zone, "feed"
+    by_place, how = _place_zone(placed)
+    if by_place is None or same_clock(zone, by_place):
+        return zone, "feed"
+    reason = f"time zone {zone!r} names no place and its clock differs from the place's"
+    issues.append(("repaired", "timezone", f"{reason} {by_place}; the place's zone used"))
+    return by_place, how
 
 
 def _place_zone(placed: Placed | None) -> tuple[str | None, str]:
