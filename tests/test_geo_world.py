@@ -26,6 +26,7 @@ from finder.ingest.load import load_source
 
 from .conftest import FIXTURES
 
+DUBLIN = (53.35, -6.26)
 EDMONTON = (53.55, -113.47)
 BERLIN = (52.52, 13.40)
 
@@ -56,6 +57,16 @@ BERLIN = (52.52, 13.40)
         ("Denver, CO", {"city": "Denver", "state": "CO"}),
         ("Atlanta, Georgia", {"city": "Atlanta", "state": "Georgia"}),
         ("19103", {"postalcode": "19103"}),
+        # Irish addresses: a county after the town, an Eircode.
+        (
+            "Main St, Killorglin, Co. Kerry, Ireland",
+            {"city": "Killorglin", "county": "Kerry", "country": "IE"},
+        ),
+        (
+            "Church St, Dublin 7, D07 KX5K, Ireland",
+            {"postalcode": "D07 KX5K", "city": "Dublin 7", "country": "IE"},
+        ),
+        ("Cork, County Cork, Ireland", {"city": "Cork", "county": "Cork", "country": "IE"}),
     ],
 )
 def test_parse_place_text_abroad(text, parts):
@@ -124,6 +135,10 @@ def test_country_of(location, expected):
         ("London, UK", "city", "London, United Kingdom (city centre)", (51.51, -0.13)),
         ("10119 Berlin, Germany", "city", "Berlin, Germany (city centre)", BERLIN),
         ({"city": "Red Deer", "state": "AB", "country": "CA"}, "city", None, (52.27, -113.8)),
+        # A city's postal district is the city; a county after the town is no town.
+        ("Church St, Dublin 7, D07 KX5K, Ireland", "city", "Dublin, Ireland (city centre)", DUBLIN),
+        ({"city": "Dublin 6W", "country": "IE"}, "city", None, DUBLIN),
+        ("12 High St, Limerick, Co. Limerick, Ireland", "city", None, (52.66, -8.62)),
     ],
 )
 def test_offline_geocoder_abroad(query, precision, label, near):

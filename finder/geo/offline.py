@@ -317,9 +317,21 @@ def _parse_place(text: str) -> tuple[tuple[str, str], ...]:
     pieces = [p.strip() for p in text.split(",") if p.strip()]
     if pieces:
         _take_state(pieces, parts)
+    if parts.get("country") not in (None, "US"):
+        _county_after_the_town(pieces, parts)
     if pieces:
         parts["city"] = pieces[-1]
     return tuple(parts.items())
+
+
+# Abroad, a county can follow the town: "Killorglin, Co. Kerry, Ireland".
+_COUNTY = re.compile(r"(?:Co\.?|County)\s+(\S.*)", re.I)
+
+
+def _county_after_the_town(pieces: list[str], parts: dict) -> None:
+    if len(pieces) > 1 and (county := _COUNTY.fullmatch(pieces[-1])):
+        parts["county"] = county.group(1)
+        pieces.pop()
 
 
 def _take_state(pieces: list[str], parts: dict) -> None:

@@ -180,10 +180,17 @@ def _cities() -> _Cities:
     return _Cities(rows, dict(by_name), lat, lon)
 
 
+_POSTAL_DISTRICT = re.compile(r"\s+\d{1,2}[A-Za-z]?$")  # "Dublin 7", "Dublin 6W"
+
+
 def find_city(name: str, country: str, region: str | None = None) -> City | None:
-    """The most populous GeoNames place of that name in the country (and province, if known)."""
+    """The most populous GeoNames place of that name in the country (and province, if known);
+    a city's postal district ("Dublin 7") is read as the city."""
     cities = _cities()
-    found = [cities.rows[i] for i in cities.by_name.get((country, fold(name)), ())]
+    rows = cities.by_name.get((country, fold(name)))
+    if rows is None and (district := _POSTAL_DISTRICT.search(name)):
+        rows = cities.by_name.get((country, fold(name[: district.start()])))
+    found = [cities.rows[i] for i in rows or ()]
     admin1 = CA_ADMIN1.get(region or "") if country == "CA" else None
     if admin1:
         found = [c for c in found if c.admin1 == admin1]
