@@ -67,6 +67,12 @@ BERLIN = (52.52, 13.40)
             {"postalcode": "D07 KX5K", "city": "Dublin 7", "country": "IE"},
         ),
         ("Cork, County Cork, Ireland", {"city": "Cork", "county": "Cork", "country": "IE"}),
+        # Australia writes the state's code after the town.
+        (
+            "100 Queen St, Melbourne VIC 3000, Australia",
+            {"postalcode": "3000", "state": "VIC", "city": "Melbourne", "country": "AU"},
+        ),
+        ("Sydney NSW, Australia", {"state": "NSW", "city": "Sydney", "country": "AU"}),
     ],
 )
 def test_parse_place_text_abroad(text, parts):
@@ -139,6 +145,12 @@ def test_country_of(location, expected):
         ("Church St, Dublin 7, D07 KX5K, Ireland", "city", "Dublin, Ireland (city centre)", DUBLIN),
         ({"city": "Dublin 6W", "country": "IE"}, "city", None, DUBLIN),
         ("12 High St, Limerick, Co. Limerick, Ireland", "city", None, (52.66, -8.62)),
+        (
+            "Brisbane QLD 4000, Australia",
+            "city",
+            "Brisbane, Queensland (city centre)",
+            (-27.47, 153.03),
+        ),
     ],
 )
 def test_offline_geocoder_abroad(query, precision, label, near):

@@ -344,6 +344,9 @@ def _take_state(pieces: list[str], parts: dict) -> None:
 
     last_words = pieces[-1].split()
     word = last_words[-1] if last_words else ""
+    if country not in (None, "US", "CA"):
+        _take_region_code(pieces, parts, country)
+        return
     if len(word) == 2 and is_state(word):
         parts["state"] = word
         rest = " ".join(last_words[:-1])
@@ -352,6 +355,19 @@ def _take_state(pieces: list[str], parts: dict) -> None:
         parts["state"] = pieces.pop()
     if "state" in parts and not (country == "US" or normalise_state(parts["state"])):
         parts["country"] = "CA"
+
+
+def _take_region_code(pieces: list[str], parts: dict, country: str) -> None:
+    """Abroad, a region's code written after the town ("Melbourne VIC", "Sydney NSW 2000")."""
+    words = pieces[-1].split()
+    code = words[-1] if len(words) > 1 else ""
+    if (
+        2 <= len(code) <= 3
+        and code.isupper()
+        and (world.province_of(country, code) or ("",))[0] == code
+    ):
+        parts["state"] = code
+        pieces[-1] = " ".join(words[:-1])
 
 
 def resolve_position(location: dict, geocoder: Geocoder) -> Geocode:
