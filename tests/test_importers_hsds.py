@@ -329,3 +329,87 @@ def test_a_damaged_zip_is_a_clear_error(tmp_path):
     package.write_bytes(package.read_bytes()[:200] + b"\0" * 100 + package.read_bytes()[300:])
     with pytest.raises(SourceFormatError, match="hsds.zip"):
         list(hsds.parse(package))
+
+
+# ---- HSDS 1.x/2.x CSV packages (their file names differ from 3.x) ----
+
+OLDER_EXAMPLES = Path(__file__).parent / "fixtures" / "hsds-2-examples"
+WEEKDAYS_9_TO_5 = [{"day": day, "time": "09:00", "end_time": "17:00"} for day in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(
+    "name, place, address, schedules, contacts, attendance",
+    [
+        (
+            "Never Homeless Helpline",
+            "Sanctuary on 5th Street",
+            "Address 1, Address 2, New York City, NY 10001, US",
+            WEEKDAYS_9_TO_5,  # regular_schedules.csv, weekday 1-3 = Monday-Wednesday
+            [],
+            "in_person",
+        ),
+        ("Al-Anon Family Group", "The Example Center", "", [], [], "in_person"),
+        ("Shop Assist", "Example City Silvers Building", "", [], [], "in_person"),
+        (
+            "Dear Teacher Skills Refresh",
+            "The Roz Bernstein Building",
+            "",
+            [],
+            [("voice", "(0123) 4567 8900", "42")],  # a phone of the location
+            "inactive",
+        ),
+    ],
+)
+def test_an_hsds_2_package_keeps_places_hours_and_phones(
+    name, place, address, schedules, contacts, attendance
+):
+    record = {r["name"]: r for r in records(OLDER_EXAMPLES)}[name]
+    assert record["location"]["name"] == place
+    assert record["location"]["formatted_address"] == address
+    assert record["schedules"] == schedules
+    assert [(c["kind"], c["value"], c["extension"]) for c in record["contacts"]] == contacts
+    assert record["attendance"] == attendance
+    assert record["organization"]["url"] == "http://example.com"
+
+
+def test_an_hsds_2_package_keeps_languages_areas_and_access():
+    record = next(r for r in records(OLDER_EXAMPLES) if r["name"] == "Never Homeless Helpline")
+    assert record["languages"] == ["en", "es"]
+    assert record["service_areas"] == [
+        {
+            "kind": "text",
+            "name": "Sample service area",
+            "description": "A description about the service area",
+        }
+    ]
+    assert record["location"]["accessibility_text"] == (
+        "disabled_parking Some details regarding the parking lot"
+    )
+    assert record["location"]["transportation"] == "On the Number 41 bus route."
+
+
+def test_a_zipped_hsds_2_package_reads_as_its_folder(tmp_path):
+    package = zipped(OLDER_EXAMPLES, tmp_path / "hsds2.zip")
+    assert records(package) == records(OLDER_EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    "weekday, days",
+    [
+        ("1", [1]),  # ISO 8601: 1 = Monday (HSDS 1.1.1, openreferral/specification#164)
+        ("5", [5]),
+        ("7", [0]),  # Sunday
+        ("Monday", [1]),  # HSDS 1.0 wrote the day's name
+        ("sat", [6]),
+        ("Tue, Thursday", [2, 4]),
+        ("0", []),
+        ("8", []),
+        ("Funday", []),
+    ],
+)
+def test_hsds_1_weekday(tmp_path, weekday, days):
+    record = with_schedule(tmp_path, byday=None, freq=None, weekday=weekday)
+    assert [s["day"] for s in record["schedules"]] == days
+    assert [s["time"] for s in record["schedules"]] == ["10:00"] * len(days)
+    if not days:
+        assert any(f"weekday {weekday.upper()!r}" in reason for _, _, reason in record["issues"])
