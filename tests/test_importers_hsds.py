@@ -413,3 +413,88 @@ def test_hsds_1_weekday(tmp_path, weekday, days):
     assert [s["time"] for s in record["schedules"]] == ["10:00"] * len(days)
     if not days:
         assert any(f"weekday {weekday.upper()!r}" in reason for _, _, reason in record["issues"])
+
+
+# ---- Open Referral UK JSON (HSDS-based: older list names, its own page shape) ----
+
+
+def oruk_service() -> dict:
+    """A FICTIONAL service in Open Referral UK's shape (its API's service object)."""
+    return {
+        "id": "oruk-svc-1",
+        "name": "Recovery Peer Support Group",
+        "description": "A peer-led group.",
+        "status": "active",
+        "service_areas": [{"uri": None, "service_area": "Exampleshire"}],
+        "languages": [{"id": "l1", "language": "Welsh"}],
+        "regular_schedules": [
+            {"id": "rs1", "freq": "WEEKLY", "interval": 1, "byday": "MO", "opens_at": "10:00"}
+        ],
+        "organization": {
+            "id": "org-1",
+            "name": "Example Recovery Trust",
+            "url": "https://example.org",
+        },
+        "service_at_locations": [
+            {
+                "id": "sal-1",
+                "regular_schedule": [
+                    {
+                        "id": "rs2",
+                        "freq": "WEEKLY",
+                        "interval": 1,
+                        "byday": "WE",
+                        "opens_at": "18:00",
+                        "closes_at": "20:00",
+                    }
+                ],
+                "location": {
+                    "id": "loc-1",
+                    "name": "Example Community Hall",
+                    "latitude": 51.45,
+                    "longitude": -2.58,
+                    "physical_addresses": [
+                        {
+                            "id": "pa-1",
+                            "address_1": "1 Example Road",
+                            "city": "Exampleton",
+                            "state_province": "",
+                            "postal_code": "EX1 1AA",
+                            "country": "GB",
+                        }
+                    ],
+                },
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda s: s,
+        lambda s: [s],
+        lambda s: {"totalElements": 1, "totalPages": 1, "number": 1, "size": 1, "content": [s]},
+    ],
+    ids=["service", "list", "page"],
+)
+def test_an_open_referral_uk_service_keeps_its_place_and_hours(tmp_path, shape):
+    record = only_record(write_json(tmp_path, shape(oruk_service())))
+    assert record["source_id"] == "sal-1"
+    assert record["location"]["name"] == "Example Community Hall"
+    assert record["location"]["formatted_address"] == "1 Example Road, Exampleton, EX1 1AA, GB"
+    assert (record["location"]["latitude"], record["location"]["longitude"]) == (51.45, -2.58)
+    # the service at its location's schedule, not the service's own
+    assert record["schedules"] == [{"day": 3, "time": "18:00", "end_time": "20:00"}]
+    assert record["attendance"] == "in_person"
+    assert record["languages"] == ["cy"]
+    assert record["service_areas"][0]["name"] == "Exampleshire"
+    assert record["organization"]["url"] == "https://example.org"
+    assert record["issues"] == []
+
+
+def test_an_open_referral_uk_service_schedule_is_used_without_a_location_one(tmp_path):
+    data = oruk_service()
+    del data["service_at_locations"][0]["regular_schedule"]
+    record = only_record(write_json(tmp_path, data))
+    assert record["schedules"] == [{"day": 1, "time": "10:00", "end_time": None}]

@@ -52,14 +52,20 @@ NAMED_WEEKDAYS = {
 OLDER_WEEKDAYS = {str(number): number % 7 for number in range(1, 8)} | NAMED_WEEKDAYS
 # Recurrence parts our weekly schedules cannot express; ignored with an issue.
 IGNORED_RRULE_PARTS = ("byweekno", "bymonthday", "byyearday", "count", "until", "valid_to")
+# Lists an object holds under HSDS 3's name, else Open Referral UK's (its API, built on HSDS 1.x:
+# service.regular_schedules, service_at_locations[].regular_schedule, location.physical_addresses).
+SCHEDULE_KEYS = ("schedules", "regular_schedules", "regular_schedule")
+ADDRESS_KEYS = ("addresses", "physical_addresses")
+ACCESSIBILITY_KEYS = ("accessibility", "accessibility_for_disabilities")
 
 
 def parse(path: str | Path) -> Iterator[dict | Rejected]:
     """Yield one record (or Rejected) per service at a location, from HSDS 3 JSON or CSV.
 
     :param path: a JSON file (organization, service or service_at_location object, a list of
-        them, or a page with ``contents``), a folder of HSDS 3 CSV files with services.csv, or
-        a zip file holding them (a data package, as published for download)
+        them, or a page with ``contents``, or Open Referral UK's ``content``), a folder of HSDS
+        CSV files with services.csv, or a zip file holding them (a data package, as published
+        for download)
     """
     path = Path(path)
     if path.is_dir():
@@ -77,14 +83,15 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
 
 def _read_json(path: Path) -> list:
     data = read_json(path)
-    if isinstance(data, dict) and isinstance(data.get("contents"), list):
-        return data["contents"]
+    for key in ("contents", "content"):  # an HSDS 3 page; Open Referral UK's
+        if isinstance(data, dict) and isinstance(data.get(key), list):
+            return data[key]
     if isinstance(data, list):
         return data
     if isinstance(data, dict) and _object_kind(data):
         return [data]
     raise SourceFormatError(
-        f"{path.name}: not an HSDS 3 organization, service or "
+        f"{path.name}: not an HSDS organization, service or "
         "service_at_location object, nor a list or page of them"
     )
 
@@ -152,6 +159,11 @@ def _dicts(items) -> list[dict]:
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
+def _listed(owner: dict | None, keys: tuple[str, ...]) -> list[dict]:
+    """The objects owner lists under the first of keys that has any."""
+    return next((found for key in keys if (found := _dicts((owner or {}).get(key)))), [])
+
+
 def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
     issues: Issues = []
     name = text(service.get("name"))
@@ -171,19 +183,7 @@ def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
         ),
     )
     schedules, timezone, hours = _schedules(
-        next(
-            (
-                s
-                for s in (
-                    (sal or {}).get("schedules"),
-                    service.get("schedules"),
-                    (place or {}).get("schedules"),
-                )
-                if s
-            ),
-            [],
-        ),
-        issues,
+        next((s for o in (sal, service, place) if (s := _listed(o, SCHEDULE_KEYS))), []), issues
     )
     access = accessibility_codes((location or {}).get("accessibility_text", ""))
     return {
@@ -233,13 +233,13 @@ def _location(place: dict, issues: Issues) -> dict | None:
     lat, lon = coordinates(place.get("latitude"), place.get("longitude"), issues)
     access = [
         text(a.get(k))
-        for a in _dicts(place.get("accessibility"))
+        for a in _listed(place, ACCESSIBILITY_KEYS)
         for k in ("description", "accessibility", "details")  # 3.x, then 1.x/2.x
     ]
     return {
         "source_id": text(place.get("id")),
         "name": text(place.get("name")),
-        **address_fields(_pick_address(_dicts(place.get("addresses")), issues)),
+        **address_fields(_pick_address(_listed(place, ADDRESS_KEYS), issues)),
         "latitude": lat,
         "longitude": lon,
         "approximate": False,
