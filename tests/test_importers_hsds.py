@@ -498,3 +498,41 @@ def test_an_open_referral_uk_service_schedule_is_used_without_a_location_one(tmp
     del data["service_at_locations"][0]["regular_schedule"]
     record = only_record(write_json(tmp_path, data))
     assert record["schedules"] == [{"day": 1, "time": "10:00", "end_time": None}]
+
+
+# ---- HSDS 3.0's first CSV names (singular) and byday day names ----
+
+
+def test_a_csv_package_with_singular_file_names_reads_as_the_plural_one(tmp_path):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    singular = {  # as HSDS 3.0's examples/csv named them first
+        "services.csv": "service.csv",
+        "organizations.csv": "organization.csv",
+        "programs.csv": "program.csv",
+        "locations.csv": "location.csv",
+        "addresses.csv": "address.csv",
+        "phones.csv": "phone.csv",
+        "schedules.csv": "schedule.csv",
+        "languages.csv": "language.csv",
+        "service_areas.csv": "service_area.csv",
+    }
+    for path in (EXAMPLES / "csv").glob("*.csv"):
+        shutil.copy(path, folder / singular.get(path.name, path.name))
+    assert (folder / "service.csv").is_file() and (folder / "schedule.csv").is_file()
+    assert records(folder) == records(EXAMPLES / "csv")
+
+
+@pytest.mark.parametrize(
+    "byday, days",
+    [
+        ("TH", [4]),
+        ("THU", [4]),  # as HSDS 3.0's examples/csv/schedule.csv writes it
+        ("Thursday", [4]),
+        ("mo,thu", [1, 4]),
+        ("SUN", [0]),
+        ("1", []),  # a bare number is no RFC 5545 day
+    ],
+)
+def test_byday_day_names(tmp_path, byday, days):
+    assert [s["day"] for s in with_schedule(tmp_path, byday=byday)["schedules"]] == days

@@ -50,6 +50,8 @@ NAMED_WEEKDAYS = {
     name[:length].upper(): day for day, name in enumerate(DAY_NAMES) for length in (3, len(name))
 }
 OLDER_WEEKDAYS = {str(number): number % 7 for number in range(1, 8)} | NAMED_WEEKDAYS
+# byday as RFC 5545 writes it ("TH"), or as feeds and HSDS 3.0's example do ("THU", "Thursday").
+BYDAY_WEEKDAYS = WEEKDAYS | NAMED_WEEKDAYS
 # Recurrence parts our weekly schedules cannot express; ignored with an issue.
 IGNORED_RRULE_PARTS = ("byweekno", "bymonthday", "byyearday", "count", "until", "valid_to")
 # Lists an object holds under HSDS 3's name, else Open Referral UK's (its API, built on HSDS 1.x:
@@ -296,7 +298,7 @@ def _schedule_entries(item: dict, issues: Issues) -> list[dict]:
 
 
 def _weekly_days(item: dict, issues: Issues) -> list[int]:
-    byday, field, days_read = text(item.get("byday")).upper(), "byday", WEEKDAYS
+    byday, field, days_read = text(item.get("byday")).upper(), "byday", BYDAY_WEEKDAYS
     if not byday and text(item.get("weekday")):  # HSDS 1.x: one day a row
         byday, field, days_read = text(item.get("weekday")).upper(), "weekday", OLDER_WEEKDAYS
     freq, interval = text(item.get("freq")).upper(), text(item.get("interval"))
@@ -415,16 +417,30 @@ CSV_FILES = {
     "languages.csv": (),
     "service_areas.csv": ("service_id",),
 }
-# HSDS 1.x/2.x file names and the 3.x table each is read as; their columns are the same but for
-# ones the object readers also know (weekday, language, service_area, accessibility, url). A
-# package's datapackage.json is not needed: the names say which is which. Sources: HSDS 2.0.1
-# datapackage.json and examples/all_resources in openreferral/specification.
+# HSDS 1.x/2.x file names, and the singular ones of HSDS 3.0's first examples, with the table each
+# is read as; their columns are the same but for ones the object readers also know (weekday,
+# language, service_area, accessibility, url). A package's datapackage.json is not needed: the
+# names say which is which. Sources: HSDS 2.0.1 datapackage.json, examples/all_resources and
+# examples/csv in openreferral/specification.
 CSV_OLDER_NAMES = {
     "services_at_location.csv": "service_at_location.csv",
     "physical_addresses.csv": "addresses.csv",
     "accessibility_for_disabilities.csv": "accessibility.csv",
     "regular_schedules.csv": "schedules.csv",
+    "service.csv": "services.csv",
+    "organization.csv": "organizations.csv",
+    "program.csv": "programs.csv",
+    "location.csv": "locations.csv",
+    "address.csv": "addresses.csv",
+    "phone.csv": "phones.csv",
+    "schedule.csv": "schedules.csv",
+    "language.csv": "languages.csv",
+    "service_area.csv": "service_areas.csv",
 }
+SERVICE_FILES = [
+    "services.csv",
+    *(old for old, name in CSV_OLDER_NAMES.items() if name == "services.csv"),
+]
 CSV_READ = CSV_FILES | {older: CSV_FILES[name] for older, name in CSV_OLDER_NAMES.items()}
 # (child table, its link column, parent table, list on the parent), to nest rows like the API.
 CSV_LISTS = [
@@ -451,7 +467,7 @@ CSV_REFERENCES = [
 
 
 def _read_csv_folder(folder: Path) -> dict[str, list[dict]]:
-    if not (folder / "services.csv").is_file():
+    if not any((folder / name).is_file() for name in SERVICE_FILES):
         raise SourceFormatError(f"{folder.name}/services.csv: missing; HSDS CSV needs it")
     return {
         name: read_csv_table(folder / name, columns)
@@ -473,7 +489,7 @@ def _read_csv_zip(path: Path) -> dict[str, list[dict]]:
                 name = info.filename.rsplit("/", 1)[-1]
                 if name in CSV_READ and name not in members and not info.is_dir():
                     members[name] = info
-            if "services.csv" not in members:
+            if not any(name in members for name in SERVICE_FILES):
                 raise SourceFormatError(f"{path.name}: holds no services.csv; HSDS CSV needs it")
             if sum(info.file_size for info in members.values()) > MAX_ZIP_BYTES:
                 raise SourceFormatError(f"{path.name}: its CSV files unpack to over 512 MB")
