@@ -329,3 +329,210 @@ def test_a_damaged_zip_is_a_clear_error(tmp_path):
     package.write_bytes(package.read_bytes()[:200] + b"\0" * 100 + package.read_bytes()[300:])
     with pytest.raises(SourceFormatError, match="hsds.zip"):
         list(hsds.parse(package))
+
+
+# ---- HSDS 1.x/2.x CSV packages (their file names differ from 3.x) ----
+
+OLDER_EXAMPLES = Path(__file__).parent / "fixtures" / "hsds-2-examples"
+WEEKDAYS_9_TO_5 = [{"day": day, "time": "09:00", "end_time": "17:00"} for day in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(
+    "name, place, address, schedules, contacts, attendance",
+    [
+        (
+            "Never Homeless Helpline",
+            "Sanctuary on 5th Street",
+            "Address 1, Address 2, New York City, NY 10001, US",
+            WEEKDAYS_9_TO_5,  # regular_schedules.csv, weekday 1-3 = Monday-Wednesday
+            [],
+            "in_person",
+        ),
+        ("Al-Anon Family Group", "The Example Center", "", [], [], "in_person"),
+        ("Shop Assist", "Example City Silvers Building", "", [], [], "in_person"),
+        (
+            "Dear Teacher Skills Refresh",
+            "The Roz Bernstein Building",
+            "",
+            [],
+            [("voice", "(0123) 4567 8900", "42")],  # a phone of the location
+            "inactive",
+        ),
+    ],
+)
+def test_an_hsds_2_package_keeps_places_hours_and_phones(
+    name, place, address, schedules, contacts, attendance
+):
+    record = {r["name"]: r for r in records(OLDER_EXAMPLES)}[name]
+    assert record["location"]["name"] == place
+    assert record["location"]["formatted_address"] == address
+    assert record["schedules"] == schedules
+    assert [(c["kind"], c["value"], c["extension"]) for c in record["contacts"]] == contacts
+    assert record["attendance"] == attendance
+    assert record["organization"]["url"] == "http://example.com"
+
+
+def test_an_hsds_2_package_keeps_languages_areas_and_access():
+    record = next(r for r in records(OLDER_EXAMPLES) if r["name"] == "Never Homeless Helpline")
+    assert record["languages"] == ["en", "es"]
+    assert record["service_areas"] == [
+        {
+            "kind": "text",
+            "name": "Sample service area",
+            "description": "A description about the service area",
+        }
+    ]
+    assert record["location"]["accessibility_text"] == (
+        "disabled_parking Some details regarding the parking lot"
+    )
+    assert record["location"]["transportation"] == "On the Number 41 bus route."
+
+
+def test_a_zipped_hsds_2_package_reads_as_its_folder(tmp_path):
+    package = zipped(OLDER_EXAMPLES, tmp_path / "hsds2.zip")
+    assert records(package) == records(OLDER_EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    "weekday, days",
+    [
+        ("1", [1]),  # ISO 8601: 1 = Monday (HSDS 1.1.1, openreferral/specification#164)
+        ("5", [5]),
+        ("7", [0]),  # Sunday
+        ("Monday", [1]),  # HSDS 1.0 wrote the day's name
+        ("sat", [6]),
+        ("Tue, Thursday", [2, 4]),
+        ("0", []),
+        ("8", []),
+        ("Funday", []),
+    ],
+)
+def test_hsds_1_weekday(tmp_path, weekday, days):
+    record = with_schedule(tmp_path, byday=None, freq=None, weekday=weekday)
+    assert [s["day"] for s in record["schedules"]] == days
+    assert [s["time"] for s in record["schedules"]] == ["10:00"] * len(days)
+    if not days:
+        assert any(f"weekday {weekday.upper()!r}" in reason for _, _, reason in record["issues"])
+
+
+# ---- Open Referral UK JSON (HSDS-based: older list names, its own page shape) ----
+
+
+def oruk_service() -> dict:
+    """A FICTIONAL service in Open Referral UK's shape (its API's service object)."""
+    return {
+        "id": "oruk-svc-1",
+        "name": "Recovery Peer Support Group",
+        "description": "A peer-led group.",
+        "status": "active",
+        "service_areas": [{"uri": None, "service_area": "Exampleshire"}],
+        "languages": [{"id": "l1", "language": "Welsh"}],
+        "regular_schedules": [
+            {"id": "rs1", "freq": "WEEKLY", "interval": 1, "byday": "MO", "opens_at": "10:00"}
+        ],
+        "organization": {
+            "id": "org-1",
+            "name": "Example Recovery Trust",
+            "url": "https://example.org",
+        },
+        "service_at_locations": [
+            {
+                "id": "sal-1",
+                "regular_schedule": [
+                    {
+                        "id": "rs2",
+                        "freq": "WEEKLY",
+                        "interval": 1,
+                        "byday": "WE",
+                        "opens_at": "18:00",
+                        "closes_at": "20:00",
+                    }
+                ],
+                "location": {
+                    "id": "loc-1",
+                    "name": "Example Community Hall",
+                    "latitude": 51.45,
+                    "longitude": -2.58,
+                    "physical_addresses": [
+                        {
+                            "id": "pa-1",
+                            "address_1": "1 Example Road",
+                            "city": "Exampleton",
+                            "state_province": "",
+                            "postal_code": "EX1 1AA",
+                            "country": "GB",
+                        }
+                    ],
+                },
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda s: s,
+        lambda s: [s],
+        lambda s: {"totalElements": 1, "totalPages": 1, "number": 1, "size": 1, "content": [s]},
+    ],
+    ids=["service", "list", "page"],
+)
+def test_an_open_referral_uk_service_keeps_its_place_and_hours(tmp_path, shape):
+    record = only_record(write_json(tmp_path, shape(oruk_service())))
+    assert record["source_id"] == "sal-1"
+    assert record["location"]["name"] == "Example Community Hall"
+    assert record["location"]["formatted_address"] == "1 Example Road, Exampleton, EX1 1AA, GB"
+    assert (record["location"]["latitude"], record["location"]["longitude"]) == (51.45, -2.58)
+    # the service at its location's schedule, not the service's own
+    assert record["schedules"] == [{"day": 3, "time": "18:00", "end_time": "20:00"}]
+    assert record["attendance"] == "in_person"
+    assert record["languages"] == ["cy"]
+    assert record["service_areas"][0]["name"] == "Exampleshire"
+    assert record["organization"]["url"] == "https://example.org"
+    assert record["issues"] == []
+
+
+def test_an_open_referral_uk_service_schedule_is_used_without_a_location_one(tmp_path):
+    data = oruk_service()
+    del data["service_at_locations"][0]["regular_schedule"]
+    record = only_record(write_json(tmp_path, data))
+    assert record["schedules"] == [{"day": 1, "time": "10:00", "end_time": None}]
+
+
+# ---- HSDS 3.0's first CSV names (singular) and byday day names ----
+
+
+def test_a_csv_package_with_singular_file_names_reads_as_the_plural_one(tmp_path):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    singular = {  # as HSDS 3.0's examples/csv named them first
+        "services.csv": "service.csv",
+        "organizations.csv": "organization.csv",
+        "programs.csv": "program.csv",
+        "locations.csv": "location.csv",
+        "addresses.csv": "address.csv",
+        "phones.csv": "phone.csv",
+        "schedules.csv": "schedule.csv",
+        "languages.csv": "language.csv",
+        "service_areas.csv": "service_area.csv",
+    }
+    for path in (EXAMPLES / "csv").glob("*.csv"):
+        shutil.copy(path, folder / singular.get(path.name, path.name))
+    assert (folder / "service.csv").is_file() and (folder / "schedule.csv").is_file()
+    assert records(folder) == records(EXAMPLES / "csv")
+
+
+@pytest.mark.parametrize(
+    "byday, days",
+    [
+        ("TH", [4]),
+        ("THU", [4]),  # as HSDS 3.0's examples/csv/schedule.csv writes it
+        ("Thursday", [4]),
+        ("mo,thu", [1, 4]),
+        ("SUN", [0]),
+        ("1", []),  # a bare number is no RFC 5545 day
+    ],
+)
+def test_byday_day_names(tmp_path, byday, days):
+    assert [s["day"] for s in with_schedule(tmp_path, byday=byday)["schedules"]] == days

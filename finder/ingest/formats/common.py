@@ -249,7 +249,7 @@ def organization_of(org: dict | None) -> dict | None:
         "source_id": text(org.get("id")) or text(org.get("name")),
         "name": text(org.get("name")),
         "description": text(org.get("description")),
-        "url": text(org.get("website")),
+        "url": text(org.get("website")) or text(org.get("url")),  # HSDS 3 / Ohana, else HSDS 1-2
     }
 
 

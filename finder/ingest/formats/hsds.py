@@ -1,8 +1,9 @@
 """Open Referral HSDS 3, as JSON API objects or a CSV folder: one record per service at a location.
 
-Spec: https://docs.openreferral.org/en/latest/hsds/ (schema/*.json). Named contacts are never read
-(anonymity): a phone that belongs to a contact person is skipped. Helpers shared with ``ohana``
-(HSDS's ancestor format) live in ``common``.
+Spec: https://docs.openreferral.org/en/latest/hsds/ (schema/*.json). HSDS 1.x/2.x CSV packages are
+read too, their files mapped by name onto the 3.x ones (CSV_OLDER_NAMES). Named contacts are never
+read (anonymity): a phone that belongs to a contact person is skipped. Helpers shared with
+``ohana`` (HSDS's ancestor format) live in ``common``.
 """
 
 import json
@@ -15,6 +16,7 @@ from finder.errors import SourceFormatError
 from finder.geo.offline import valid_timezone
 from finder.ingest.formats import Rejected
 from finder.ingest.formats.common import (
+    DAY_NAMES,
     INACTIVE_STATUSES,
     Issues,
     RowError,
@@ -42,16 +44,30 @@ from finder.vocabulary import accessibility_codes
 HSDS_MAX_DEPTH = 12
 HSDS_MAX_ITEMS = 10_000
 WEEKDAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
+# HSDS 1.x regular_schedule.weekday: a number, ISO 8601's 1 = Monday to 7 = Sunday (spec 1.1.1,
+# openreferral/specification#164), or the day's name as HSDS 1.0 shows it ("Monday", "Mon").
+NAMED_WEEKDAYS = {
+    name[:length].upper(): day for day, name in enumerate(DAY_NAMES) for length in (3, len(name))
+}
+OLDER_WEEKDAYS = {str(number): number % 7 for number in range(1, 8)} | NAMED_WEEKDAYS
+# byday as RFC 5545 writes it ("TH"), or as feeds and HSDS 3.0's example do ("THU", "Thursday").
+BYDAY_WEEKDAYS = WEEKDAYS | NAMED_WEEKDAYS
 # Recurrence parts our weekly schedules cannot express; ignored with an issue.
 IGNORED_RRULE_PARTS = ("byweekno", "bymonthday", "byyearday", "count", "until", "valid_to")
+# Lists an object holds under HSDS 3's name, else Open Referral UK's (its API, built on HSDS 1.x:
+# service.regular_schedules, service_at_locations[].regular_schedule, location.physical_addresses).
+SCHEDULE_KEYS = ("schedules", "regular_schedules", "regular_schedule")
+ADDRESS_KEYS = ("addresses", "physical_addresses")
+ACCESSIBILITY_KEYS = ("accessibility", "accessibility_for_disabilities")
 
 
 def parse(path: str | Path) -> Iterator[dict | Rejected]:
     """Yield one record (or Rejected) per service at a location, from HSDS 3 JSON or CSV.
 
     :param path: a JSON file (organization, service or service_at_location object, a list of
-        them, or a page with ``contents``), a folder of HSDS 3 CSV files with services.csv, or
-        a zip file holding them (a data package, as published for download)
+        them, or a page with ``contents``, or Open Referral UK's ``content``), a folder of HSDS
+        CSV files with services.csv, or a zip file holding them (a data package, as published
+        for download)
     """
     path = Path(path)
     if path.is_dir():
@@ -69,14 +85,15 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
 
 def _read_json(path: Path) -> list:
     data = read_json(path)
-    if isinstance(data, dict) and isinstance(data.get("contents"), list):
-        return data["contents"]
+    for key in ("contents", "content"):  # an HSDS 3 page; Open Referral UK's
+        if isinstance(data, dict) and isinstance(data.get(key), list):
+            return data[key]
     if isinstance(data, list):
         return data
     if isinstance(data, dict) and _object_kind(data):
         return [data]
     raise SourceFormatError(
-        f"{path.name}: not an HSDS 3 organization, service or "
+        f"{path.name}: not an HSDS organization, service or "
         "service_at_location object, nor a list or page of them"
     )
 
@@ -144,6 +161,11 @@ def _dicts(items) -> list[dict]:
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
+def _listed(owner: dict | None, keys: tuple[str, ...]) -> list[dict]:
+    """The objects owner lists under the first of keys that has any."""
+    return next((found for key in keys if (found := _dicts((owner or {}).get(key)))), [])
+
+
 def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
     issues: Issues = []
     name = text(service.get("name"))
@@ -163,19 +185,7 @@ def _record(service: dict, sal: dict | None, org: dict | None) -> dict:
         ),
     )
     schedules, timezone, hours = _schedules(
-        next(
-            (
-                s
-                for s in (
-                    (sal or {}).get("schedules"),
-                    service.get("schedules"),
-                    (place or {}).get("schedules"),
-                )
-                if s
-            ),
-            [],
-        ),
-        issues,
+        next((s for o in (sal, service, place) if (s := _listed(o, SCHEDULE_KEYS))), []), issues
     )
     access = accessibility_codes((location or {}).get("accessibility_text", ""))
     return {
@@ -225,13 +235,13 @@ def _location(place: dict, issues: Issues) -> dict | None:
     lat, lon = coordinates(place.get("latitude"), place.get("longitude"), issues)
     access = [
         text(a.get(k))
-        for a in _dicts(place.get("accessibility"))
-        for k in ("description", "details")
+        for a in _listed(place, ACCESSIBILITY_KEYS)
+        for k in ("description", "accessibility", "details")  # 3.x, then 1.x/2.x
     ]
     return {
         "source_id": text(place.get("id")),
         "name": text(place.get("name")),
-        **address_fields(_pick_address(_dicts(place.get("addresses")), issues)),
+        **address_fields(_pick_address(_listed(place, ADDRESS_KEYS), issues)),
         "latitude": lat,
         "longitude": lon,
         "approximate": False,
@@ -288,7 +298,9 @@ def _schedule_entries(item: dict, issues: Issues) -> list[dict]:
 
 
 def _weekly_days(item: dict, issues: Issues) -> list[int]:
-    byday = text(item.get("byday")).upper()
+    byday, field, days_read = text(item.get("byday")).upper(), "byday", BYDAY_WEEKDAYS
+    if not byday and text(item.get("weekday")):  # HSDS 1.x: one day a row
+        byday, field, days_read = text(item.get("weekday")).upper(), "weekday", OLDER_WEEKDAYS
     freq, interval = text(item.get("freq")).upper(), text(item.get("interval"))
     if not byday:
         return []
@@ -303,10 +315,11 @@ def _weekly_days(item: dict, issues: Issues) -> list[int]:
         return []
     days: list[int] = []
     for token in (t for t in re.split(r"[,\s]+", byday) if t):
-        if token not in WEEKDAYS:
-            issues.append(("repaired", "schedules", f"byday {token!r} is not a weekday; ignored"))
-        elif WEEKDAYS[token] not in days:
-            days.append(WEEKDAYS[token])
+        day = days_read.get(token)
+        if day is None:
+            issues.append(("repaired", "schedules", f"{field} {token!r} is not a weekday; ignored"))
+        elif day not in days:
+            days.append(day)
     return days
 
 
@@ -346,14 +359,18 @@ def _phones(*owners: dict | None) -> list[dict]:
 def _languages(service: dict, place: dict | None, issues: Issues) -> list[str]:
     found: list[str] = []
     for item in _dicts(service.get("languages")) + _dicts((place or {}).get("languages")):
-        add_language(found, text(item.get("code")) or text(item.get("name")), "HSDS", issues)
+        value = next(
+            (text(item.get(k)) for k in ("code", "name", "language") if text(item.get(k))), ""
+        )
+        add_language(found, value, "HSDS", issues)
     return found
 
 
 def _service_areas(items, issues: Issues) -> list[dict]:
     areas: list[dict] = []
     for item in _dicts(items):
-        name, description = text(item.get("name")), text(item.get("description"))
+        name = text(item.get("name")) or text(item.get("service_area"))  # 3.x, else 1.x/2.x
+        description = text(item.get("description"))
         if text(item.get("extent_type")).lower() == "geojson":
             geometry = _geojson(item.get("extent"))
             if geometry:
@@ -400,6 +417,31 @@ CSV_FILES = {
     "languages.csv": (),
     "service_areas.csv": ("service_id",),
 }
+# HSDS 1.x/2.x file names, and the singular ones of HSDS 3.0's first examples, with the table each
+# is read as; their columns are the same but for ones the object readers also know (weekday,
+# language, service_area, accessibility, url). A package's datapackage.json is not needed: the
+# names say which is which. Sources: HSDS 2.0.1 datapackage.json, examples/all_resources and
+# examples/csv in openreferral/specification.
+CSV_OLDER_NAMES = {
+    "services_at_location.csv": "service_at_location.csv",
+    "physical_addresses.csv": "addresses.csv",
+    "accessibility_for_disabilities.csv": "accessibility.csv",
+    "regular_schedules.csv": "schedules.csv",
+    "service.csv": "services.csv",
+    "organization.csv": "organizations.csv",
+    "program.csv": "programs.csv",
+    "location.csv": "locations.csv",
+    "address.csv": "addresses.csv",
+    "phone.csv": "phones.csv",
+    "schedule.csv": "schedules.csv",
+    "language.csv": "languages.csv",
+    "service_area.csv": "service_areas.csv",
+}
+SERVICE_FILES = [
+    "services.csv",
+    *(old for old, name in CSV_OLDER_NAMES.items() if name == "services.csv"),
+]
+CSV_READ = CSV_FILES | {older: CSV_FILES[name] for older, name in CSV_OLDER_NAMES.items()}
 # (child table, its link column, parent table, list on the parent), to nest rows like the API.
 CSV_LISTS = [
     ("phones.csv", "service_id", "services.csv", "phones"),
@@ -425,11 +467,11 @@ CSV_REFERENCES = [
 
 
 def _read_csv_folder(folder: Path) -> dict[str, list[dict]]:
-    if not (folder / "services.csv").is_file():
-        raise SourceFormatError(f"{folder.name}/services.csv: missing; HSDS 3 CSV needs it")
+    if not any((folder / name).is_file() for name in SERVICE_FILES):
+        raise SourceFormatError(f"{folder.name}/services.csv: missing; HSDS CSV needs it")
     return {
         name: read_csv_table(folder / name, columns)
-        for name, columns in CSV_FILES.items()
+        for name, columns in CSV_READ.items()
         if (folder / name).is_file()
     }
 
@@ -445,14 +487,14 @@ def _read_csv_zip(path: Path) -> dict[str, list[dict]]:
             members = {}
             for info in archive.infolist():
                 name = info.filename.rsplit("/", 1)[-1]
-                if name in CSV_FILES and name not in members and not info.is_dir():
+                if name in CSV_READ and name not in members and not info.is_dir():
                     members[name] = info
-            if "services.csv" not in members:
-                raise SourceFormatError(f"{path.name}: holds no services.csv; HSDS 3 CSV needs it")
+            if not any(name in members for name in SERVICE_FILES):
+                raise SourceFormatError(f"{path.name}: holds no services.csv; HSDS CSV needs it")
             if sum(info.file_size for info in members.values()) > MAX_ZIP_BYTES:
                 raise SourceFormatError(f"{path.name}: its CSV files unpack to over 512 MB")
             return {
-                name: read_csv_bytes(name, _member(archive, info), CSV_FILES[name])
+                name: read_csv_bytes(name, _member(archive, info), CSV_READ[name])
                 for name, info in members.items()
             }
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as error:
@@ -470,7 +512,9 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 def _nest_csv(tables: dict[str, list[dict]]) -> list[dict]:
     """The flat CSV tables nested into service_full-shaped objects, as the JSON API serves them."""
-    copies = {name: [dict(row) for row in rows] for name, rows in tables.items()}
+    copies: dict[str, list[dict]] = {}
+    for name, rows in tables.items():
+        copies.setdefault(CSV_OLDER_NAMES.get(name, name), []).extend(dict(row) for row in rows)
     by_id = {name: {text(r.get("id")): r for r in rows} for name, rows in copies.items()}
     for child, key, parent, field in CSV_LISTS:
         children = group_by(copies.get(child, []), key)
