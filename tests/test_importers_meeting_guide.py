@@ -321,3 +321,18 @@ def test_a_meeting_without_a_name_is_listed_under_its_groups(tmp_path):
     assert parsed[0]["name"] == "Serenity Seekers"
     assert ("repaired", "name", "meeting has no name; its group's name used") in parsed[0]["issues"]
     assert isinstance(parsed[1], Rejected) and parsed[1].field == "name"
+
+
+@pytest.mark.parametrize(
+    "day, days",
+    [(1, [1]), ("1", [1]), ([0, "6"], [0, 6]), ("Monday", [1]), (["sun", "Saturday"], [0, 6])],
+)
+def test_days_as_numbers_or_english_names(tmp_path, day, days):
+    [record] = records(write(tmp_path, [meeting(day=day)]))
+    assert [s["day"] for s in record["schedules"]] == days
+
+
+@pytest.mark.parametrize("day", [7, "-1", "Lunes", "Mo", 1.5])
+def test_a_day_that_is_no_day_rejects_the_row(tmp_path, day):
+    [rejected] = parse(write(tmp_path, [meeting(day=day)]))
+    assert isinstance(rejected, Rejected) and rejected.field == "day"

@@ -24,6 +24,8 @@ from finder.schedule import parse_time
 Issues = list[tuple[str, str, str]]
 
 DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+# "monday" and "mon" -> 1 (0 = Sunday, as everywhere here)
+WEEKDAY_NAMES = {name[:n]: day for day, name in enumerate(DAY_NAMES) for n in (3, len(name))}
 # Limits on one row's values (issue #14): far above anything real, far below what stalls a run.
 MAX_TEXT = 20_000
 MAX_NUMBER = 10**15

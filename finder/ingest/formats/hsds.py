@@ -16,8 +16,8 @@ from finder.errors import SourceFormatError
 from finder.geo.offline import valid_timezone
 from finder.ingest.formats import Rejected
 from finder.ingest.formats.common import (
-    DAY_NAMES,
     INACTIVE_STATUSES,
+    WEEKDAY_NAMES,
     Issues,
     RowError,
     add_language,
@@ -46,9 +46,7 @@ HSDS_MAX_ITEMS = 10_000
 WEEKDAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
 # HSDS 1.x regular_schedule.weekday: a number, ISO 8601's 1 = Monday to 7 = Sunday (spec 1.1.1,
 # openreferral/specification#164), or the day's name as HSDS 1.0 shows it ("Monday", "Mon").
-NAMED_WEEKDAYS = {
-    name[:length].upper(): day for day, name in enumerate(DAY_NAMES) for length in (3, len(name))
-}
+NAMED_WEEKDAYS = {name.upper(): day for name, day in WEEKDAY_NAMES.items()}
 OLDER_WEEKDAYS = {str(number): number % 7 for number in range(1, 8)} | NAMED_WEEKDAYS
 # byday as RFC 5545 writes it ("TH"), or as feeds and HSDS 3.0's example do ("THU", "Thursday").
 BYDAY_WEEKDAYS = WEEKDAYS | NAMED_WEEKDAYS

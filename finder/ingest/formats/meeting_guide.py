@@ -7,7 +7,15 @@ from pathlib import Path
 from finder.errors import SourceFormatError, TimeFormatError
 from finder.geo.offline import country_of, normalise_state, parse_place_text
 from finder.ingest.formats import Rejected
-from finder.ingest.formats.common import COUNTRY_NAMES, RowError, check_sizes, fold, read_json, text
+from finder.ingest.formats.common import (
+    COUNTRY_NAMES,
+    WEEKDAY_NAMES,
+    RowError,
+    check_sizes,
+    fold,
+    read_json,
+    text,
+)
 from finder.ingest.prepare import web_link
 from finder.schedule import parse_time, settle_end
 from finder.vocabulary import normalise_type_code
@@ -193,10 +201,11 @@ def _schedules(row: dict, issues: list) -> tuple[list[dict], bool]:
         issues.append(("repaired", "end_time", changed))
     schedules = []
     for day in days:
+        written = str(day).strip()
         try:
-            day_number = int(str(day).strip())
-        except ValueError:
-            day_number = -1
+            day_number = int(written)
+        except ValueError:  # a day's English name, as Google Sheet feeds write it
+            day_number = WEEKDAY_NAMES.get(written.lower(), -1)
         if not 0 <= day_number <= 6:
             raise RowError("day", f"day {day!r} is not 0 (Sunday) to 6 (Saturday)")
         schedule = {"day": day_number, "time": start, "end_time": end}

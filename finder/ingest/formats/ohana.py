@@ -13,8 +13,8 @@ from pathlib import Path
 from finder.errors import SourceFormatError
 from finder.ingest.formats import Rejected
 from finder.ingest.formats.common import (
-    DAY_NAMES,
     INACTIVE_STATUSES,
+    WEEKDAY_NAMES,
     Issues,
     RowError,
     add_language,
@@ -43,7 +43,6 @@ ACCESSIBILITY = {
     "wheelchair_van": None,  # "Wheelchair-accessible van": no code yet
     "cd": None,  # "Information on CD": no code
 }
-WEEKDAYS = {name[:length]: day for day, name in enumerate(DAY_NAMES) for length in (3, len(name))}
 # Files read, with the columns each must have; the first two must exist.
 FILES = {
     "organizations.csv": ("id", "name"),
@@ -248,7 +247,7 @@ def _weekly(rows: list[dict], issues: Issues) -> tuple[list[dict], list[str]]:
     for row in rows:
         weekday = text(row.get("weekday"))
         written = " ".join(filter(None, [weekday, _span(row)]))
-        day = WEEKDAYS.get(weekday.lower())
+        day = WEEKDAY_NAMES.get(weekday.lower())
         if day is None:
             issues.append(
                 ("repaired", "schedules", f"weekday {weekday!r} is not a day; kept as text")
