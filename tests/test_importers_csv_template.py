@@ -212,8 +212,28 @@ def test_missing_kind_column_is_a_format_error(tmp_path):
 def test_a_file_that_is_not_utf8_is_a_format_error(tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("name,kind\nGrupo Añoranza,meeting\n".encode("latin-1"))
-    with pytest.raises(SourceFormatError, match="not UTF-8"):
+    with pytest.raises(SourceFormatError, match='not UTF-8 text .*save it .* as "CSV UTF-8"'):
         parse(path)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Name,Kind,Hours\r\nGrupo Añoranza,Meeting,24/7\r\n".encode(),
+        "Name;Kind;Hours\r\nGrupo Añoranza;Meeting;24/7\r\n".encode(),  # where 1,5 is a number
+        "Name\tKind\tHours\r\nGrupo Añoranza\tMeeting\t24/7\r\n".encode("utf-16"),  # "Unicode text"
+        "\ufeffName,Kind,Hours\nGrupo Añoranza,Meeting,24/7\n".encode("utf-16-le"),
+    ],
+)
+def test_what_spreadsheets_save_as_csv_is_read(tmp_path, written):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(written)
+    (record,) = parse(path)
+    assert (record["name"], record["kind"], record["always_open"]) == (
+        "Grupo Añoranza",
+        "meeting",
+        True,
+    )
 
 
 def test_excel_byte_order_mark_and_header_case(tmp_path):

@@ -5,6 +5,7 @@ with its weekly meeting times, a peer-run organization. Only ``name`` and ``kind
 so narrower spreadsheets such as data/national-lines/lines.csv import as they are.
 """
 
+import codecs
 import csv
 import re
 from collections.abc import Iterator
@@ -62,18 +63,32 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
 
     :param path: a UTF-8 CSV file whose header includes ``name`` and ``kind``
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        reason = f"{path} is not UTF-8 text ({error.reason} at byte {error.start})"
-        raise SourceFormatError(reason) from None
-    rows = csv.reader(text.splitlines(keepends=True))
+    text = _decoded(Path(path))
+    lines = text.splitlines(keepends=True)
+    # Spreadsheets save "CSV" with ";" where the decimal comma is used, or tabs ("Unicode text").
+    first = lines[0] if lines else ""
+    delimiter = max(",;\t", key=first.count)
+    rows = csv.reader(lines, delimiter=delimiter)
     header = [column.strip().lower() for column in next(rows, [])]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         reason = f"{path} is not a resources CSV: missing column(s) {', '.join(missing)}"
         raise SourceFormatError(reason)
     return _records(rows, header)
+
+
+def _decoded(path: Path) -> str:
+    """UTF-8 (with or without a byte order mark), or UTF-16 with one (Excel's "Unicode text")."""
+    data = path.read_bytes()
+    utf16 = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    try:
+        return data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as error:
+        reason = (
+            f"{path} is not {'UTF-16' if utf16 else 'UTF-8'} text ({error.reason} at byte "
+            f'{error.start}); save it from the spreadsheet as "CSV UTF-8"'
+        )
+        raise SourceFormatError(reason) from None
 
 
 def _records(rows: Iterator[list[str]], header: list[str]) -> Iterator[dict | Rejected]:
