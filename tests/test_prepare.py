@@ -333,6 +333,8 @@ def test_a_plus_before_a_national_number_reads_as_the_regions():
             "&lt;script&gt;alert(1)&lt;/script&gt;",
             "<script>alert(1)</script>",
         ),  # text, escaped on pages
+        ("<a" + " " * 20_000 + "x", "<a x"),  # hostile: read in linear time (was 0.7 s)
+        ("< br>Not a tag", "< br>Not a tag"),
     ],
 )
 def test_plain_text(written, shown):
