@@ -180,7 +180,7 @@ def _cities() -> _Cities:
     return _Cities(rows, dict(by_name), lat, lon)
 
 
-_POSTAL_DISTRICT = re.compile(r"\s+\d{1,2}[A-Za-z]?$")  # "Dublin 7", "Dublin 6W"
+_POSTAL_DISTRICT = re.compile(r"\d{1,2}[A-Za-z]?")  # "Dublin 7", "Dublin 6W"
 
 
 def find_city(name: str, country: str, region: str | None = None) -> City | None:
@@ -188,8 +188,9 @@ def find_city(name: str, country: str, region: str | None = None) -> City | None
     a city's postal district ("Dublin 7") is read as the city."""
     cities = _cities()
     rows = cities.by_name.get((country, fold(name)))
-    if rows is None and (district := _POSTAL_DISTRICT.search(name)):
-        rows = cities.by_name.get((country, fold(name[: district.start()])))
+    town, _, district = name.strip().rpartition(" ")
+    if rows is None and town and _POSTAL_DISTRICT.fullmatch(district):
+        rows = cities.by_name.get((country, fold(town)))
     found = [cities.rows[i] for i in rows or ()]
     admin1 = CA_ADMIN1.get(region or "") if country == "CA" else None
     if admin1:
