@@ -12,6 +12,7 @@ from finder.ingest.formats.bmlt import FORMAT_CODES, WORLD_ID_CODES, parse
 from finder.vocabulary import types
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "bmlt-gnyr"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +240,120 @@ def test_unpublished_meeting_is_never_listed(tmp_path):
     # issue #9: what a source marks as not for the public never appears
     (result,) = parse(write_rows(tmp_path, [make_row(published="0")]))
     assert isinstance(result, Rejected) and result.field == "published"
+
+
+def parse_by_id(path: Path) -> dict:
+    """The records parse yields for a GetSearchResults file, by source_id."""
+    return {r["source_id"]: r for r in parse(path)}
+
+
+def write_formats(tmp_path: Path, entries: list[dict]) -> Path:
+    """Write a GetFormats file and return its path."""
+    path = tmp_path / "formats.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    return path
+
+
+# An Italian server's answers (tests/fixtures/bmlt-italy, the BMLT root server's stock Italian and
+# English formats): keys in Italian without world ids, the English of the same ids with them.
+@pytest.mark.parametrize(
+    "source_id, types, issues",
+    [
+        (
+            "101",
+            [("O", "BMLT format Ap.: Aperta"), ("W", "BMLT format D: Donne"),
+             ("X", "BMLT format SR: Sedia a rotelle")],
+            [],
+        ),
+        (
+            # "C" is Concetti (id 45, Concepts: no vocabulary type), not Closed; "M" is
+            # Maratona (id 35, Open-Ended, no world id in any language), not Men.
+            "102",
+            [("C", "BMLT format Ch.: Chiusa"), ("M", "BMLT format U: Uomini")],
+            [("repaired", "formats", "format key 'M' (Maratona, it) has no world id; ignored")],
+        ),
+        (
+            # The same server's other "M", Meditazione, is id 42: Restricted Attendance (RA).
+            "103",
+            [("O", "BMLT format Ap.: Aperta"), ("D", "BMLT format Disc.: Discussione")],
+            [],
+        ),
+    ],
+)  # fmt: skip
+def test_italian_server_formats_mean_what_their_ids_mean(source_id, types, issues):
+    record = parse_by_id(FIXTURES / "bmlt-italy" / "GetSearchResults.json")[source_id]
+    assert record["types"] == types
+    assert [i for i in record["issues"] if i[1] == "formats"] == issues
+
+
+def test_italian_keys_without_english_formats_are_never_read_as_english(tmp_path):
+    for name in ("GetSearchResults.json", "GetFormats.json"):
+        (tmp_path / name).write_bytes((FIXTURES / "bmlt-italy" / name).read_bytes())
+    records = parse_by_id(tmp_path / "GetSearchResults.json")
+    assert [records[i]["types"] for i in ("101", "102", "103")] == [[], [], []]
+    assert ("repaired", "formats", "format key 'D' (Donne, it) has no world id; ignored") in (
+        records["101"]["issues"]
+    )
+
+
+@pytest.mark.parametrize(
+    "source_id, types",
+    [("201", [("C", "BMLT format S: Slutet möte")]), ("202", [("O", "BMLT format Ö: Öppet möte")])],
+)
+def test_swedish_server_formats_are_read_by_world_id(source_id, types):
+    # tests/fixtures/bmlt-sweden: the server answers GetFormats in Swedish only.
+    record = parse_by_id(FIXTURES / "bmlt-sweden" / "GetSearchResults.json")[source_id]
+    assert record["types"] == types
+    assert record["issues"] == []
+
+
+@pytest.mark.parametrize(
+    "entries, row, types, issue",
+    [
+        # the world id decides, whatever the key would mean on an English server
+        ([{"key_string": "D", "lang": "en", "id": "32", "world_id": "W"}], {}, ["W"], None),
+        ([{"key_string": "C", "lang": "de", "id": "4", "world_id": "CLOSED"}], {}, ["C"], None),
+        # an English key says more than its world id (GNYR's SD, Speaker/Discussion, is SPK)
+        (
+            [{"key_string": "SD", "lang": "en", "id": "22", "world_id": "SPK"}], {}, ["SP", "D"],
+            None,
+        ),
+        # no world id, or LANG (which language?): an English key is read as such
+        ([{"key_string": "NC", "lang": "en", "id": "16", "world_id": ""}], {}, ["NOKIDS"], None),
+        ([{"key_string": "ES", "lang": "en", "id": "9", "world_id": "LANG"}], {}, ["S"], None),
+        # no world id in any language and not English: not read
+        (
+            [{"key_string": "D", "lang": "it", "id": "32", "name_string": "Donne"}], {}, [],
+            "format key 'D' (Donne, it) has no world id; ignored",
+        ),
+        (
+            [{"key_string": "Q", "lang": "en", "id": "70", "world_id": "ZZZ"}], {}, [],
+            "format key 'Q' has world id 'ZZZ', which is not known; ignored",
+        ),
+        # a key spelt in two languages is the one among the meeting's format ids
+        (
+            [{"key_string": "C", "lang": "en", "id": "4", "world_id": "CLOSED"},
+             {"key_string": "C", "lang": "it", "id": "45"},
+             {"key_string": "CP", "lang": "en", "id": "45", "world_id": "CPT"}],
+            {"format_shared_id_list": "45"}, [], None,
+        ),
+        (
+            [{"key_string": "C", "lang": "it", "id": "45"},
+             {"key_string": "C", "lang": "en", "id": "4", "world_id": "CLOSED"}],
+            {"format_shared_id_list": "4"}, ["C"], None,
+        ),
+        # a translation's world id, English first, tells what the server's own entry means
+        (
+            [{"key_string": "D", "lang": "it", "id": "32"},
+             {"key_string": "F", "lang": "fr", "id": "32", "world_id": "DISC"},
+             {"key_string": "W", "lang": "en", "id": "32", "world_id": "W"}],
+            {"format_shared_id_list": "32"}, ["W"], None,
+        ),
+    ],
+)  # fmt: skip
+def test_what_a_format_means(tmp_path, entries, row, types, issue):
+    key = entries[0]["key_string"]
+    rows = [make_row(formats=key, **row)]
+    (record,) = parse(write_rows(tmp_path, rows), formats_path=write_formats(tmp_path, entries))
+    assert [code for code, _ in record["types"]] == types
+    assert [i[2] for i in record["issues"] if i[1] == "formats"] == ([issue] if issue else [])
