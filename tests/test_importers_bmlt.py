@@ -9,6 +9,7 @@ import pytest
 from finder.errors import SourceFormatError
 from finder.ingest.formats import Rejected
 from finder.ingest.formats.bmlt import FORMAT_CODES, WORLD_ID_CODES, parse
+from finder.ingest.load import load_source
 from finder.vocabulary import types
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "bmlt-gnyr"
@@ -357,3 +358,70 @@ def test_what_a_format_means(tmp_path, entries, row, types, issue):
     (record,) = parse(write_rows(tmp_path, rows), formats_path=write_formats(tmp_path, entries))
     assert [code for code, _ in record["types"]] == types
     assert [i[2] for i in record["issues"] if i[1] == "formats"] == ([issue] if issue else [])
+
+
+LINK = "https://meet.example.org/j/1"
+
+
+# Attendance formats (BMLT's VM, HY with world id HYBR, TC): a place temporarily closed is
+# inactive unless there is an online option, as for Meeting Guide's type TC; VM and HY tell
+# attendance only on servers older than venue_type. make_row has a street and a city.
+@pytest.mark.parametrize(
+    "venue_type, formats, link, attendance, types",
+    [
+        ("1", "O,TC", "", "inactive", ["O", "TC"]),
+        ("1", "TC", LINK, "online", ["TC"]),
+        ("3", "TC", LINK, "online", ["TC"]),
+        ("2", "TC,VM", LINK, "online", ["TC", "ONL"]),
+        ("4", "O", "", "inactive", ["O"]),
+        ("1", "VM", LINK, "in_person", ["ONL"]),  # the server's venue_type decides
+        ("3", "HY,VM", LINK, "hybrid", ["ONL"]),
+        ("", "VM,O", LINK, "online", ["ONL", "O"]),  # not hybrid, though it has a city
+        ("", "HY", LINK, "hybrid", []),
+        ("", "VM,HY", LINK, "hybrid", ["ONL"]),
+        ("", "TC", "", "inactive", ["TC"]),
+        ("", "O", LINK, None, ["O"]),  # unknown: the shared rules infer it from link and place
+    ],
+)
+def test_attendance_formats(tmp_path, venue_type, formats, link, attendance, types):
+    row = make_row(venue_type=venue_type, formats=formats, virtual_meeting_link=link)
+    (record,) = parse(write_rows(tmp_path, [row]))
+    assert (record["attendance"], [c for c, _ in record["types"]]) == (attendance, types)
+    assert [i for i in record["issues"] if i[1] == "formats"] == []
+
+
+@pytest.mark.parametrize(
+    "source_id, attendance, types",
+    [
+        ("104", "online", [("O", "BMLT format Ap.: Aperta"),
+                           ("ONL", "BMLT format VM: Virtual Meeting")]),
+        ("105", "inactive", [("C", "BMLT format Ch.: Chiusa"),
+                             ("TC", "BMLT format TC: Temporarily Closed Facility")]),
+    ],
+)  # fmt: skip
+def test_italian_server_attendance_formats(source_id, attendance, types):
+    record = parse_by_id(FIXTURES / "bmlt-italy" / "GetSearchResults.json")[source_id]
+    assert (record["attendance"], record["types"]) == (attendance, types)
+
+
+def test_old_server_attendance_as_stored(tmp_path, db, geocoder):
+    # A server without venue_type: its formats say how each meeting is attended.
+    rows = [
+        make_row(id_bigint="1", venue_type="", formats="VM,O", virtual_meeting_link=LINK),
+        make_row(id_bigint="2", venue_type="", formats="HY,O", virtual_meeting_link=LINK),
+        make_row(id_bigint="3", venue_type="", formats="TC,O"),
+        make_row(id_bigint="4", venue_type="", formats="O", virtual_meeting_link=LINK),
+    ]
+    source = {"id": "na-old", "name": "NA (old server)", "format": "bmlt", "program": "NA",
+              "default_timezone": "America/New_York"}  # fmt: skip
+    load_source(db, source, parse(write_rows(tmp_path, rows)), geocoder)
+    stored = db.query(
+        "select r.source_id, r.attendance, group_concat(t.code, ' ') as codes from resources r "
+        "left join resource_types t on t.resource_id = r.id group by r.id order by r.source_id"
+    )
+    assert [(r["source_id"], r["attendance"], sorted(r["codes"].split())) for r in stored] == [
+        ("1", "online", ["O", "ONL"]),
+        ("2", "hybrid", ["O"]),
+        ("3", "inactive", ["O", "TC"]),
+        ("4", "hybrid", ["O"]),  # nothing said: a link and a place, inferred hybrid
+    ]

@@ -17,7 +17,14 @@ from typing import NamedTuple
 
 from finder.errors import SourceFormatError, TimeFormatError
 from finder.ingest.formats import Rejected
-from finder.ingest.formats.common import RowError, check_sizes, coordinates, read_json, text
+from finder.ingest.formats.common import (
+    RowError,
+    check_sizes,
+    coordinates,
+    read_json,
+    temporarily_closed,
+    text,
+)
 from finder.schedule import MINUTES_PER_DAY, minutes, parse_time
 
 # English BMLT format key -> vocabulary codes, checked against each format's English name and
@@ -55,7 +62,13 @@ WORLD_ID_CODES = {
     "NC": ("NOKIDS",), "NS": ("NOSMOKE",), "OPEN": ("O",), "QA": ("QA",), "RA": (),
     "S-D": ("SP", "D"), "SPAD": ("LIT",), "SPK": ("SP",), "STEP": ("ST",), "SWG": ("SWG",),
     "TOP": (), "TRAD": ("TR",), "VAR": ("RF",), "W": ("W",), "WCHR": ("X",), "Y": ("Y",),
+    # Attendance, added for COVID-19: a hybrid meeting has no vocabulary type of its own.
+    "VM": ("ONL",), "HYBR": (), "TC": ("TC",),
 }  # fmt: skip
+
+# English keys of the attendance formats -> their world ids, for servers whose GetFormats lacks
+# them (older servers, before venue_type); WEB is GNYR's own "Online Meeting".
+KEY_WORLD_IDS = {"VM": "VM", "HY": "HYBR", "TC": "TC", "WEB": "VM"}
 
 # Vocabulary language codes -> ISO 639-1, for the languages BMLT formats can imply.
 LANGUAGE_CODES = {"EN": "en", "S": "es", "FI": "fi", "FA": "fa", "LT": "lt", "RUS": "ru"}
@@ -202,8 +215,11 @@ def _problem(row: dict) -> tuple[str, str] | None:
 def _record(row: dict, formats: Formats, bodies: dict) -> dict:
     """Build the normalised record for a row that passed ``_problem``."""
     issues = []
-    attendance, attendance_note = _attendance(row, issues)
-    types = _types(row, formats, issues)
+    types, world_ids = _types(row, formats, issues)
+    attendance, attendance_note = _attendance(row, world_ids, issues)
+    location = _location(row, attendance, issues)
+    if location is not None and attendance == "online":
+        location["virtual"] = True  # keep the area for its time zone, but there is nowhere to go
     body_id = _text(row, "service_body_bigint")
     body = bodies.get(body_id, {})
     return {
@@ -214,7 +230,7 @@ def _record(row: dict, formats: Formats, bodies: dict) -> dict:
         "description": _text(row, "comments") or None,
         "attendance": attendance,
         "attendance_note": attendance_note,
-        "location": _location(row, attendance, issues),
+        "location": location,
         "organization": {
             "source_id": body_id or None,
             "name": _text(row, "service_body_name") or str(body.get("name", "")).strip() or None,
@@ -268,13 +284,20 @@ def _hhmm(minutes: int) -> str:
     return f"{hours:02d}:{mins:02d}"
 
 
-def _attendance(row: dict, issues: list) -> tuple[str | None, str | None]:
-    """(in_person / online / hybrid / inactive, why) from venue_type; (None, None) when unknown."""
+def _attendance(row: dict, world_ids: set[str], issues: list) -> tuple[str | None, str | None]:
+    """(in_person / online / hybrid / inactive, why) from venue_type and the formats TC (a place
+    temporarily closed), HYBR and VM (only without a venue_type); (None, None) when unknown."""
     venue = _text(row, "venue_type")
-    if venue not in VENUE_TYPES:
-        issues.append(("repaired", "venue_type", f"unknown venue_type {venue!r}; attendance unset"))
-        return None, None
-    return VENUE_TYPES[venue], f"the feed's venue_type {venue} ({VENUE_TYPES[venue]})"
+    if "TC" in world_ids and venue not in {"2", "4"}:
+        online = _text(row, "virtual_meeting_link") or _text(row, "phone_meeting_number")
+        return temporarily_closed(bool(online), "format TC")
+    if venue in VENUE_TYPES:
+        return VENUE_TYPES[venue], f"the feed's venue_type {venue} ({VENUE_TYPES[venue]})"
+    for world_id, attendance in (("HYBR", "hybrid"), ("VM", "online")):
+        if world_id in world_ids:
+            return attendance, f"the feed's format {world_id} ({attendance}), no venue_type"
+    issues.append(("repaired", "venue_type", f"unknown venue_type {venue!r}; attendance unset"))
+    return None, None
 
 
 def _format_keys(row: dict) -> list[str]:
@@ -282,20 +305,22 @@ def _format_keys(row: dict) -> list[str]:
     return list(dict.fromkeys(k.strip() for k in _text(row, "formats").split(",") if k.strip()))
 
 
-def _types(row: dict, formats: Formats, issues: list) -> list[tuple[str, str]]:
-    """(vocabulary code, "BMLT format KEY: Name") for each mapped format key."""
-    found = []
+def _types(row: dict, formats: Formats, issues: list) -> tuple[list[tuple[str, str]], set[str]]:
+    """(vocabulary code, "BMLT format KEY: Name") for each mapped format key, and the formats'
+    world ids."""
+    found, world_ids = [], set()
     ids = set(_text(row, "format_shared_id_list").split(","))
     for key in _format_keys(row):
         entry = _entry(key, ids, formats)
         world_id, codes = _meaning(key, entry, formats)
+        world_ids.add(world_id)
         name = text(entry.get("name_string"))
         if codes is None:
             issues.append(("repaired", "formats", _unknown(key, entry, world_id)))
             continue
         claim = f"BMLT format {key}: {name}" if name else f"BMLT format {key}"
         found += [(code, claim) for code in codes if code not in {c for c, _ in found}]
-    return found
+    return found, world_ids
 
 
 def _entry(key: str, ids: set[str], formats: Formats) -> dict:
@@ -310,8 +335,9 @@ def _meaning(key: str, entry: dict, formats: Formats) -> tuple[str, tuple[str, .
     first); else an English key's meaning. Codes are None when neither is known."""
     translations = formats.by_id.get(text(entry.get("id")), []) if entry else []
     world_ids = [text(e.get("world_id")).upper() for e in (entry, *translations)]
-    world_id = next((w for w in world_ids if w not in _NO_MEANING), "")
     english = not entry or text(entry.get("lang")) in {"", "en"}
+    world_id = next((w for w in world_ids if w not in _NO_MEANING), "")
+    world_id = world_id or (KEY_WORLD_IDS.get(key, "") if english else "")
     by_key = FORMAT_CODES.get(key) if english else None
     if world_id not in WORLD_ID_CODES:
         return world_id, None if world_id else by_key
