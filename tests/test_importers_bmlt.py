@@ -146,12 +146,40 @@ def test_invalid_json_is_a_source_format_error(tmp_path):
         parse(path)
 
 
-def test_object_instead_of_array_is_a_source_format_error(tmp_path):
-    path = write_rows(tmp_path, {"meetings": [make_row()]})
-    with pytest.raises(
-        SourceFormatError, match="expected a JSON array of objects, found an object"
-    ):
-        parse(path)
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ({"error": "no such switcher"}, "found an object without meetings"),
+        ({}, "found an object without meetings"),
+        ({"meetings": {"1": {}}}, "meetings: expected a JSON array of objects, found an object"),
+        ({"meetings": [], "formats": ["O"]}, "formats: item 0 is a string, expected an object"),
+        ("GetSearchResults", "expected a JSON array of objects, found a string"),
+    ],
+)
+def test_answers_that_are_not_meetings_are_a_source_format_error(tmp_path, answer, message):
+    with pytest.raises(SourceFormatError, match=message):
+        parse(write_rows(tmp_path, answer))
+
+
+def test_get_used_formats_answer_is_read(tmp_path):
+    # ?switcher=GetSearchResults&get_used_formats=1 answers {"meetings": [...], "formats": [...]}
+    sweden = FIXTURES / "bmlt-sweden"
+    answer = {
+        "meetings": json.loads((sweden / "GetSearchResults.json").read_text(encoding="utf-8")),
+        "formats": json.loads((sweden / "GetFormats.json").read_text(encoding="utf-8")),
+    }
+    records = list(parse(write_rows(tmp_path, answer)))
+    assert [(r["source_id"], r["types"]) for r in records] == [
+        ("201", [("C", "BMLT format S: Slutet möte")]),
+        ("202", [("O", "BMLT format Ö: Öppet möte")]),
+    ]
+    # with a GetFormats file as well, both are read
+    formats = [{"key_string": "WC", "lang": "sv", "id": "33", "world_id": "WCHR",
+                "name_string": "Rullstol"}]  # fmt: skip
+    answer["meetings"][0]["formats"] = "S,WC"
+    path = write_rows(tmp_path, answer)
+    first = next(parse(path, formats_path=write_formats(tmp_path, formats)))
+    assert [code for code, _ in first["types"]] == ["C", "X"]
 
 
 def test_array_item_that_is_not_an_object_is_a_source_format_error(tmp_path):

@@ -108,16 +108,16 @@ def parse(
 ) -> Iterator[dict | Rejected]:
     """Yield a normalised record or a Rejected for each meeting in a GetSearchResults file.
 
-    :param path: the GetSearchResults JSON array
+    :param path: the GetSearchResults JSON array (or get_used_formats object)
     :param formats_path: GetFormats JSON; defaults to GetFormats.json beside ``path`` if present
         (GetFormats-en.json beside ``path``, the English translations, is read as well)
     :param service_bodies_path: service bodies JSON; defaults to service_bodies.json likewise
     """
     path = Path(path)
-    rows = _read_array(path)
+    rows, used_formats = _read_results(path)
     own = formats_path or _sibling(path, "GetFormats.json")
     english = _sibling(path, ENGLISH_FORMATS)
-    formats = format_lookup(_read_optional(own), _read_optional(english))
+    formats = format_lookup([*used_formats, *_read_optional(own)], _read_optional(english))
     bodies = _read_lookup(service_bodies_path or _sibling(path, "service_bodies.json"), "id")
     return records(rows, formats, bodies)
 
@@ -142,14 +142,33 @@ def _sibling(path: Path, name: str) -> Path | None:
 
 def _read_array(path: str | Path) -> list[dict]:
     """Load a file that must be a JSON array of objects."""
-    data = read_json(Path(path))
+    return _objects(read_json(Path(path)), f"{path}")
+
+
+def _read_results(path: Path) -> tuple[list[dict], list[dict]]:
+    """GetSearchResults' meetings, and the formats they use when it was asked with
+    ``get_used_formats`` (then an object: {"meetings": [...], "formats": [...]})."""
+    data = read_json(path)
+    if isinstance(data, dict) and "meetings" in data:
+        meetings = _objects(data["meetings"], f"{path}: meetings")
+        return meetings, _objects(data.get("formats", []), f"{path}: formats")
+    if isinstance(data, dict):
+        raise SourceFormatError(
+            f"{path}: expected a JSON array of objects (or an object of meetings and formats, as "
+            "get_used_formats answers), found an object without meetings"
+        )
+    return _objects(data, f"{path}"), []
+
+
+def _objects(data, where: str) -> list[dict]:
+    """``data`` if it is a JSON array of objects; SourceFormatError saying where otherwise."""
     if not isinstance(data, list):
         found = _JSON_NAMES.get(type(data), "a value")
-        raise SourceFormatError(f"{path}: expected a JSON array of objects, found {found}")
+        raise SourceFormatError(f"{where}: expected a JSON array of objects, found {found}")
     for index, item in enumerate(data):
         if not isinstance(item, dict):
             found = _JSON_NAMES.get(type(item), "a value")
-            raise SourceFormatError(f"{path}: item {index} is {found}, expected an object")
+            raise SourceFormatError(f"{where}: item {index} is {found}, expected an object")
     return data
 
 
