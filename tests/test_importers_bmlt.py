@@ -453,3 +453,26 @@ def test_old_server_attendance_as_stored(tmp_path, db, geocoder):
         ("3", "inactive", ["O", "TC"]),
         ("4", "hybrid", ["O"]),  # nothing said: a link and a place, inferred hybrid
     ]
+
+
+@pytest.mark.parametrize(
+    "venue_type, formats, link, placed",
+    [
+        ("2", "O", LINK, False),  # online: the street is no place to go
+        ("", "VM", LINK, False),
+        ("1", "TC", LINK, False),  # closed building, meeting online
+        ("1", "TC", "", True),  # inactive: still shown where it meets
+        ("3", "O", LINK, True),
+    ],
+)
+def test_online_meetings_are_not_placed_at_their_street(
+    tmp_path, db, geocoder, venue_type, formats, link, placed
+):
+    row = make_row(venue_type=venue_type, formats=formats, virtual_meeting_link=link)
+    source = {"id": "na-x", "name": "NA (example)", "format": "bmlt", "program": "NA",
+              "default_timezone": "America/New_York"}  # fmt: skip
+    load_source(db, source, parse(write_rows(tmp_path, [row])), geocoder)
+    (stored,) = db.query(
+        "select l.latitude from resources r left join locations l on l.id = r.location_id"
+    )
+    assert (stored["latitude"] is not None) == placed
