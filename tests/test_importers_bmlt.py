@@ -9,9 +9,11 @@ import pytest
 from finder.errors import SourceFormatError
 from finder.ingest.formats import Rejected
 from finder.ingest.formats.bmlt import FORMAT_CODES, WORLD_ID_CODES, parse
+from finder.ingest.load import load_source
 from finder.vocabulary import types
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "bmlt-gnyr"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -144,12 +146,40 @@ def test_invalid_json_is_a_source_format_error(tmp_path):
         parse(path)
 
 
-def test_object_instead_of_array_is_a_source_format_error(tmp_path):
-    path = write_rows(tmp_path, {"meetings": [make_row()]})
-    with pytest.raises(
-        SourceFormatError, match="expected a JSON array of objects, found an object"
-    ):
-        parse(path)
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ({"error": "no such switcher"}, "found an object without meetings"),
+        ({}, "found an object without meetings"),
+        ({"meetings": {"1": {}}}, "meetings: expected a JSON array of objects, found an object"),
+        ({"meetings": [], "formats": ["O"]}, "formats: item 0 is a string, expected an object"),
+        ("GetSearchResults", "expected a JSON array of objects, found a string"),
+    ],
+)
+def test_answers_that_are_not_meetings_are_a_source_format_error(tmp_path, answer, message):
+    with pytest.raises(SourceFormatError, match=message):
+        parse(write_rows(tmp_path, answer))
+
+
+def test_get_used_formats_answer_is_read(tmp_path):
+    # ?switcher=GetSearchResults&get_used_formats=1 answers {"meetings": [...], "formats": [...]}
+    sweden = FIXTURES / "bmlt-sweden"
+    answer = {
+        "meetings": json.loads((sweden / "GetSearchResults.json").read_text(encoding="utf-8")),
+        "formats": json.loads((sweden / "GetFormats.json").read_text(encoding="utf-8")),
+    }
+    records = list(parse(write_rows(tmp_path, answer)))
+    assert [(r["source_id"], r["types"]) for r in records] == [
+        ("201", [("C", "BMLT format S: Slutet möte")]),
+        ("202", [("O", "BMLT format Ö: Öppet möte")]),
+    ]
+    # with a GetFormats file as well, both are read
+    formats = [{"key_string": "WC", "lang": "sv", "id": "33", "world_id": "WCHR",
+                "name_string": "Rullstol"}]  # fmt: skip
+    answer["meetings"][0]["formats"] = "S,WC"
+    path = write_rows(tmp_path, answer)
+    first = next(parse(path, formats_path=write_formats(tmp_path, formats)))
+    assert [code for code, _ in first["types"]] == ["C", "X"]
 
 
 def test_array_item_that_is_not_an_object_is_a_source_format_error(tmp_path):
@@ -239,3 +269,210 @@ def test_unpublished_meeting_is_never_listed(tmp_path):
     # issue #9: what a source marks as not for the public never appears
     (result,) = parse(write_rows(tmp_path, [make_row(published="0")]))
     assert isinstance(result, Rejected) and result.field == "published"
+
+
+def parse_by_id(path: Path) -> dict:
+    """The records parse yields for a GetSearchResults file, by source_id."""
+    return {r["source_id"]: r for r in parse(path)}
+
+
+def write_formats(tmp_path: Path, entries: list[dict]) -> Path:
+    """Write a GetFormats file and return its path."""
+    path = tmp_path / "formats.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    return path
+
+
+# An Italian server's answers (tests/fixtures/bmlt-italy, the BMLT root server's stock Italian and
+# English formats): keys in Italian without world ids, the English of the same ids with them.
+@pytest.mark.parametrize(
+    "source_id, types, issues",
+    [
+        (
+            "101",
+            [("O", "BMLT format Ap.: Aperta"), ("W", "BMLT format D: Donne"),
+             ("X", "BMLT format SR: Sedia a rotelle")],
+            [],
+        ),
+        (
+            # "C" is Concetti (id 45, Concepts: no vocabulary type), not Closed; "M" is
+            # Maratona (id 35, Open-Ended, no world id in any language), not Men.
+            "102",
+            [("C", "BMLT format Ch.: Chiusa"), ("M", "BMLT format U: Uomini")],
+            [("repaired", "formats", "format key 'M' (Maratona, it) has no world id; ignored")],
+        ),
+        (
+            # The same server's other "M", Meditazione, is id 42: Restricted Attendance (RA).
+            "103",
+            [("O", "BMLT format Ap.: Aperta"), ("D", "BMLT format Disc.: Discussione")],
+            [],
+        ),
+    ],
+)  # fmt: skip
+def test_italian_server_formats_mean_what_their_ids_mean(source_id, types, issues):
+    record = parse_by_id(FIXTURES / "bmlt-italy" / "GetSearchResults.json")[source_id]
+    assert record["types"] == types
+    assert [i for i in record["issues"] if i[1] == "formats"] == issues
+
+
+def test_italian_keys_without_english_formats_are_never_read_as_english(tmp_path):
+    for name in ("GetSearchResults.json", "GetFormats.json"):
+        (tmp_path / name).write_bytes((FIXTURES / "bmlt-italy" / name).read_bytes())
+    records = parse_by_id(tmp_path / "GetSearchResults.json")
+    assert [records[i]["types"] for i in ("101", "102", "103")] == [[], [], []]
+    assert ("repaired", "formats", "format key 'D' (Donne, it) has no world id; ignored") in (
+        records["101"]["issues"]
+    )
+
+
+@pytest.mark.parametrize(
+    "source_id, types",
+    [("201", [("C", "BMLT format S: Slutet möte")]), ("202", [("O", "BMLT format Ö: Öppet möte")])],
+)
+def test_swedish_server_formats_are_read_by_world_id(source_id, types):
+    # tests/fixtures/bmlt-sweden: the server answers GetFormats in Swedish only.
+    record = parse_by_id(FIXTURES / "bmlt-sweden" / "GetSearchResults.json")[source_id]
+    assert record["types"] == types
+    assert record["issues"] == []
+
+
+@pytest.mark.parametrize(
+    "entries, row, types, issue",
+    [
+        # the world id decides, whatever the key would mean on an English server
+        ([{"key_string": "D", "lang": "en", "id": "32", "world_id": "W"}], {}, ["W"], None),
+        ([{"key_string": "C", "lang": "de", "id": "4", "world_id": "CLOSED"}], {}, ["C"], None),
+        # an English key says more than its world id (GNYR's SD, Speaker/Discussion, is SPK)
+        (
+            [{"key_string": "SD", "lang": "en", "id": "22", "world_id": "SPK"}], {}, ["SP", "D"],
+            None,
+        ),
+        # no world id, or LANG (which language?): an English key is read as such
+        ([{"key_string": "NC", "lang": "en", "id": "16", "world_id": ""}], {}, ["NOKIDS"], None),
+        ([{"key_string": "ES", "lang": "en", "id": "9", "world_id": "LANG"}], {}, ["S"], None),
+        # no world id in any language and not English: not read
+        (
+            [{"key_string": "D", "lang": "it", "id": "32", "name_string": "Donne"}], {}, [],
+            "format key 'D' (Donne, it) has no world id; ignored",
+        ),
+        (
+            [{"key_string": "Q", "lang": "en", "id": "70", "world_id": "ZZZ"}], {}, [],
+            "format key 'Q' has world id 'ZZZ', which is not known; ignored",
+        ),
+        # a key spelt in two languages is the one among the meeting's format ids
+        (
+            [{"key_string": "C", "lang": "en", "id": "4", "world_id": "CLOSED"},
+             {"key_string": "C", "lang": "it", "id": "45"},
+             {"key_string": "CP", "lang": "en", "id": "45", "world_id": "CPT"}],
+            {"format_shared_id_list": "45"}, [], None,
+        ),
+        (
+            [{"key_string": "C", "lang": "it", "id": "45"},
+             {"key_string": "C", "lang": "en", "id": "4", "world_id": "CLOSED"}],
+            {"format_shared_id_list": "4"}, ["C"], None,
+        ),
+        # a translation's world id, English first, tells what the server's own entry means
+        (
+            [{"key_string": "D", "lang": "it", "id": "32"},
+             {"key_string": "F", "lang": "fr", "id": "32", "world_id": "DISC"},
+             {"key_string": "W", "lang": "en", "id": "32", "world_id": "W"}],
+            {"format_shared_id_list": "32"}, ["W"], None,
+        ),
+    ],
+)  # fmt: skip
+def test_what_a_format_means(tmp_path, entries, row, types, issue):
+    key = entries[0]["key_string"]
+    rows = [make_row(formats=key, **row)]
+    (record,) = parse(write_rows(tmp_path, rows), formats_path=write_formats(tmp_path, entries))
+    assert [code for code, _ in record["types"]] == types
+    assert [i[2] for i in record["issues"] if i[1] == "formats"] == ([issue] if issue else [])
+
+
+LINK = "https://meet.example.org/j/1"
+
+
+# Attendance formats (BMLT's VM, HY with world id HYBR, TC): a place temporarily closed is
+# inactive unless there is an online option, as for Meeting Guide's type TC; VM and HY tell
+# attendance only on servers older than venue_type. make_row has a street and a city.
+@pytest.mark.parametrize(
+    "venue_type, formats, link, attendance, types",
+    [
+        ("1", "O,TC", "", "inactive", ["O", "TC"]),
+        ("1", "TC", LINK, "online", ["TC"]),
+        ("3", "TC", LINK, "online", ["TC"]),
+        ("2", "TC,VM", LINK, "online", ["TC", "ONL"]),
+        ("4", "O", "", "inactive", ["O"]),
+        ("1", "VM", LINK, "in_person", ["ONL"]),  # the server's venue_type decides
+        ("3", "HY,VM", LINK, "hybrid", ["ONL"]),
+        ("", "VM,O", LINK, "online", ["ONL", "O"]),  # not hybrid, though it has a city
+        ("", "HY", LINK, "hybrid", []),
+        ("", "VM,HY", LINK, "hybrid", ["ONL"]),
+        ("", "TC", "", "inactive", ["TC"]),
+        ("", "O", LINK, None, ["O"]),  # unknown: the shared rules infer it from link and place
+    ],
+)
+def test_attendance_formats(tmp_path, venue_type, formats, link, attendance, types):
+    row = make_row(venue_type=venue_type, formats=formats, virtual_meeting_link=link)
+    (record,) = parse(write_rows(tmp_path, [row]))
+    assert (record["attendance"], [c for c, _ in record["types"]]) == (attendance, types)
+    assert [i for i in record["issues"] if i[1] == "formats"] == []
+
+
+@pytest.mark.parametrize(
+    "source_id, attendance, types",
+    [
+        ("104", "online", [("O", "BMLT format Ap.: Aperta"),
+                           ("ONL", "BMLT format VM: Virtual Meeting")]),
+        ("105", "inactive", [("C", "BMLT format Ch.: Chiusa"),
+                             ("TC", "BMLT format TC: Temporarily Closed Facility")]),
+    ],
+)  # fmt: skip
+def test_italian_server_attendance_formats(source_id, attendance, types):
+    record = parse_by_id(FIXTURES / "bmlt-italy" / "GetSearchResults.json")[source_id]
+    assert (record["attendance"], record["types"]) == (attendance, types)
+
+
+def test_old_server_attendance_as_stored(tmp_path, db, geocoder):
+    # A server without venue_type: its formats say how each meeting is attended.
+    rows = [
+        make_row(id_bigint="1", venue_type="", formats="VM,O", virtual_meeting_link=LINK),
+        make_row(id_bigint="2", venue_type="", formats="HY,O", virtual_meeting_link=LINK),
+        make_row(id_bigint="3", venue_type="", formats="TC,O"),
+        make_row(id_bigint="4", venue_type="", formats="O", virtual_meeting_link=LINK),
+    ]
+    source = {"id": "na-old", "name": "NA (old server)", "format": "bmlt", "program": "NA",
+              "default_timezone": "America/New_York"}  # fmt: skip
+    load_source(db, source, parse(write_rows(tmp_path, rows)), geocoder)
+    stored = db.query(
+        "select r.source_id, r.attendance, group_concat(t.code, ' ') as codes from resources r "
+        "left join resource_types t on t.resource_id = r.id group by r.id order by r.source_id"
+    )
+    assert [(r["source_id"], r["attendance"], sorted(r["codes"].split())) for r in stored] == [
+        ("1", "online", ["O", "ONL"]),
+        ("2", "hybrid", ["O"]),
+        ("3", "inactive", ["O", "TC"]),
+        ("4", "hybrid", ["O"]),  # nothing said: a link and a place, inferred hybrid
+    ]
+
+
+@pytest.mark.parametrize(
+    "venue_type, formats, link, placed",
+    [
+        ("2", "O", LINK, False),  # online: the street is no place to go
+        ("", "VM", LINK, False),
+        ("1", "TC", LINK, False),  # closed building, meeting online
+        ("1", "TC", "", True),  # inactive: still shown where it meets
+        ("3", "O", LINK, True),
+    ],
+)
+def test_online_meetings_are_not_placed_at_their_street(
+    tmp_path, db, geocoder, venue_type, formats, link, placed
+):
+    row = make_row(venue_type=venue_type, formats=formats, virtual_meeting_link=link)
+    source = {"id": "na-x", "name": "NA (example)", "format": "bmlt", "program": "NA",
+              "default_timezone": "America/New_York"}  # fmt: skip
+    load_source(db, source, parse(write_rows(tmp_path, [row])), geocoder)
+    (stored,) = db.query(
+        "select l.latitude from resources r left join locations l on l.id = r.location_id"
+    )
+    assert (stored["latitude"] is not None) == placed

@@ -18,6 +18,7 @@ from finder.ingest.refresh import feed_urls
 from .feed_server import FeedServer, sequence, slow, status, truncated
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SUSSEX = (DATA / "meeting-guide" / "sussexaa.json").read_bytes()
 SUSSEX_COUNT = len(json.loads(SUSSEX))
 
@@ -93,6 +94,11 @@ def test_bmlt_root_server_urls():
         (
             "GetFormats.json",
             "https://bmlt.example/main_server/client_interface/json/?switcher=GetFormats",
+        ),
+        (
+            "GetFormats-en.json",
+            "https://bmlt.example/main_server/client_interface/json/?switcher=GetFormats"
+            "&lang_enum=en",
         ),
     ]
 
@@ -292,6 +298,7 @@ def test_a_bmlt_root_server_is_asked_for_results_and_formats(tmp_path, server):
     server.routes[f"{root}?switcher=GetFormats"] = (
         DATA / "bmlt-gnyr" / "GetFormats.json"
     ).read_bytes()
+    server.routes[f"{root}?switcher=GetFormats&lang_enum=en"] = b"[]"
     source = {
         "id": "na-gnyr",
         "name": "Narcotics Anonymous, Greater New York Region (BMLT)",
@@ -308,6 +315,36 @@ def test_a_bmlt_root_server_is_asked_for_results_and_formats(tmp_path, server):
     codes = site.query("select count(*) from resource_types where code in ('O', 'C')")[0][0]
     assert codes > 1000
     assert "unchanged (HTTP 304" in site.run("na-gnyr").output
+
+
+def test_an_italian_root_server_is_asked_for_its_formats_in_english_too(tmp_path, server):
+    # Italian formats carry no world id; the English ones of the same ids do: "D" is Donne.
+    root, italy = "/main_server/client_interface/json/", FIXTURES / "bmlt-italy"
+    server.routes[f"{root}?switcher=GetSearchResults"] = (
+        italy / "GetSearchResults.json"
+    ).read_bytes()
+    server.routes[f"{root}?switcher=GetFormats"] = (italy / "GetFormats.json").read_bytes()
+    server.routes[f"{root}?switcher=GetFormats&lang_enum=en"] = (
+        italy / "GetFormats-en.json"
+    ).read_bytes()
+    source = {
+        "id": "na-italia", "name": "NA Italia (example)", "format": "bmlt",
+        "url": server.url("/main_server/"), "program": "NA", "default_timezone": "Europe/Rome",
+    }  # fmt: skip
+    site = Site(tmp_path, server, [source])
+    assert site.run("na-italia").exit_code == 0
+    types = site.query(
+        "select r.source_id, group_concat(t.code || '=' || t.claim, '; ') from resources r "
+        "join resource_types t on t.resource_id = r.id where r.source_id in ('101', '102') "
+        "group by r.source_id order by r.source_id"
+    )
+    assert types == [
+        (
+            "101",
+            "O=BMLT format Ap.: Aperta; W=BMLT format D: Donne; X=BMLT format SR: Sedia a rotelle",
+        ),
+        ("102", "C=BMLT format Ch.: Chiusa; M=BMLT format U: Uomini"),
+    ]
 
 
 def test_unknown_or_offline_source_is_a_usage_error(site):

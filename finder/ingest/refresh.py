@@ -26,7 +26,7 @@ from sqlite_utils import Database
 from finder.errors import FeedError, SourceFormatError
 from finder.ingest import failures
 from finder.ingest.fetch import USER_AGENT, FetchSettings, fetch
-from finder.ingest.formats import Rejected, bmlt_export
+from finder.ingest.formats import Rejected, bmlt, bmlt_export
 from finder.ingest.load import ImportSummary
 from finder.ingest.publish import discard, draft_copy, publish
 from finder.ingest.registry import import_source, parse_source
@@ -72,7 +72,9 @@ def feed_urls(source: dict) -> list[tuple[str, str]]:
 
     A BMLT source's ``url`` is its root server (``https://host/main_server/``): we ask its
     ``client_interface/json/`` for GetSearchResults (limited to ``bmlt_services`` when given,
-    with their child service bodies) and GetFormats.
+    with their child service bodies) and GetFormats, in the server's own language (that of the
+    meetings' format keys) and in English (whose world ids say what a format means where the
+    server's own translation has none).
     """
     url = source["url"]
     if source["format"] == "bmlt_export" and not url.endswith(".json"):
@@ -92,6 +94,7 @@ def feed_urls(source: dict) -> list[tuple[str, str]]:
     return [
         ("GetSearchResults.json", f"{base}?{urllib.parse.urlencode(query)}"),
         ("GetFormats.json", f"{base}?switcher=GetFormats"),
+        (bmlt.ENGLISH_FORMATS, f"{base}?switcher=GetFormats&lang_enum=en"),
     ]
 
 

@@ -1,21 +1,36 @@
 """Importer for a BMLT root server's public JSON API (Narcotics Anonymous meetings).
 
-Reads ``?switcher=GetSearchResults`` output, with ``GetFormats`` (format names and NAWS world ids)
-and the service bodies list when they sit beside it. Every BMLT value is a string.
+Reads ``?switcher=GetSearchResults`` output, with ``GetFormats`` (format names and NAWS world ids;
+GetFormats.json in the server's language, GetFormats-en.json asked with ``lang_enum=en``) and the
+service bodies list when they sit beside it. Every BMLT value is a string.
+
+A meeting's ``formats`` are keys in the server's own language ("D" is Discussion on an English
+server, Donne on an Italian one); ``format_shared_id_list`` gives their ids, which are the same
+in every language. A format's world id (OPEN, CLOSED, W, M, WCHR, VM...) is what it means
+wherever one is given, in any language; a key alone is read only as an English server's key.
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from finder.errors import SourceFormatError, TimeFormatError
 from finder.ingest.formats import Rejected
-from finder.ingest.formats.common import RowError, check_sizes, coordinates, read_json, text
+from finder.ingest.formats.common import (
+    RowError,
+    check_sizes,
+    coordinates,
+    read_json,
+    temporarily_closed,
+    text,
+)
 from finder.schedule import MINUTES_PER_DAY, minutes, parse_time
 
-# BMLT format key -> vocabulary codes, checked against each format's English name and
-# description in GetFormats. Keys are chosen per server, so formats missing here fall back to
-# WORLD_ID_CODES. An empty tuple means "known, no vocabulary equivalent": dropped silently.
+# English BMLT format key -> vocabulary codes, checked against each format's English name and
+# description in GetFormats; read only for English formats without a world id, or where the key
+# says more than its world id (GNYR's SD, Speaker/Discussion, has world id SPK). An empty tuple
+# means "known, no vocabulary equivalent": dropped silently.
 FORMAT_CODES = {
     "BK": ("LIT",), "BT": ("BT",), "C": ("C",), "CL": ("CAN",), "CW": ("CF",), "D": ("D",),
     "ENG": ("EN",), "ES": ("S",), "FIN": ("FI",), "ID": ("IDREQ",), "IL": ("ILL",), "IP": ("IP",),
@@ -37,19 +52,32 @@ FORMAT_CODES = {
     "To": (), "Ti": (), "Pi": (), "Rr": (), "OE": (), "CH": (), "CP": (), "RA": (), "BL": (),
 }  # fmt: skip
 
-# NAWS world_id -> vocabulary codes, for format keys FORMAT_CODES does not know.
-# LANG is absent on purpose: it does not say which language.
+# NAWS world_id -> vocabulary codes: what a format means in any language. The ids are those of
+# the BMLT root server's stock formats (bmlt-enabled/bmlt-root-server, database migrations).
+# LANG is absent on purpose: it does not say which language, so the key is read instead.
 WORLD_ID_CODES = {
-    "BEG": ("BE",), "BT": ("BT",), "CAN": ("CAN",), "CLOSED": ("C",), "CPT": (), "CW": ("CF",),
-    "DISC": ("D",), "GL": ("LGBTQ",), "IP": ("IP",), "IW": ("IW",), "JFT": ("JFT",),
-    "LC": ("LC",), "LIT": ("LIT",), "M": ("M",), "MED": ("MED",), "OPEN": ("O",), "QA": ("QA",),
-    "RA": (), "SPK": ("SP",), "STEP": ("ST",), "SWG": ("SWG",), "TOP": (), "TRAD": ("TR",),
-    "VAR": ("RF",), "W": ("W",), "WCHR": ("X",), "Y": ("Y",),
+    "BEG": ("BE",), "BT": ("BT",), "CAN": ("CAN",), "CH": (), "CLOSED": ("C",), "CPT": (),
+    "CW": ("CF",), "DISC": ("D",), "GL": ("LGBTQ",), "GP": ("LIT",), "IP": ("IP",),
+    "IW": ("IW",), "JFT": ("JFT",), "LC": ("LC",), "LIT": ("LIT",), "M": ("M",), "MED": ("MED",),
+    "NC": ("NOKIDS",), "NS": ("NOSMOKE",), "OPEN": ("O",), "QA": ("QA",), "RA": (),
+    "S-D": ("SP", "D"), "SPAD": ("LIT",), "SPK": ("SP",), "STEP": ("ST",), "SWG": ("SWG",),
+    "TOP": (), "TRAD": ("TR",), "VAR": ("RF",), "W": ("W",), "WCHR": ("X",), "Y": ("Y",),
+    # Attendance, added for COVID-19: a hybrid meeting has no vocabulary type of its own.
+    "VM": ("ONL",), "HYBR": (), "TC": ("TC",),
 }  # fmt: skip
+
+# English keys of the attendance formats -> their world ids, for servers whose GetFormats lacks
+# them (older servers, before venue_type); WEB is GNYR's own "Online Meeting".
+KEY_WORLD_IDS = {"VM": "VM", "HY": "HYBR", "TC": "TC", "WEB": "VM"}
 
 # Vocabulary language codes -> ISO 639-1, for the languages BMLT formats can imply.
 LANGUAGE_CODES = {"EN": "en", "S": "es", "FI": "fi", "FA": "fa", "LT": "lt", "RUS": "ru"}
 
+
+# The English formats, asked for beside the server's own (finder/ingest/refresh.py): their world
+# ids say what a translated format means where its own entry has none (Italian "D", Donne, is
+# id 32, which in English is W, Women).
+ENGLISH_FORMATS = "GetFormats-en.json"
 
 VENUE_TYPES = {"1": "in_person", "2": "online", "3": "hybrid", "4": "inactive"}
 
@@ -59,6 +87,16 @@ _DURATION = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _HOUSE_NUMBER = re.compile(r"\d+[A-Za-z]?\s+\w")
 # BMLT stores some fields as "prompt#@-@#value", sometimes nested; the prompt is not data.
 _PROMPT_SEPARATOR = "#@-@#"
+_NO_MEANING = {"", "LANG"}  # world ids that do not say what a format is
+
+
+class Formats(NamedTuple):
+    """GetFormats entries: the server's own by key_string, with their translations by id."""
+
+    by_key: dict[str, list[dict]]
+    by_id: dict[str, list[dict]]
+
+
 _JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "a number",
                float: "a number", bool: "a boolean", type(None): "null"}  # fmt: skip
 
@@ -70,13 +108,16 @@ def parse(
 ) -> Iterator[dict | Rejected]:
     """Yield a normalised record or a Rejected for each meeting in a GetSearchResults file.
 
-    :param path: the GetSearchResults JSON array
+    :param path: the GetSearchResults JSON array (or get_used_formats object)
     :param formats_path: GetFormats JSON; defaults to GetFormats.json beside ``path`` if present
+        (GetFormats-en.json beside ``path``, the English translations, is read as well)
     :param service_bodies_path: service bodies JSON; defaults to service_bodies.json likewise
     """
     path = Path(path)
-    rows = _read_array(path)
-    formats = _read_lookup(formats_path or _sibling(path, "GetFormats.json"), "key_string")
+    rows, used_formats = _read_results(path)
+    own = formats_path or _sibling(path, "GetFormats.json")
+    english = _sibling(path, ENGLISH_FORMATS)
+    formats = format_lookup([*used_formats, *_read_optional(own)], _read_optional(english))
     bodies = _read_lookup(service_bodies_path or _sibling(path, "service_bodies.json"), "id")
     return records(rows, formats, bodies)
 
@@ -101,26 +142,63 @@ def _sibling(path: Path, name: str) -> Path | None:
 
 def _read_array(path: str | Path) -> list[dict]:
     """Load a file that must be a JSON array of objects."""
-    data = read_json(Path(path))
+    return _objects(read_json(Path(path)), f"{path}")
+
+
+def _read_results(path: Path) -> tuple[list[dict], list[dict]]:
+    """GetSearchResults' meetings, and the formats they use when it was asked with
+    ``get_used_formats`` (then an object: {"meetings": [...], "formats": [...]})."""
+    data = read_json(path)
+    if isinstance(data, dict) and "meetings" in data:
+        meetings = _objects(data["meetings"], f"{path}: meetings")
+        return meetings, _objects(data.get("formats", []), f"{path}: formats")
+    if isinstance(data, dict):
+        raise SourceFormatError(
+            f"{path}: expected a JSON array of objects (or an object of meetings and formats, as "
+            "get_used_formats answers), found an object without meetings"
+        )
+    return _objects(data, f"{path}"), []
+
+
+def _objects(data, where: str) -> list[dict]:
+    """``data`` if it is a JSON array of objects; SourceFormatError saying where otherwise."""
     if not isinstance(data, list):
         found = _JSON_NAMES.get(type(data), "a value")
-        raise SourceFormatError(f"{path}: expected a JSON array of objects, found {found}")
+        raise SourceFormatError(f"{where}: expected a JSON array of objects, found {found}")
     for index, item in enumerate(data):
         if not isinstance(item, dict):
             found = _JSON_NAMES.get(type(item), "a value")
-            raise SourceFormatError(f"{path}: item {index} is {found}, expected an object")
+            raise SourceFormatError(f"{where}: item {index} is {found}, expected an object")
     return data
+
+
+def _read_optional(path: str | Path | None) -> list[dict]:
+    """A JSON array of objects, or none when there is no file."""
+    return _read_array(path) if path else []
 
 
 def _read_lookup(path: str | Path | None, key: str) -> dict[str, dict]:
     """An optional JSON array's entries by ``key``; of translated entries, only English."""
-    if path is None:
-        return {}
-    entries = [e for e in _read_array(path) if str(e.get("lang", "en")) == "en"]
+    entries = [e for e in _read_optional(path) if str(e.get("lang", "en")) == "en"]
     return {str(e.get(key, "")).strip(): e for e in entries}
 
 
-def records(rows: list[dict], formats: dict, bodies: dict) -> Iterator[dict | Rejected]:
+def format_lookup(entries: Sequence[dict], english: Sequence[dict] = ()) -> Formats:
+    """GetFormats entries by key_string and by id, English ones first.
+
+    :param entries: the server's own answer, in the language of its meetings' format keys
+    :param english: the same formats asked for in English, read for their world ids only
+    """
+    by_key: dict[str, list[dict]] = {}
+    by_id: dict[str, list[dict]] = {}
+    for entry in sorted(entries or english, key=lambda e: text(e.get("lang")) != "en"):
+        by_key.setdefault(text(entry.get("key_string")), []).append(entry)
+    for entry in sorted([*entries, *english], key=lambda e: text(e.get("lang")) != "en"):
+        by_id.setdefault(text(entry.get("id")), []).append(entry)
+    return Formats(by_key, by_id)
+
+
+def records(rows: list[dict], formats: Formats, bodies: dict) -> Iterator[dict | Rejected]:
     """Convert each row, rejecting only the rows that cannot become a record."""
     for index, row in enumerate(rows):
         problem = _problem(row)
@@ -153,11 +231,14 @@ def _problem(row: dict) -> tuple[str, str] | None:
     return None
 
 
-def _record(row: dict, formats: dict, bodies: dict) -> dict:
+def _record(row: dict, formats: Formats, bodies: dict) -> dict:
     """Build the normalised record for a row that passed ``_problem``."""
     issues = []
-    attendance, attendance_note = _attendance(row, issues)
-    types = _types(row, formats, issues)
+    types, world_ids = _types(row, formats, issues)
+    attendance, attendance_note = _attendance(row, world_ids, issues)
+    location = _location(row, attendance, issues)
+    if location is not None and attendance == "online":
+        location["virtual"] = True  # keep the area for its time zone, but there is nowhere to go
     body_id = _text(row, "service_body_bigint")
     body = bodies.get(body_id, {})
     return {
@@ -168,7 +249,7 @@ def _record(row: dict, formats: dict, bodies: dict) -> dict:
         "description": _text(row, "comments") or None,
         "attendance": attendance,
         "attendance_note": attendance_note,
-        "location": _location(row, attendance, issues),
+        "location": location,
         "organization": {
             "source_id": body_id or None,
             "name": _text(row, "service_body_name") or str(body.get("name", "")).strip() or None,
@@ -222,13 +303,20 @@ def _hhmm(minutes: int) -> str:
     return f"{hours:02d}:{mins:02d}"
 
 
-def _attendance(row: dict, issues: list) -> tuple[str | None, str | None]:
-    """(in_person / online / hybrid / inactive, why) from venue_type; (None, None) when unknown."""
+def _attendance(row: dict, world_ids: set[str], issues: list) -> tuple[str | None, str | None]:
+    """(in_person / online / hybrid / inactive, why) from venue_type and the formats TC (a place
+    temporarily closed), HYBR and VM (only without a venue_type); (None, None) when unknown."""
     venue = _text(row, "venue_type")
-    if venue not in VENUE_TYPES:
-        issues.append(("repaired", "venue_type", f"unknown venue_type {venue!r}; attendance unset"))
-        return None, None
-    return VENUE_TYPES[venue], f"the feed's venue_type {venue} ({VENUE_TYPES[venue]})"
+    if "TC" in world_ids and venue not in {"2", "4"}:
+        online = _text(row, "virtual_meeting_link") or _text(row, "phone_meeting_number")
+        return temporarily_closed(bool(online), "format TC")
+    if venue in VENUE_TYPES:
+        return VENUE_TYPES[venue], f"the feed's venue_type {venue} ({VENUE_TYPES[venue]})"
+    for world_id, attendance in (("HYBR", "hybrid"), ("VM", "online")):
+        if world_id in world_ids:
+            return attendance, f"the feed's format {world_id} ({attendance}), no venue_type"
+    issues.append(("repaired", "venue_type", f"unknown venue_type {venue!r}; attendance unset"))
+    return None, None
 
 
 def _format_keys(row: dict) -> list[str]:
@@ -236,19 +324,54 @@ def _format_keys(row: dict) -> list[str]:
     return list(dict.fromkeys(k.strip() for k in _text(row, "formats").split(",") if k.strip()))
 
 
-def _types(row: dict, formats: dict, issues: list) -> list[tuple[str, str]]:
-    """(vocabulary code, "BMLT format KEY: Name") for each mapped format key."""
-    found = []
+def _types(row: dict, formats: Formats, issues: list) -> tuple[list[tuple[str, str]], set[str]]:
+    """(vocabulary code, "BMLT format KEY: Name") for each mapped format key, and the formats'
+    world ids."""
+    found, world_ids = [], set()
+    ids = set(_text(row, "format_shared_id_list").split(","))
     for key in _format_keys(row):
-        entry = formats.get(key, {})
-        codes = FORMAT_CODES.get(key, WORLD_ID_CODES.get(str(entry.get("world_id", "")).strip()))
+        entry = _entry(key, ids, formats)
+        world_id, codes = _meaning(key, entry, formats)
+        world_ids.add(world_id)
+        name = text(entry.get("name_string"))
         if codes is None:
-            issues.append(("repaired", "formats", f"unknown format key {key!r} ignored"))
+            issues.append(("repaired", "formats", _unknown(key, entry, world_id)))
             continue
-        name = str(entry.get("name_string", "")).strip()
         claim = f"BMLT format {key}: {name}" if name else f"BMLT format {key}"
         found += [(code, claim) for code in codes if code not in {c for c, _ in found}]
-    return found
+    return found, world_ids
+
+
+def _entry(key: str, ids: set[str], formats: Formats) -> dict:
+    """The GetFormats entry a meeting's key names: of the meeting's format ids when the key is
+    spelt in several languages (Italian "C" is id 45, Concetti; English "C" is id 4, Closed)."""
+    entries = formats.by_key.get(key, [])
+    return next((e for e in entries if text(e.get("id")) in ids), entries[0] if entries else {})
+
+
+def _meaning(key: str, entry: dict, formats: Formats) -> tuple[str, tuple[str, ...] | None]:
+    """(world id, vocabulary codes) of a format: its world id, else its translations' (English
+    first); else an English key's meaning. Codes are None when neither is known."""
+    translations = formats.by_id.get(text(entry.get("id")), []) if entry else []
+    world_ids = [text(e.get("world_id")).upper() for e in (entry, *translations)]
+    english = not entry or text(entry.get("lang")) in {"", "en"}
+    world_id = next((w for w in world_ids if w not in _NO_MEANING), "")
+    world_id = world_id or (KEY_WORLD_IDS.get(key, "") if english else "")
+    by_key = FORMAT_CODES.get(key) if english else None
+    if world_id not in WORLD_ID_CODES:
+        return world_id, None if world_id else by_key
+    by_world_id = WORLD_ID_CODES[world_id]
+    return world_id, by_key if by_key and set(by_key) >= set(by_world_id) else by_world_id
+
+
+def _unknown(key: str, entry: dict, world_id: str) -> str:
+    """Why a format key was ignored, for the import report."""
+    if world_id:
+        return f"format key {key!r} has world id {world_id!r}, which is not known; ignored"
+    if entry and text(entry.get("lang")) not in {"", "en"}:
+        name, lang = text(entry.get("name_string")), text(entry.get("lang"))
+        return f"format key {key!r} ({name}, {lang}) has no world id; ignored"
+    return f"unknown format key {key!r} ignored"
 
 
 def _languages(row: dict, types: list[tuple[str, str]]) -> list[str]:

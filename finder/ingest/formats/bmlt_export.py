@@ -118,8 +118,11 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
     path = Path(path)
     manifest = read_manifest(path)
     folder = path.parent
-    formats = _lookup(folder / FORMATS_FILE, "key_string")
-    bodies = _lookup(folder / SERVICE_BODIES_FILE, "id")
+    # English entries only: root servers number their formats independently, so one id may
+    # name different formats in the export's one file.
+    english = [e for e in _entries(folder / FORMATS_FILE) if str(e.get("lang", "en")) == "en"]
+    formats = bmlt.format_lookup(english)
+    bodies = {str(e.get("id", "")).strip(): e for e in _entries(folder / SERVICE_BODIES_FILE)}
     for file in manifest.meetings:
         root = _ROOT_FILE.fullmatch(file.path).group(1)
         rows, rejected = _read_ndjson(folder / file.path)
@@ -132,16 +135,11 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
                 yield {**record, "source_id": f"{root}-{record['source_id']}"}
 
 
-def _lookup(path: Path, key: str) -> dict[str, dict]:
-    """A gzipped JSON array's English entries by key (none when the export has no such file)."""
+def _entries(path: Path) -> list[dict]:
+    """A gzipped JSON array's objects (none when the export has no such file)."""
     if not path.is_file():
-        return {}
-    entries = _json_array(_unpacked(path), path)
-    return {
-        str(e.get(key, "")).strip(): e
-        for e in entries
-        if isinstance(e, dict) and str(e.get("lang", "en")) == "en"
-    }
+        return []
+    return [e for e in _json_array(_unpacked(path), path) if isinstance(e, dict)]
 
 
 def _json_array(data: bytes, path: Path) -> list:

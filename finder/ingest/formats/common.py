@@ -110,6 +110,15 @@ def attendance_fields(attendance: str | None, why: str | None) -> dict:
     return {"attendance": attendance, "attendance_note": why}
 
 
+def temporarily_closed(online: bool, what: str) -> tuple[str, str]:
+    """(attendance, why) for a meeting whose source marks its place temporarily closed (``what``,
+    e.g. "format TC"): online when it has a link or dial-in, else inactive, which only the
+    source ever says (README, "Attendance follows the source")."""
+    if online:
+        return "online", f"inferred: temporarily closed ({what}) with an online option"
+    return "inactive", f"the feed's {what} (temporarily closed) and no online option"
+
+
 def coordinates(latitude, longitude, issues: Issues) -> tuple[float | None, float | None]:
     """Both coordinates as floats, or (None, None) with an issue if they are not a position."""
     position, problem = read_position(latitude, longitude)
