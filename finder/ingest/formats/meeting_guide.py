@@ -14,6 +14,7 @@ from finder.ingest.formats.common import (
     check_sizes,
     fold,
     read_json,
+    temporarily_closed,
     text,
 )
 from finder.ingest.prepare import web_link
@@ -142,7 +143,7 @@ def _record(row: dict, source_id: str) -> dict:
 
 
 def _attendance(
-    row: dict, online: bool, temporarily_closed: bool, location: dict | None, issues: list
+    row: dict, online: bool, closed_for_now: bool, location: dict | None, issues: list
 ) -> tuple[str, str]:
     """(attendance, why): the feed's ``attendance_option`` when given, else inferred."""
     stated = text(row.get("attendance_option")).lower()
@@ -156,10 +157,10 @@ def _attendance(
     if not online and approximate and _VIRTUAL_PLACE.search(text(row.get("location"))):
         place = text(row.get("location"))
         return "online", f"inferred: the place is named {place!r} and no street address is given"
-    return derive_attendance(online, temporarily_closed, not approximate)
+    return derive_attendance(online, closed_for_now, not approximate)
 
 
-def derive_attendance(online: bool, temporarily_closed: bool, at_address: bool) -> tuple[str, str]:
+def derive_attendance(online: bool, closed_for_now: bool, at_address: bool) -> tuple[str, str]:
     """(attendance, why) when the feed does not say: from the links, type TC and the address.
 
     As TSML UI: online with a link or dial-in; in person at a full (not approximate) address
@@ -167,10 +168,8 @@ def derive_attendance(online: bool, temporarily_closed: bool, at_address: bool) 
     only the source says that (TC with no online option). An approximate address with no online
     option is taken as in person at an approximate place.
     """
-    if temporarily_closed:
-        if online:
-            return "online", "inferred: temporarily closed (type TC) with an online option"
-        return "inactive", "the feed's type TC (temporarily closed) and no online option"
+    if closed_for_now:
+        return temporarily_closed(online, "type TC")
     if online and at_address:
         return "hybrid", "inferred: an online option and a full street address"
     if online:
