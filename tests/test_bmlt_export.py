@@ -21,7 +21,9 @@ ROWS = json.loads((GNYR / "GetSearchResults.json").read_text())[:150]
 CONTACT = "RecoverySupportFinder/1.0 (+https://example.org/finder; maintainers@example.org)"
 
 
-def export(rows_by_root: dict[int, list], stale: tuple[int, ...] = ()) -> dict[str, bytes]:
+def export(
+    rows_by_root: dict[int, list], stale: tuple[int, ...] = (), formats: bytes | None = None
+) -> dict[str, bytes]:
     """The export's files, path -> bytes, with a manifest that vouches for each."""
     files = {
         f"meetings/root-{root}.ndjson.gz": gzip.compress(
@@ -29,7 +31,8 @@ def export(rows_by_root: dict[int, list], stale: tuple[int, ...] = ()) -> dict[s
         )
         for root, rows in rows_by_root.items()
     }
-    files["formats.json.gz"] = gzip.compress((GNYR / "GetFormats.json").read_bytes(), mtime=0)
+    formats = formats or (GNYR / "GetFormats.json").read_bytes()
+    files["formats.json.gz"] = gzip.compress(formats, mtime=0)
     files["service_bodies.json.gz"] = gzip.compress(
         (GNYR / "service_bodies.json").read_bytes(), mtime=0
     )
@@ -190,3 +193,25 @@ def test_bad_lines_are_rejected_one_by_one(tmp_path):
         f"1-{ROWS[0]['id_bigint']}",
         f"1-{ROWS[1]['id_bigint']}",
     ]
+
+
+def test_one_servers_format_ids_never_lend_meaning_to_anothers(tmp_path):
+    """Root servers number formats on their own: id 50 is Spanish on one and Women on another."""
+    formats = [
+        {"key_string": key, "id": id_, "lang": "en", "world_id": world_id, "name_string": name}
+        for key, id_, world_id, name in [
+            ("ES", "50", "LANG", "Spanish"),  # root server 1
+            ("SD", "60", "", "Speaker/Discussion"),
+            ("W", "50", "W", "Women"),  # root server 2
+            ("BT", "60", "BT", "Basic Text"),
+        ]
+    ]
+    row = {**ROWS[0], "formats": "ES,SD", "format_shared_id_list": "50,60"}
+    files = export({1: [row]}, formats=json.dumps(formats).encode())
+    for path, body in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(body)
+    [record] = bmlt_export.parse(tmp_path / "manifest.json")
+    codes = {code for code, _ in record["types"]}
+    assert "W" not in codes and "BT" not in codes
+    assert {"SP", "D"} <= codes

@@ -177,6 +177,7 @@ def test_get_used_formats_answer_is_read(tmp_path):
     formats = [{"key_string": "WC", "lang": "sv", "id": "33", "world_id": "WCHR",
                 "name_string": "Rullstol"}]  # fmt: skip
     answer["meetings"][0]["formats"] = "S,WC"
+    answer["meetings"][0]["format_shared_id_list"] += ",33"
     path = write_rows(tmp_path, answer)
     first = next(parse(path, formats_path=write_formats(tmp_path, formats)))
     assert [code for code, _ in first["types"]] == ["C", "X"]
@@ -271,9 +272,9 @@ def test_unpublished_meeting_is_never_listed(tmp_path):
     assert isinstance(result, Rejected) and result.field == "published"
 
 
-def parse_by_id(path: Path) -> dict:
+def parse_by_id(path: Path, **files) -> dict:
     """The records parse yields for a GetSearchResults file, by source_id."""
-    return {r["source_id"]: r for r in parse(path)}
+    return {r["source_id"]: r for r in parse(path, **files)}
 
 
 def write_formats(tmp_path: Path, entries: list[dict]) -> Path:
@@ -323,6 +324,17 @@ def test_italian_keys_without_english_formats_are_never_read_as_english(tmp_path
     assert ("repaired", "formats", "format key 'D' (Donne, it) has no world id; ignored") in (
         records["101"]["issues"]
     )
+
+
+def test_italian_keys_with_only_english_formats_are_never_read_as_english(tmp_path):
+    """English "D" is id 4 (Discussion); the Italian meeting's "D" is id 32 (Donne)."""
+    (tmp_path / "GetSearchResults.json").write_bytes(
+        (FIXTURES / "bmlt-italy" / "GetSearchResults.json").read_bytes()
+    )
+    english = FIXTURES / "bmlt-italy" / "GetFormats-en.json"
+    records = parse_by_id(tmp_path / "GetSearchResults.json", formats_path=english)
+    assert ("D", "BMLT format D: Discussion") not in records["101"]["types"]
+    assert any("format key 'D'" in i[2] for i in records["101"]["issues"])
 
 
 @pytest.mark.parametrize(

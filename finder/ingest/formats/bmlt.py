@@ -54,7 +54,8 @@ FORMAT_CODES = {
 
 # NAWS world_id -> vocabulary codes: what a format means in any language. The ids are those of
 # the BMLT root server's stock formats (bmlt-enabled/bmlt-root-server, database migrations).
-# LANG is absent on purpose: it does not say which language, so the key is read instead.
+# LANG is absent on purpose: it does not say which language, so an English key ("ES") is read
+# instead; another language's key for a language is ignored and reported.
 WORLD_ID_CODES = {
     "BEG": ("BE",), "BT": ("BT",), "CAN": ("CAN",), "CH": (), "CLOSED": ("C",), "CPT": (),
     "CW": ("CF",), "DISC": ("D",), "GL": ("LGBTQ",), "GP": ("LIT",), "IP": ("IP",),
@@ -95,6 +96,7 @@ class Formats(NamedTuple):
 
     by_key: dict[str, list[dict]]
     by_id: dict[str, list[dict]]
+    by_key_and_id: dict[tuple[str, str], dict]  # empty when ids are not comparable (the export)
 
 
 _JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "a number",
@@ -178,24 +180,35 @@ def _read_optional(path: str | Path | None) -> list[dict]:
 
 
 def _read_lookup(path: str | Path | None, key: str) -> dict[str, dict]:
-    """An optional JSON array's entries by ``key``; of translated entries, only English."""
+    """An optional JSON array's entries by ``key`` (service bodies); of translated entries, only
+    English."""
     entries = [e for e in _read_optional(path) if str(e.get("lang", "en")) == "en"]
     return {str(e.get(key, "")).strip(): e for e in entries}
 
 
-def format_lookup(entries: Sequence[dict], english: Sequence[dict] = ()) -> Formats:
+def format_lookup(
+    entries: Sequence[dict], english: Sequence[dict] = (), one_server: bool = True
+) -> Formats:
     """GetFormats entries by key_string and by id, English ones first.
 
     :param entries: the server's own answer, in the language of its meetings' format keys
     :param english: the same formats asked for in English, read for their world ids only
+    :param one_server: False for formats of many root servers, whose ids name different formats
     """
     by_key: dict[str, list[dict]] = {}
     by_id: dict[str, list[dict]] = {}
     for entry in sorted(entries or english, key=lambda e: text(e.get("lang")) != "en"):
         by_key.setdefault(text(entry.get("key_string")), []).append(entry)
+    if not one_server:
+        return Formats(by_key, {}, {})
     for entry in sorted([*entries, *english], key=lambda e: text(e.get("lang")) != "en"):
         by_id.setdefault(text(entry.get("id")), []).append(entry)
-    return Formats(by_key, by_id)
+    by_key_and_id = {
+        (key, text(entry.get("id"))): entry
+        for key, keyed in by_key.items()
+        for entry in reversed(keyed)  # the first entry of a key and id wins
+    }
+    return Formats(by_key, by_id, by_key_and_id)
 
 
 def records(rows: list[dict], formats: Formats, bodies: dict) -> Iterator[dict | Rejected]:
@@ -328,7 +341,7 @@ def _types(row: dict, formats: Formats, issues: list) -> tuple[list[tuple[str, s
     """(vocabulary code, "BMLT format KEY: Name") for each mapped format key, and the formats'
     world ids."""
     found, world_ids = [], set()
-    ids = set(_text(row, "format_shared_id_list").split(","))
+    ids = {i.strip() for i in _text(row, "format_shared_id_list").split(",")} - {""}
     for key in _format_keys(row):
         entry = _entry(key, ids, formats)
         world_id, codes = _meaning(key, entry, formats)
@@ -343,10 +356,14 @@ def _types(row: dict, formats: Formats, issues: list) -> tuple[list[tuple[str, s
 
 
 def _entry(key: str, ids: set[str], formats: Formats) -> dict:
-    """The GetFormats entry a meeting's key names: of the meeting's format ids when the key is
-    spelt in several languages (Italian "C" is id 45, Concetti; English "C" is id 4, Closed)."""
+    """The GetFormats entry a meeting's key names: the one of the meeting's format ids (Italian
+    "C" is id 45, Concetti; English "C" is id 4, Closed). When the meeting's ids name none of the
+    key's entries, the key is of a language we were not given: an entry of no known meaning."""
     entries = formats.by_key.get(key, [])
-    return next((e for e in entries if text(e.get("id")) in ids), entries[0] if entries else {})
+    if not ids or not formats.by_key_and_id:
+        return entries[0] if entries else {}
+    found = (formats.by_key_and_id.get((key, i)) for i in sorted(ids))
+    return next((e for e in found if e), {"key_string": key, "lang": "?"} if entries else {})
 
 
 def _meaning(key: str, entry: dict, formats: Formats) -> tuple[str, tuple[str, ...] | None]:

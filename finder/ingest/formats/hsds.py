@@ -401,7 +401,8 @@ def _date(value) -> str | None:
 
 # ---- HSDS 3 CSV folder ----
 
-# Tables read, with the columns each must have when present; only services.csv must exist.
+# Tables read, with the columns each must have when present; only services.csv (or HSDS 3.0's
+# service.csv) must exist.
 CSV_FILES = {
     "services.csv": ("id", "name"),
     "organizations.csv": ("id", "name"),
