@@ -350,3 +350,23 @@ def test_hours_in_12_or_24_hour_form(tmp_path, hours, expected):
     record = parse_one(tmp_path, hours=hours)
     [schedule] = record["schedules"]
     assert (schedule["time"], schedule["end_time"]) == expected
+
+
+def test_semicolons_inside_a_comma_files_header_do_not_make_it_a_semicolon_file(tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_text(
+        'name,kind,"hours (Mon 9-5; Tue 9-5)"\nHarbor Lights Group,meeting,\n', encoding="utf-8"
+    )
+    (record,) = parse(path)
+    assert (record["name"], record["kind"]) == ("Harbor Lights Group", "meeting")
+
+
+def test_a_semicolon_files_decimal_comma_coordinates_are_read(tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_text(
+        "name;kind;latitude;longitude;city;country\n"
+        "Herstelgroep Centrum;meeting;52,3676;4,9041;Amsterdam;NL\n",
+        encoding="utf-8",
+    )
+    (record,) = parse(path)
+    assert (record["location"]["latitude"], record["location"]["longitude"]) == (52.3676, 4.9041)

@@ -57,24 +57,34 @@ PROGRAM_NAMES = [
     (re.compile(r"\bSMART Recovery\b", re.I), "SMART"),
 ]
 
+_DECIMAL_COMMA = re.compile(r"[+-]?\d{1,3},\d+")
+
 
 def parse(path: str | Path) -> Iterator[dict | Rejected]:
     """Check the header, then yield a record or a Rejected for every data row.
 
-    :param path: a UTF-8 CSV file whose header includes ``name`` and ``kind``
+    :param path: a CSV file (UTF-8, or UTF-16 with a byte order mark; cells separated by ",",
+        ";" or tabs) whose header includes ``name`` and ``kind``
     """
-    text = _decoded(Path(path))
-    lines = text.splitlines(keepends=True)
-    # Spreadsheets save "CSV" with ";" where the decimal comma is used, or tabs ("Unicode text").
-    first = lines[0] if lines else ""
-    delimiter = max(",;\t", key=first.count)
+    lines = _decoded(Path(path)).splitlines(keepends=True)
+    delimiter = _delimiter(lines[:1])
     rows = csv.reader(lines, delimiter=delimiter)
     header = [column.strip().lower() for column in next(rows, [])]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         reason = f"{path} is not a resources CSV: missing column(s) {', '.join(missing)}"
         raise SourceFormatError(reason)
-    return _records(rows, header)
+    return _records(rows, header, decimal_comma=delimiter == ";")
+
+
+def _delimiter(first_line: list[str]) -> str:
+    """The first of ",", ";" and tab that gives a header with name and kind: spreadsheets save
+    "CSV" with ";" where the comma is the decimal mark, and "Unicode text" with tabs."""
+    for delimiter in ",;\t":
+        header = {c.strip().lower() for c in next(csv.reader(first_line, delimiter=delimiter), [])}
+        if header >= set(REQUIRED_COLUMNS):
+            return delimiter
+    return ","
 
 
 def _decoded(path: Path) -> str:
@@ -91,8 +101,13 @@ def _decoded(path: Path) -> str:
         raise SourceFormatError(reason) from None
 
 
-def _records(rows: Iterator[list[str]], header: list[str]) -> Iterator[dict | Rejected]:
-    """Turn data rows into records, numbering rows as a spreadsheet does (header = row 1)."""
+def _records(
+    rows: Iterator[list[str]], header: list[str], decimal_comma: bool = False
+) -> Iterator[dict | Rejected]:
+    """Turn data rows into records, numbering rows as a spreadsheet does (header = row 1).
+
+    :param decimal_comma: coordinates are written "52,3676" (a ";"-separated file)
+    """
     first_row = {}
     for number, cells in numbered_rows(rows):
         # Descriptions keep their line breaks; every other cell is one line.
@@ -100,6 +115,10 @@ def _records(rows: Iterator[list[str]], header: list[str]) -> Iterator[dict | Re
             col: _clean(cell, col != "description")
             for col, cell in zip(header, cells, strict=False)
         }
+        if decimal_comma:
+            for column in ("latitude", "longitude"):
+                if _DECIMAL_COMMA.fullmatch(row.get(column, "")):
+                    row[column] = row[column].replace(",", ".")
         try:
             check_sizes(row)
             record = _record(row)
