@@ -9,6 +9,7 @@ not say. Each decision that changes or infers a value is reported as an issue.
 
 import hashlib
 import html
+import html.entities
 import json
 import re
 from dataclasses import dataclass, field
@@ -53,15 +54,18 @@ _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0
 # A tag is an element's name and attributes written name=value: "<a href=x>" is a tag, "<A New
 # Beginning>" and "<Big Book>" are names. Possessive quantifiers: no backtracking, so a long run
 # of spaces after "<a" costs linear time (with backtracking, 20,000 spaces took 0.7 s).
-_ATTRIBUTES = r"""(?:\s++[\w:-]++\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'<>]++))*+\s*+/?>"""
+_ATTRIBUTE = r"""\s++[\w:-]++\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'<>]++)"""
+_ATTRIBUTES = rf"(?:{_ATTRIBUTE})*+\s*+/?>"
 _BREAK_TAG = re.compile(
     r"</?(?:br|p|div|li|ul|ol|dl|dt|dd|tr|table|h[1-6]|blockquote|section)" + _ATTRIBUTES, re.I
 )
 _INLINE_TAG = re.compile(
-    r"</?(?:a|b|i|u|s|em|strong|span|font|small|big|sup|sub|abbr|center|td|th|tbody|thead|img|"
-    r"hr|wbr)" + _ATTRIBUTES,
+    r"</?(?:em|strong|span|font|small|big|sup|sub|abbr|center|td|th|tbody|thead|img|hr|wbr)"
+    rf"{_ATTRIBUTES}|<[abisu](?:{_ATTRIBUTE})++\s*+/?>|</[abisu]>",
     re.I,
 )
+# "<b>" without attributes is a tag only where "</b>" closes it: "Room <A>" is a room's name.
+_BARE_LETTER_TAG = re.compile(r"<([abisu])>", re.I)
 _SPACES = re.compile(r"[ \t\xa0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # Fields that are identifiers, not words: never rewritten.
@@ -161,22 +165,33 @@ def prepare(record: dict, source: dict, geocoder: Geocoder, geocodes: dict) -> P
 def plain_text(value: str) -> str:
     """Text as a reader should see it: character references read, HTML tags gone (a block's
     edge or a <br> becomes a line break), runs of spaces one space, at most one blank line."""
+    return _tidy(_unmarked(value))
+
+
+def _unmarked(value: str) -> str:
     for _ in range(3):  # "&amp;#8217;" was escaped twice
-        decoded = _REFERENCE.sub(lambda m: html.unescape(m.group()), value)
+        decoded = _REFERENCE.sub(_character, value)
         if decoded == value:
             break
         value = decoded
+    for letter in {m.group(1).lower() for m in _BARE_LETTER_TAG.finditer(value)}:
+        if f"</{letter}>" in value.lower():
+            value = re.sub(f"<{letter}>", "", value, flags=re.I)
     value = _INLINE_TAG.sub(lambda m: " " if m.group().lower()[1:3] in ("td", "th") else "", value)
-    value = _BREAK_TAG.sub("\n", value)
+    return _BREAK_TAG.sub("\n", value)
+
+
+def _character(reference: re.Match) -> str:
+    """The character a reference names; a name HTML does not define stays as written."""
+    written = reference.group()
+    if written[1] == "#":
+        return html.unescape(written)
+    return html.entities.html5.get(written[1:], written)
+
+
+def _tidy(value: str) -> str:
     lines = "\n".join(line.strip() for line in _SPACES.sub(" ", value).split("\n"))
     return _BLANK_LINES.sub("\n\n", lines).strip()
-
-
-def _has_markup(value: str) -> bool:
-    """Whether the text holds a character reference or an HTML tag."""
-    return ("&" in value or "<" in value) and any(
-        pattern.search(value) for pattern in (_REFERENCE, _BREAK_TAG, _INLINE_TAG)
-    )
 
 
 def _without_markup(record: dict, issues: list[Issue]) -> dict:
@@ -185,15 +200,20 @@ def _without_markup(record: dict, issues: list[Issue]) -> dict:
 
     def plain(value, field_name: str):
         if isinstance(value, str):
-            if not _has_markup(value):
+            if "&" not in value and "<" not in value:
+                return value
+            unmarked = _unmarked(value)
+            if unmarked == value:
                 return value
             if field_name not in changed:
                 changed.append(field_name)
-            return plain_text(value)
+            return _tidy(unmarked)
         if isinstance(value, dict):
             return {k: v if k in _NOT_TEXT else plain(v, k) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return type(value)(plain(item, field_name) for item in value)
+        if isinstance(value, tuple):
+            return tuple(plain(item, field_name) for item in value)
+        if isinstance(value, list):
+            return [plain(item, field_name) for item in value]
         return value
 
     cleaned = {k: v if k in _NOT_TEXT else plain(v, k) for k, v in record.items()}
