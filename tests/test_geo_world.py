@@ -73,6 +73,8 @@ BERLIN = (52.52, 13.40)
             {"postalcode": "3000", "state": "VIC", "city": "Melbourne", "country": "AU"},
         ),
         ("Sydney NSW, Australia", {"state": "NSW", "city": "Sydney", "country": "AU"}),
+        ("Melbourne, VIC, Australia", {"state": "VIC", "city": "Melbourne", "country": "AU"}),
+        ("Unit 4, County Hall, Ireland", {"city": "County Hall", "country": "IE"}),  # no county
     ],
 )
 def test_parse_place_text_abroad(text, parts):

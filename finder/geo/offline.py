@@ -329,7 +329,8 @@ _COUNTY = re.compile(r"(?:Co\.?|County)\s+(\S.*)", re.I)
 
 
 def _county_after_the_town(pieces: list[str], parts: dict) -> None:
-    if len(pieces) > 1 and (county := _COUNTY.fullmatch(pieces[-1])):
+    county = len(pieces) > 1 and _COUNTY.fullmatch(pieces[-1])
+    if county and world.province_of(parts["country"], county.group(1)):  # not "County Hall"
         parts["county"] = county.group(1)
         pieces.pop()
 
@@ -358,9 +359,10 @@ def _take_state(pieces: list[str], parts: dict) -> None:
 
 
 def _take_region_code(pieces: list[str], parts: dict, country: str) -> None:
-    """Abroad, a region's code written after the town ("Melbourne VIC", "Sydney NSW 2000")."""
+    """Abroad, a region's code written after the town ("Melbourne VIC", "Sydney NSW 2000",
+    "Melbourne, VIC")."""
     words = pieces[-1].split()
-    code = words[-1] if len(words) > 1 else ""
+    code = words[-1] if len(words) > 1 or len(pieces) > 1 else ""
     if (
         2 <= len(code) <= 3
         and code.isupper()
@@ -368,6 +370,8 @@ def _take_region_code(pieces: list[str], parts: dict, country: str) -> None:
     ):
         parts["state"] = code
         pieces[-1] = " ".join(words[:-1])
+        if not pieces[-1]:
+            pieces.pop()
 
 
 def resolve_position(location: dict, geocoder: Geocoder) -> Geocode:
