@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--reports", help="the problem reports database (served read-only)")
     args = parser.parse_args()
     pinned = pin(Path(args.database))
+    os.environ["FINDER_SERVED_DATABASE"] = str(Path(args.database).resolve())  # its side records
     try:
         check_servable_file(pinned)
     except UnservableDatabase as error:

@@ -3,12 +3,14 @@ built by the real importers and a real refresh: metadata served, every saved que
 it must, listings link to the site, the map plugin is active, writes are refused."""
 
 import asyncio
+import importlib.util
 import math
 from pathlib import Path
 
 import pytest
 import yaml
 from datasette.app import Datasette
+from datasette.plugins import pm
 
 from finder import create_app
 
@@ -79,7 +81,18 @@ def ds(database):
     # The duplicate query takes 0.2-0.4 s on the full bundled data on an idle machine; the test
     # machine runs several suites at once, so Datasette's 1 s default limit is raised here.
     settings = {"sql_time_limit_ms": 30_000}
-    return Datasette(immutables=[str(database)], metadata=metadata, settings=settings)
+    # The plugin feed_status needs (not the hardening one: its heap limit is process-wide).
+    plugin = _load(ROOT / "scripts" / "datasette_plugins" / "refresh_failures.py")
+    pm.register(plugin)
+    yield Datasette(immutables=[str(database)], metadata=metadata, settings=settings)
+    pm.unregister(plugin)
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def get(ds, path):

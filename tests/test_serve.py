@@ -20,6 +20,7 @@ import urllib.request
 
 import pytest
 
+from finder.ingest import failures
 from finder.ingest.registry import import_source
 from finder.search.sidecar import file_key, identity
 from finder.store import connect, init_db
@@ -115,6 +116,24 @@ def test_datasette_canned_query_finds_repaired_geocodes(served):
     rows = json.loads(body)
     assert status == 200
     assert any("(0, 0)" in row["geocode_note"] for row in rows)
+
+
+def test_datasette_shows_a_refresh_that_failed_without_publishing(served):
+    """Every source failed, so no file was published: feed_status reads the record beside it."""
+    _, datasette, database = served
+    failures.record(database, {"nwta": failures.Failure(503, "HTTP 503 Service Unavailable")})
+    status, body = fetch(datasette + "/finder/feed_status.json?_shape=array")
+    [row] = [r for r in json.loads(body) if r["source"] == "nwta"]
+    assert status == 200
+    assert (row["http_status"], row["last_error"], row["published_attempt"]) == (
+        503,
+        "HTTP 503 Service Unavailable",
+        0,
+    )
+    failures.forget(database, ["nwta"])
+    status, body = fetch(datasette + "/finder/feed_status.json?_shape=array")
+    [row] = [r for r in json.loads(body) if r["source"] == "nwta"]
+    assert (row["last_error"], row["published_attempt"]) == (None, 1)
 
 
 def test_datasette_is_read_only(served):
