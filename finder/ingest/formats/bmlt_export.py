@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finder.errors import SourceFormatError
-from finder.ingest.formats import Rejected, bmlt
+from finder.ingest.formats import Rejected, bmlt, bmlt_formats
 from finder.ingest.formats.common import read_json
 
 SCHEMA_VERSIONS = (1,)
@@ -121,7 +121,7 @@ def parse(path: str | Path) -> Iterator[dict | Rejected]:
     # English entries only: root servers number their formats independently, so one id may
     # name different formats in the export's one file.
     english = [e for e in _entries(folder / FORMATS_FILE) if str(e.get("lang", "en")) == "en"]
-    formats = bmlt.format_lookup(english, one_server=False)
+    formats = bmlt_formats.format_lookup(english, one_server=False)
     bodies = {str(e.get("id", "")).strip(): e for e in _entries(folder / SERVICE_BODIES_FILE)}
     for file in manifest.meetings:
         root = _ROOT_FILE.fullmatch(file.path).group(1)
