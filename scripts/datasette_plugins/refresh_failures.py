@@ -9,6 +9,7 @@ Datasette would publish), else the database's own path.
 """
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from datasette import hookimpl
@@ -16,6 +17,20 @@ from datasette import hookimpl
 from finder.ingest import failures
 
 FIELDS = ("last_attempt", "http_status", "last_error")
+
+
+def _recorded(served: Path) -> dict[str, dict]:
+    """The record, read once per version of its file (feed_status asks three fields a source)."""
+    try:
+        written = os.stat(failures.path_for(served))
+    except OSError:
+        return {}
+    return _read(served, (written.st_mtime_ns, written.st_size, written.st_ino))
+
+
+@lru_cache(maxsize=4)
+def _read(served: Path, version: tuple) -> dict[str, dict]:
+    return failures.recorded(served)
 
 
 @hookimpl
@@ -27,6 +42,6 @@ def prepare_connection(conn, database, datasette):
     def failed_refresh(source, field):
         if field not in FIELDS:
             raise ValueError(f"failed_refresh: field must be one of {', '.join(FIELDS)}")
-        return failures.recorded(Path(path)).get(str(source), {}).get(field)
+        return _recorded(Path(path)).get(str(source), {}).get(field)
 
     conn.create_function("failed_refresh", 2, failed_refresh)
