@@ -72,6 +72,11 @@ class Servers:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        # Read as it comes: a full pipe (64 KB, about 2,600 access-log lines) blocks the
+        # servers' logging, and so their answers.
+        self.printed: list[str] = []
+        self.reader = threading.Thread(target=self.printed.extend, args=(self.process.stdout,))
+        self.reader.start()
 
     def stop(self, how=signal.SIGINT) -> str:
         """Ctrl-C (or SIGTERM) both servers; what they printed."""
@@ -79,13 +84,19 @@ class Servers:
         try:
             # Generous: on a busy 2-core machine the warm-up (compiling the kernels) may still
             # be running when the signal arrives.
-            output, _ = self.process.communicate(timeout=90)
+            self.process.wait(timeout=90)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _ = self.process.communicate()
+            output = self._printed()
             raise AssertionError(f"the servers did not stop within 90 s:\n{output}") from None
+        output = self._printed()
         assert self.process.returncode == 0, output
         return output
+
+    def _printed(self) -> str:
+        self.reader.join()
+        self.process.stdout.close()
+        return "".join(self.printed)
 
 
 @pytest.fixture
